@@ -1,0 +1,3 @@
+from greenroom.cli.main import app
+
+app()

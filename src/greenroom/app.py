@@ -1,0 +1,65 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from greenroom import __version__
+from greenroom.core.db import make_engine, sessionmaker
+from greenroom.core.errors import install_error_handlers
+from greenroom.core.logging import configure_logging
+from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from greenroom.core.settings import Settings, get_settings
+from greenroom.ops import routes as ops_routes
+from greenroom.ops.metrics import Metrics
+from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
+
+log = logging.getLogger("greenroom")
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level, json_output=settings.log_json)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("greenroom started", extra={"version": __version__})
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Greenroom Partner API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessions
+    app.state.metrics = Metrics()
+    app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+
+    install_error_handlers(app)
+    app.include_router(ops_routes.router)
+
+    def body_limit(path: str) -> int:
+        return (
+            settings.upload_max_bytes if path.startswith("/members/") else settings.max_body_bytes
+        )
+
+    # Outermost last: request id and access log wrap everything, then the host, then bodies.
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)
+    app.add_middleware(RequestContextMiddleware, on_response=app.state.metrics.observe)
+    return app

@@ -1,0 +1,225 @@
+"""One error hierarchy, rendered everywhere as RFC 9457 problem+json (DESIGN section 4).
+
+Raise an `AppError` subclass from a service or a dependency; the handlers installed by
+`install_error_handlers` turn it (and every framework error) into the documented shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from greenroom.core.logging import request_id_var
+
+log = logging.getLogger("greenroom.errors")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://greenroom.dev/problems/"
+
+
+class AppError(Exception):
+    status: int = 500
+    code: str = "internal_error"
+    title: str = "Internal Server Error"
+    default_detail: str = "Something went wrong on our side."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[Mapping[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        self.errors = list(errors) if errors else None
+        self.headers = dict(headers or {})
+        if code:
+            self.code = code
+        self.extra = dict(extra or {})
+        super().__init__(self.detail)
+
+
+class BadRequest(AppError):
+    status, code, title = 400, "bad_request", "Bad Request"
+    default_detail = "The request could not be understood."
+
+
+class MalformedJSON(BadRequest):
+    code = "malformed_json"
+    default_detail = "The request body is not valid JSON."
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+    default_detail = "Authentication is required."
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Forbidden"
+    default_detail = "You may not do this."
+
+
+class FeatureNotEnabled(Forbidden):
+    code = "feature_not_enabled"
+    default_detail = "This feature is not enabled for your organization."
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "Not Found"
+    default_detail = "The requested resource does not exist."
+
+
+class MethodNotAllowed(AppError):
+    status, code, title = 405, "method_not_allowed", "Method Not Allowed"
+    default_detail = "This method is not allowed on this resource."
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload_too_large", "Payload Too Large"
+    default_detail = "The request body is too large."
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported Media Type"
+    default_detail = "Send the request body as application/json."
+
+
+class ValidationFailed(AppError):
+    status, code, title = 422, "validation_error", "Unprocessable Content"
+    default_detail = "The request has invalid fields."
+
+
+class RateLimited(AppError):
+    status, code, title = 429, "rate_limited", "Too Many Requests"
+    default_detail = "Too many requests; retry later."
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "unavailable", "Service Unavailable"
+    default_detail = "The service is not ready."
+
+
+_BY_STATUS: dict[int, type[AppError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
+    429: RateLimited,
+    503: ServiceUnavailable,
+}
+
+
+def problem_body(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[Mapping[str, str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id_var.get(),
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(error: AppError) -> JSONResponse:
+    body = problem_body(
+        error.status, error.code, error.title, error.detail, errors=error.errors, extra=error.extra
+    )
+    return JSONResponse(
+        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_JSON
+    )
+
+
+def error_for_status(status: int, detail: str | None = None) -> AppError:
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        error = AppError(detail)
+        error.status = status
+        error.title = HTTPStatus(status).phrase
+        error.code = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+        return error
+    return cls(detail)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or (str(loc[0]) if loc else "")
+
+
+def validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    for err in raw:
+        message = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":
+            message = "Unknown field."
+        elif err.get("type") == "missing":
+            message = "This field is required."
+        out.append({"field": _field_name(err.get("loc", ())), "message": message})
+    return out
+
+
+async def _app_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(exc)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+    if exc.status_code == 404:
+        detail = "No such resource."
+    error = error_for_status(exc.status_code, detail)
+    if exc.headers:
+        error.headers.update(exc.headers)
+    return problem_response(error)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_response(MalformedJSON())
+    errors = validation_errors(raw)
+    return problem_response(ValidationFailed(errors=errors))
+
+
+async def _unhandled(_request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(AppError())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,168 @@
+"""Pure ASGI middleware: request ids and access logs, body size and content type limits.
+
+Pure ASGI (not BaseHTTPMiddleware) keeps the hot path cheap and lets bodies stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from greenroom.core.errors import (
+    AppError,
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    problem_response,
+)
+from greenroom.core.logging import environment_var, key_id_var, org_var, request_id_var
+
+access_log = logging.getLogger("greenroom.access")
+error_log = logging.getLogger("greenroom.errors")
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the client's when sane), echoes it, and logs one access line.
+
+    The access line carries the path without its query string: SSO tokens travel there.
+    """
+
+    def __init__(self, app: ASGIApp, on_response: Callable[[str, int, float], None] | None = None):
+        self.app = app
+        self.on_response = on_response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = (
+            incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else (uuid.uuid4().hex)
+        )
+        tokens = [
+            request_id_var.set(request_id),
+            org_var.set(None),
+            environment_var.set(None),
+            key_id_var.set(None),
+        ]
+        started = time.perf_counter()
+        status = 500
+        status_sent = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, status_sent
+            if message["type"] == "http.response.start":
+                status, status_sent = message["status"], True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Handled here rather than by Starlette's outermost handler so that the 500 still
+            # carries the request id, in its header, its body and the log line.
+            error_log.error("unhandled error", exc_info=exc)
+            if status_sent:
+                raise
+            await send_wrapper_problem(send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            if self.on_response:
+                self.on_response(scope["method"], status, elapsed)
+            for var, token in zip(
+                (request_id_var, org_var, environment_var, key_id_var), tokens, strict=True
+            ):
+                var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit (by Content-Length up front, or while streaming), and 415
+    for API writes whose body is not JSON."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        error: AppError | None = None
+        if declared is not None:
+            if not declared.isdigit():
+                error = BadRequest("Invalid Content-Length header.")
+            elif int(declared) > limit:
+                error = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
+        has_body = (declared not in (None, b"0")) or b"transfer-encoding" in headers
+        if error is None and has_body and scope["path"].startswith("/api/"):
+            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if not (ctype == b"application/json" or ctype.endswith(b"+json")):
+                error = UnsupportedMediaType()
+        if error is not None:
+            await problem_response(error)(scope, receive, send)
+            return
+
+        received = 0
+        exceeded = False
+        too_large = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise too_large
+            return message
+
+        async def replacing_send(message: Message) -> None:
+            # The framework may turn the failed read into a response of its own (a 400 "error
+            # parsing the body"); whatever it says, the client gets the 413.
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                response = problem_response(too_large)
+                await send(
+                    {"type": "http.response.start", "status": 413, "headers": response.raw_headers}
+                )
+                await send({"type": "http.response.body", "body": response.body})
+
+        try:
+            await self.app(scope, limited_receive, replacing_send)
+        except PayloadTooLarge:
+            if not exceeded:
+                raise
+            await replacing_send({"type": "http.response.start"})
+
+
+async def send_wrapper_problem(send: Send) -> None:
+    body = problem_response(AppError())
+    await send(
+        {"type": "http.response.start", "status": body.status_code, "headers": body.raw_headers}
+    )
+    await send({"type": "http.response.body", "body": body.body})

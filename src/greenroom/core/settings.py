@@ -1,0 +1,130 @@
+"""One settings object for the whole service, read from `GREENROOM_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development fallback. Production refuses to start with it (or with anything like it).
+DEV_SECRET = "dev:insecure-development-secret-do-not-use-in-production"  # noqa: S105
+_PLACEHOLDERS = ("changeme", "change-me", "secret", "placeholder", "insecure", "example", "xxx")
+
+
+class ServerSecret:
+    """A server secret with the version id that is stored beside every hash made with it."""
+
+    __slots__ = ("value", "version")
+
+    def __init__(self, version: str, value: bytes) -> None:
+        self.version = version
+        self.value = value
+
+    def __repr__(self) -> str:  # never show the value
+        return f"ServerSecret(version={self.version!r})"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GREENROOM_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    base_domain: str = "greenroom.localhost"
+    public_scheme: Literal["http", "https"] = "http"
+    # The port that public URLs carry (SSO links and the like); None means the scheme's default.
+    public_port: int | None = None
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    # Comma-separated `version:secret` pairs. The first signs new hashes; all are accepted
+    # when reading, so a secret can be rotated without invalidating existing keys at once.
+    secrets: SecretStr | None = None
+    trust_proxy: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    upload_max_bytes: int = Field(default=50 * 1_048_576, ge=1024)
+    # Key and org look-ups are cached per process for at most this long.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=5)
+    redis_url: str | None = None
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    key_rate_limit_per_minute: int = Field(default=300, ge=1)
+    anonymous_daily_cap: int = Field(default=1000, ge=0)
+    purge_interval_seconds: int = Field(default=3600, ge=10)
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    webhooks_allow_private: bool = False
+    run_worker: bool = True
+
+    @field_validator("base_domain")
+    @classmethod
+    def _normalise_domain(cls, value: str) -> str:
+        value = value.strip().lower().rstrip(".")
+        if not value or "/" in value or ":" in value:
+            raise ValueError("base_domain must be a bare host name such as greenroom.localhost")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        raw = self.secrets.get_secret_value() if self.secrets else ""
+        if not raw.strip():
+            raise ValueError(
+                "GREENROOM_SECRETS is required in production: set it to 'v1:<at least 32 random "
+                "characters>' (for example from `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        for version, value in _split_secrets(raw):
+            lowered = value.decode().lower()
+            if len(value) < 32 or any(word in lowered for word in _PLACEHOLDERS):
+                raise ValueError(
+                    f"GREENROOM_SECRETS entry {version!r} looks like a placeholder or is shorter "
+                    "than 32 characters; refusing to start in production"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'greenroom.db').resolve()}"
+
+    @property
+    def server_secrets(self) -> list[ServerSecret]:
+        raw = self.secrets.get_secret_value() if self.secrets else DEV_SECRET
+        return [ServerSecret(version, value) for version, value in _split_secrets(raw)]
+
+    def org_origin(self, slug: str, environment: str = "production") -> str:
+        host = (
+            f"{slug}.sandbox.{self.base_domain}"
+            if environment == "sandbox"
+            else (f"{slug}.{self.base_domain}")
+        )
+        default_port = 443 if self.public_scheme == "https" else 80
+        port = "" if self.public_port in (None, default_port) else f":{self.public_port}"
+        return f"{self.public_scheme}://{host}{port}"
+
+
+def _split_secrets(raw: str) -> list[tuple[str, bytes]]:
+    pairs: list[tuple[str, bytes]] = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        version, sep, value = item.partition(":")
+        if not sep or not version or not value:
+            raise ValueError("each GREENROOM_SECRETS entry must look like 'version:secret'")
+        pairs.append((version, value.encode()))
+    if not pairs:
+        raise ValueError("GREENROOM_SECRETS holds no secret")
+    if len({v for v, _ in pairs}) != len(pairs):
+        raise ValueError("GREENROOM_SECRETS repeats a version id")
+    return pairs
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

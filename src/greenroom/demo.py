@@ -1,0 +1,52 @@
+"""The demo organization that `greenroom serve --demo` sets up, so a newcomer can call the API at once.
+
+Run again, it keeps the data and issues fresh credentials (the old ones cannot be shown again:
+only their hashes are stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.admins import service as admins
+from greenroom.admins.passwords import generate_password
+from greenroom.core.settings import Settings
+from greenroom.tenancy import repository as orgs_repo
+from greenroom.tenancy import service as orgs
+
+DEMO_SLUG = "demo"
+DEMO_ADMIN = "admin@demo.example.com"
+
+
+@dataclass
+class DemoInfo:
+    org: str
+    admin_email: str
+    admin_password: str
+    lines: list[str] = field(default_factory=list)
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
+    org = await orgs_repo.get_by_slug(session, DEMO_SLUG)
+    if org is None:
+        org = await orgs.create_org(session, slug=DEMO_SLUG, name="Demo Organization")
+        org.anonymous_users_enabled = True
+    password = generate_password()
+    admin = await admins.get_by_email(session, org, DEMO_ADMIN)
+    if admin is None:
+        await admins.create_admin(
+            session, org, email=DEMO_ADMIN, password=password, name="Demo Admin"
+        )
+    else:
+        await admins.set_password(session, admin, password)
+    origin = settings.org_origin(DEMO_SLUG)
+    info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
+    info.lines += [
+        f"Demo organization: {origin}",
+        f"  admin log-in:   {origin}/login/admin",
+        f"  admin email:    {DEMO_ADMIN}",
+        f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
+    ]
+    return info

@@ -1,0 +1,136 @@
+"""The request-scoped tenant: which org and environment a request is about.
+
+`TenancyMiddleware` resolves it from the `Host` header once per request (with a short per-process
+cache) and refuses unknown hosts with a 404. Every feature reads it through `TenantDep`, and every
+repository function takes it, so no query can forget the org or the environment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from greenroom.core.errors import NotFound, problem_response
+from greenroom.core.logging import environment_var, org_var
+from greenroom.core.settings import Settings
+from greenroom.core.ttlcache import TTLCache
+from greenroom.tenancy import repository
+from greenroom.tenancy.hosts import Environment, parse_host
+from greenroom.tenancy.models import Organization
+
+# Paths that answer on any host (load balancers probe them by address).
+HOSTLESS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass(frozen=True, slots=True)
+class OrgSnapshot:
+    id: uuid.UUID
+    slug: str
+    name: str
+    anonymous_users_enabled: bool
+    sso_return_url: str | None
+    sso_allowed_return_origins: tuple[str, ...]
+    sso_token_ttl_seconds: int
+    rate_limit_per_minute: int | None
+    key_rate_limit_per_minute: int | None
+    anonymous_daily_cap: int | None
+
+    @classmethod
+    def of(cls, org: Organization) -> OrgSnapshot:
+        return cls(
+            id=org.id,
+            slug=org.slug,
+            name=org.name,
+            anonymous_users_enabled=org.anonymous_users_enabled,
+            sso_return_url=org.sso_return_url,
+            sso_allowed_return_origins=tuple(org.sso_allowed_return_origins or ()),
+            sso_token_ttl_seconds=org.sso_token_ttl_seconds,
+            rate_limit_per_minute=org.rate_limit_per_minute,
+            key_rate_limit_per_minute=org.key_rate_limit_per_minute,
+            anonymous_daily_cap=org.anonymous_daily_cap,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    org: OrgSnapshot
+    environment: Environment
+    host: str = field(default="")
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.org.id
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.environment is Environment.SANDBOX
+
+
+class OrgResolver:
+    """Org look-up by slug, cached per process for at most `ttl` seconds (unknown slugs too)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float) -> None:
+        self._sessions = sessions
+        self._cache: TTLCache[str, OrgSnapshot | None] = TTLCache(ttl)
+
+    async def get(self, slug: str) -> OrgSnapshot | None:
+        hit, snapshot = self._cache.get(slug)
+        if hit:
+            return snapshot
+        async with self._sessions() as session:
+            org = await repository.get_by_slug(session, slug)
+            snapshot = OrgSnapshot.of(org) if org else None
+        self._cache.put(slug, snapshot)
+        return snapshot
+
+    def forget(self, slug: str) -> None:
+        self._cache.drop(slug)
+
+
+class TenancyMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, resolver: OrgResolver) -> None:
+        self.app = app
+        self.settings = settings
+        self.resolver = resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in HOSTLESS_PATHS:
+            await self.app(scope, receive, send)
+            return
+        host = self._host(scope)
+        match = parse_host(host, self.settings.base_domain)
+        org = await self.resolver.get(match.slug) if match else None
+        if match is None or org is None:
+            response = problem_response(
+                NotFound("No organization is served at this address.", code="unknown_host")
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["tenant"] = Tenant(org, match.environment, host or "")
+        org_var.set(org.slug)
+        environment_var.set(match.environment.value)
+        await self.app(scope, receive, send)
+
+    def _host(self, scope: Scope) -> str | None:
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        if self.settings.trust_proxy and b"x-forwarded-host" in headers:
+            # The first entry is the one the client asked for.
+            return headers[b"x-forwarded-host"].decode("latin-1").split(",")[0].strip()
+        raw = headers.get(b"host")
+        return raw.decode("latin-1") if raw is not None else None
+
+
+def get_tenant(request: Request) -> Tenant:
+    tenant = getattr(request.state, "tenant", None)
+    if tenant is None:  # only the host-less operational paths get here without one
+        raise NotFound(code="unknown_host")
+    assert isinstance(tenant, Tenant)
+    return tenant
+
+
+TenantDep = Annotated[Tenant, Depends(get_tenant)]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from typer.testing import CliRunner
+
+from greenroom.cli.main import app as cli_app
+from greenroom.core.settings import get_settings
+
+
+@pytest.fixture
+def cli(settings, migrated):  # type: ignore[no-untyped-def]
+    """`await cli("org", "create", ...)`: runs the real CLI against the test database.
+
+    It runs in a worker thread because each command starts an event loop of its own.
+    """
+    env = {
+        "GREENROOM_DATABASE_URL": settings.resolved_database_url,
+        "GREENROOM_DATA_DIR": str(settings.data_dir),
+        "GREENROOM_SECRETS": settings.secrets.get_secret_value(),
+    }
+    runner = CliRunner()
+
+    async def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        def run():  # type: ignore[no-untyped-def]
+            get_settings.cache_clear()
+            try:
+                return runner.invoke(cli_app, list(args), env=env, input=input)
+            finally:
+                get_settings.cache_clear()
+
+        return await asyncio.to_thread(run)
+
+    return invoke

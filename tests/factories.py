@@ -1,0 +1,42 @@
+"""Factories as plain functions: each commits what it makes and returns it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from greenroom.admins import service as admins
+from greenroom.admins.models import Admin, AdminRole
+from greenroom.tenancy import service as orgs
+from greenroom.tenancy.models import Organization
+from tests.conftest import unique_slug
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+async def make_org(
+    app: FastAPI, *, slug: str | None = None, anonymous: bool = False, name: str = "XYZ Corporation"
+) -> Organization:
+    async with app.state.sessionmaker() as session, session.begin():
+        org = await orgs.create_org(session, slug=slug or unique_slug(), name=name)
+        org.anonymous_users_enabled = anonymous
+    return org
+
+
+async def make_admin(
+    app: FastAPI,
+    org: Organization,
+    *,
+    email: str | None = None,
+    role: AdminRole = AdminRole.ADMIN,
+    password: str = ADMIN_PASSWORD,
+) -> Admin:
+    async with app.state.sessionmaker() as session, session.begin():
+        admin = await admins.create_admin(
+            session,
+            org,
+            email=email or f"admin-{unique_slug('a')}@xyz.example.com",
+            password=password,
+            role=role,
+            name="Pat Admin",
+        )
+    return admin

@@ -1,0 +1,38 @@
+"""Routes mounted only in the test app, to reach every error status through the real stack."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from greenroom.core.errors import Forbidden, RateLimited, Unauthorized
+from greenroom.tenancy.context import TenantDep
+
+router = APIRouter(prefix="/api/_probe", include_in_schema=False)
+
+
+class Thing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    count: int
+
+
+@router.post("/echo")
+async def echo(thing: Thing, tenant: TenantDep) -> dict[str, object]:
+    return {
+        "name": thing.name,
+        "count": thing.count,
+        "org": tenant.org.slug,
+        "environment": tenant.environment.value,
+    }
+
+
+@router.get("/fail/{status}")
+async def fail(status: int) -> None:
+    if status == 401:
+        raise Unauthorized(headers={"WWW-Authenticate": "Bearer"})
+    if status == 403:
+        raise Forbidden()
+    if status == 429:
+        raise RateLimited(headers={"Retry-After": "7"})
+    raise RuntimeError("secret internals: password=hunter2 SELECT * FROM admins")
