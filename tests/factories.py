@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
+from greenroom.auth.scopes import ALL_SCOPES, Scope
+from greenroom.keys import service as keys
 from greenroom.tenancy import service as orgs
+from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from tests.conftest import unique_slug
 
@@ -40,3 +45,28 @@ async def make_admin(
             name="Pat Admin",
         )
     return admin
+
+
+async def make_key(
+    app: FastAPI,
+    org: Organization,
+    *,
+    environment: str = "production",
+    scopes: frozenset[Scope] = ALL_SCOPES,
+    name: str = "XYZ integration",
+    expires_at: datetime | None = None,
+) -> str:
+    """A new API key for `org`; returns the full key (as the one-time creation response would)."""
+    settings = app.state.settings
+    async with app.state.sessionmaker() as session, session.begin():
+        created = await keys.create_key(
+            session,
+            org_id=org.id,
+            environment=Environment(environment),
+            name=name,
+            scopes=scopes,
+            created_by="cli",
+            server_secret=settings.server_secrets[0],
+            expires_at=expires_at,
+        )
+    return created.secret

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
+from greenroom.auth.deps import UsersRead
 from greenroom.core.errors import Forbidden, RateLimited, Unauthorized
 from greenroom.tenancy.context import TenantDep
 
@@ -36,3 +37,12 @@ async def fail(status: int) -> None:
     if status == 429:
         raise RateLimited(headers={"Retry-After": "7"})
     raise RuntimeError("secret internals: password=hunter2 SELECT * FROM admins")
+
+
+@router.get("/whoami")
+async def whoami(principal: UsersRead) -> dict[str, object]:
+    return {
+        "key_name": principal.key_name,
+        "scopes": sorted(principal.scopes),
+        "environment": principal.tenant.environment.value,
+    }

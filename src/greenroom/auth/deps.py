@@ -1,0 +1,153 @@
+"""Authentication of every `/api/` request, and the scope each endpoint needs.
+
+Three forms are accepted (DESIGN section 3):
+- `Authorization: {api_key}` (Big Interview),
+- `X-API-Key: {api_key}` with `Authorization: Bearer {access_token}` (Exterview),
+- `X-API-Key: {api_key}` alone.
+
+Endpoints declare their scope once, through the `Annotated` aliases at the bottom.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from greenroom.auth import tokens
+from greenroom.auth.errors import (
+    InsufficientScope,
+    InvalidApiKey,
+    InvalidAuthHeader,
+    MissingCredentials,
+)
+from greenroom.auth.principal import Principal
+from greenroom.auth.scopes import READ_SCOPES, Scope
+from greenroom.core import clock
+from greenroom.core.db import SessionDep
+from greenroom.core.logging import key_id_var
+from greenroom.keys import service as keys
+from greenroom.tenancy.context import TenantDep
+
+_KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+# Declared for the OpenAPI document; the parsing below reads the raw headers itself.
+_authorization_scheme = APIKeyHeader(
+    name="Authorization",
+    scheme_name="ApiKeyAuthorization",
+    auto_error=False,
+    description="The org API key as the whole header value: `Authorization: {api_key}`.",
+)
+_x_api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKeyHeader",
+    auto_error=False,
+    description="The org API key; may be combined with a bearer token.",
+)
+_bearer_scheme = HTTPBearer(
+    scheme_name="BearerToken",
+    auto_error=False,
+    description="An admin's access token from POST /api/auth/token, sent with X-API-Key.",
+)
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise InvalidAuthHeader(f"Send one {name} header, not {len(values)}.")
+    return values[0].strip() if values else None
+
+
+def _check_key_format(value: str, header: str) -> str:
+    if not _KEY_RE.fullmatch(value):
+        raise InvalidAuthHeader(f"The {header} header must hold a 32-character hex API key.")
+    return value.lower()
+
+
+def parse_credentials(request: Request) -> tuple[str, str | None]:
+    """(api_key, bearer_token or None) from the headers, or the right 400/401."""
+    authorization = _single(request, "authorization")
+    x_api_key = _single(request, "x-api-key")
+    if not authorization and not x_api_key:
+        raise MissingCredentials()
+    bearer: str | None = None
+    key_from_authorization: str | None = None
+    if authorization:
+        scheme, _, rest = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            bearer = rest.strip()
+            if not bearer or " " in bearer:
+                raise InvalidAuthHeader("'Authorization: Bearer' must be followed by a token.")
+            if not x_api_key:
+                raise InvalidAuthHeader("A bearer token must come with the org key in X-API-Key.")
+        else:
+            key_from_authorization = _check_key_format(authorization, "Authorization")
+    key_from_header = _check_key_format(x_api_key, "X-API-Key") if x_api_key else None
+    if key_from_authorization and key_from_header and key_from_authorization != key_from_header:
+        raise InvalidAuthHeader("Authorization and X-API-Key hold two different keys.")
+    api_key = key_from_header or key_from_authorization
+    assert api_key is not None
+    return api_key, bearer
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    tenant: TenantDep,
+    _a: Annotated[str | None, Security(_authorization_scheme)] = None,
+    _x: Annotated[str | None, Security(_x_api_key_scheme)] = None,
+    _b: Annotated[Any, Security(_bearer_scheme)] = None,
+) -> Principal:
+    api_key, bearer = parse_credentials(request)
+    settings = request.app.state.settings
+    key = await keys.find_key(session, settings.server_secrets, api_key)
+    if (
+        key is None
+        or key.org_id != tenant.org_id
+        or key.environment != tenant.environment.value
+        or not keys.is_usable(key, clock.now())
+    ):
+        raise InvalidApiKey()
+    key_id_var.set(str(key.id))
+    scopes = frozenset(Scope(s) for s in key.scopes)
+    principal = Principal(
+        tenant=tenant, key_id=key.id, key_name=key.name, key_last4=key.last4, scopes=scopes
+    )
+    if bearer is not None:
+        admin_id, admin_email, role = await tokens.resolve_bearer(session, tenant, bearer)
+        allowed = scopes if role == "admin" else scopes & READ_SCOPES
+        principal = Principal(
+            tenant=tenant,
+            key_id=key.id,
+            key_name=key.name,
+            key_last4=key.last4,
+            scopes=allowed,
+            admin_id=admin_id,  # type: ignore[arg-type]
+            admin_email=admin_email,
+            admin_role=role,
+        )
+    return principal
+
+
+AuthenticatedDep = Annotated[Principal, Depends(authenticate)]
+
+
+def require_scope(scope: Scope) -> Any:
+    async def check(principal: AuthenticatedDep) -> Principal:
+        if scope not in principal.scopes:
+            raise InsufficientScope(scope.value)
+        return principal
+
+    check.__name__ = f"require_{scope.value.replace(':', '_')}"
+    return Depends(check)
+
+
+UsersRead = Annotated[Principal, require_scope(Scope.USERS_READ)]
+UsersWrite = Annotated[Principal, require_scope(Scope.USERS_WRITE)]
+UsersDelete = Annotated[Principal, require_scope(Scope.USERS_DELETE)]
+ProgressRead = Annotated[Principal, require_scope(Scope.PROGRESS_READ)]
+SsoCreate = Annotated[Principal, require_scope(Scope.SSO_CREATE)]
+AnonymousCreate = Annotated[Principal, require_scope(Scope.ANONYMOUS_CREATE)]
+WebhooksManage = Annotated[Principal, require_scope(Scope.WEBHOOKS_MANAGE)]

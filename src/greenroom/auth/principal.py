@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from greenroom.auth.scopes import Scope
+from greenroom.tenancy.context import Tenant
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an org key (and, with a bearer token, an admin of that org)."""
+
+    tenant: Tenant
+    key_id: uuid.UUID
+    key_name: str
+    key_last4: str
+    # Effective: the key's scopes, intersected with the admin's role when a bearer token came.
+    scopes: frozenset[Scope]
+    admin_id: uuid.UUID | None = None
+    admin_email: str | None = None
+    admin_role: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names who did something."""
+        return f"admin:{self.admin_email}" if self.admin_email else f"key:{self.key_id}"

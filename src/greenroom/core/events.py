@@ -1,0 +1,43 @@
+"""Domain events, published inside the transaction of the change that caused them.
+
+A feature that must react to changes (webhooks' outbox, for one) registers a subscriber with
+`subscribe`; services call `publish` with the request's session, so whatever a subscriber writes
+commits or rolls back together with the change itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.tenancy.context import Tenant
+
+Subscriber = Callable[[AsyncSession, Tenant, str, Mapping[str, Any]], Awaitable[None]]
+_subscribers: list[Subscriber] = []
+
+EVENT_TYPES = (
+    "user.created",
+    "user.updated",
+    "user.deleted",
+    "progress.updated",
+    "sso.redeemed",
+    "interview.created",
+    "interview.updated",
+    "interview.deleted",
+)
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+async def publish(
+    session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+) -> None:
+    """`data` is the resource's public shape (DESIGN section 5), e.g. {"user": {...}}."""
+    assert event_type in EVENT_TYPES, event_type
+    for subscriber in _subscribers:
+        await subscriber(session, tenant, event_type, data)

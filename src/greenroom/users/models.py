@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from greenroom.core.db import Base, IdMixin, TimestampMixin
+
+
+class User(IdMixin, TimestampMixin, Base):
+    """A partner's user, identified by the partner's own `partner_id` within an org environment."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("org_id", "environment", "partner_id", name="uq_users_org_env_partner"),
+        Index("ix_users_org_env_updated", "org_id", "environment", "updated_at", "id"),
+        Index("ix_users_org_env_email", "org_id", "environment", "email"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    first_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    last_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # `metadata` is taken by SQLAlchemy's declarative base, hence the attribute name.
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, default=None)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
