@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
 from greenroom.core.db import make_engine, sessionmaker
@@ -14,11 +15,15 @@ from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.settings import Settings, get_settings
+from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
+from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 
 log = logging.getLogger("greenroom")
+# Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
+CSRF_ALWAYS_PROTECT = ("/login/admin",)
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
@@ -52,14 +57,23 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def body_limit(path: str) -> int:
         return (
             settings.upload_max_bytes if path.startswith("/members/") else settings.max_body_bytes
         )
 
+    https = settings.public_scheme == "https"
     # Outermost last: request id and access log wrap everything, then the host, then bodies.
+    app.add_middleware(
+        CSRFMiddleware,
+        secret=settings.server_secrets[0].value,
+        https=https,
+        always_protect=CSRF_ALWAYS_PROTECT,
+    )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(SecurityHeadersMiddleware, https=https)
     app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)
     app.add_middleware(RequestContextMiddleware, on_response=app.state.metrics.observe)
     return app

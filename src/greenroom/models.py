@@ -3,7 +3,9 @@
 from greenroom.admins.models import Admin
 from greenroom.core.db import Base
 from greenroom.keys.models import ApiKey
+from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "User"]
+__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]

@@ -1,0 +1,86 @@
+"""What every browser-facing page shares: security headers and CSRF protection.
+
+CSRF uses the maintained `asgi-csrf` middleware (signed double-submit cookie). Forms carry the
+token in a hidden `csrftoken` input (first in the form, before any file input); scripts send it in
+the `x-csrftoken` header. The Partner API (`/api/`, authenticated by keys, not cookies) is exempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from asgi_csrf import asgi_csrf
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from greenroom.core.errors import Forbidden, problem_response
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", CSP.encode()),
+        ]
+        if https:
+            headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _csrf_failed(scope: Scope, send: Send, _error: object) -> None:
+    response = problem_response(
+        Forbidden(
+            "The form is missing its CSRF token or it does not match; reload the page.",
+            code="csrf_failed",
+        )
+    )
+    await send({"type": "http.response.start", "status": 403, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class CSRFMiddleware:
+    """`asgi-csrf` as a Starlette middleware class, skipping the key-authenticated API."""
+
+    def __init__(
+        self, app: ASGIApp, *, secret: bytes, https: bool, always_protect: Iterable[str] = ()
+    ) -> None:
+        self.app = asgi_csrf(
+            app,
+            signing_secret=secret.hex(),
+            skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+            always_protect=set(always_protect),
+            cookie_secure=https,
+            cookie_samesite="Lax",
+            send_csrf_failed=_csrf_failed,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def csrf_token(scope: Scope) -> str:
+    """The token to put in a form (sets the cookie on the response if it is not there yet)."""
+    getter = scope.get("csrftoken")
+    return getter() if getter else ""
