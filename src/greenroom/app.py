@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.admin import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(ops_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
+    admin_routes.install(app)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
     def body_limit(path: str) -> int:

@@ -1,0 +1,125 @@
+"""Rules that only the admin area has: signing in, and managing the org's admins.
+
+Keys, users, audit entries and question sets go through their own features' services; this module
+holds what has no other home: log-in (with its throttle), adding admins, changing roles and removing
+admins without ever leaving the org with none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.admins import service as admins
+from greenroom.admins.models import Admin, AdminRole
+from greenroom.admins.passwords import generate_password, verify_password
+from greenroom.core import clock
+from greenroom.core.errors import Conflict, NotFound, ValidationFailed
+from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.models import Organization
+from greenroom.websessions import service as websessions
+
+BAD_CREDENTIALS = "Wrong email or password."
+
+
+@dataclass(slots=True)
+class LoginOutcome:
+    admin: Admin | None
+    status: int = 200
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+async def _org(session: AsyncSession, tenant: Tenant) -> Organization:
+    org = await session.get(Organization, tenant.org_id)
+    if org is None:  # deleted between the host look-up and now
+        raise NotFound(code="unknown_host")
+    return org
+
+
+async def log_in(
+    session: AsyncSession, tenant: Tenant, *, email: str, password: str, client: str
+) -> LoginOutcome:
+    """Checks the credentials; the caller starts the session on success."""
+    email = email.strip().lower()
+    org = await _org(session, tenant)
+    admin = await admins.get_by_email(session, org, email) if email else None
+    # Verified even for an unknown email, so timing does not tell which emails exist.
+    ok = verify_password(admin.password_hash if admin else None, password)
+    if admin is None or not ok:
+        return LoginOutcome(None, 401, BAD_CREDENTIALS)
+    admin.last_login_at = clock.now()
+    return LoginOutcome(admin)
+
+
+async def get_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
+    admin = await session.get(Admin, admin_id)
+    if admin is None or admin.org_id != tenant.org_id:
+        raise NotFound("No such admin.", code="admin_not_found")
+    return admin
+
+
+async def list_admins(session: AsyncSession, tenant: Tenant) -> Sequence[Admin]:
+    return await admins.list_admins(session, await _org(session, tenant))
+
+
+def _role(value: str) -> AdminRole:
+    try:
+        return AdminRole(value)
+    except ValueError:
+        raise ValidationFailed(
+            "The role is admin or viewer.", errors=[{"field": "role", "message": "admin or viewer"}]
+        ) from None
+
+
+async def add_admin(
+    session: AsyncSession, tenant: Tenant, *, email: str, name: str, role: str
+) -> tuple[Admin, str]:
+    """A new admin with a generated one-time password (returned once, shown once)."""
+    password = generate_password()
+    admin = await admins.create_admin(
+        session, await _org(session, tenant), email=email, password=password, role=_role(role),
+        name=name,
+    )
+    return admin, password
+
+
+async def _count_full_admins(session: AsyncSession, tenant: Tenant) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Admin)
+        .where(Admin.org_id == tenant.org_id, Admin.role == AdminRole.ADMIN.value)
+    )
+    return int(result.scalar_one())
+
+
+async def change_role(
+    session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID, role: str
+) -> Admin:
+    """Never leaves the org without an admin who can manage it."""
+    target = await get_admin(session, tenant, admin_id)
+    new_role = _role(role)
+    if (
+        target.role == AdminRole.ADMIN.value
+        and new_role is not AdminRole.ADMIN
+        and await _count_full_admins(session, tenant) <= 1
+    ):
+        raise Conflict("The org must keep at least one admin.", code="last_admin")
+    target.role = new_role.value
+    await session.flush()
+    return target
+
+
+async def remove_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
+    """Removes an admin and ends their sessions; never the last one with the admin role."""
+    target = await get_admin(session, tenant, admin_id)
+    if target.role == AdminRole.ADMIN.value and await _count_full_admins(session, tenant) <= 1:
+        raise Conflict("The org must keep at least one admin.", code="last_admin")
+    await websessions.end_all_for(session, target.id)
+    await session.delete(target)
+    await session.flush()
+    return target
