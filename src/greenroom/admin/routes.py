@@ -5,10 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import routes_admins, routes_auth, routes_keys, routes_view
+from greenroom.admin import routes_admins, routes_auth, routes_keys, routes_users, routes_view
 from greenroom.admin.deps import LoginRequired, WrongHost
 
-ROUTERS = (routes_auth.router, routes_keys.router, routes_view.router, routes_admins.router)
+ROUTERS = (
+    routes_auth.router,
+    routes_keys.router,
+    routes_view.router,
+    routes_admins.router,
+    routes_users.router,
+)
 
 
 async def _login_required(_request: Request, _exc: Exception) -> Response:

@@ -1,0 +1,142 @@
+"""The admin's read-only views of users: search, one page of the table, and the CSV export.
+
+Writes (import, reset) go through the users service; this module only reads, with the tenant's
+org and the chosen environment in every query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from greenroom.core.errors import NotFound
+from greenroom.tenancy.hosts import Environment
+from greenroom.users.models import User
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+EXPORT_COLUMNS = (
+    "partner_id", "email", "first_name", "last_name", "anonymous", "created_at",
+    "last_activity_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    search: str = ""
+    anonymous: str = ""  # "", "yes" or "no"
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: Sequence[User]
+    total: int
+    page: int
+    pages: int
+
+
+def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Select[tuple[User]]:
+    stmt = select(User).where(User.org_id == org_id, User.environment == environment.value)
+    term = query.search.strip()
+    if term:
+        # partner_id exactly, or an email that starts with what was typed.
+        stmt = stmt.where(
+            or_(User.partner_id == term, User.email.startswith(term.lower(), autoescape=True))
+        )
+    if query.anonymous == "yes":
+        stmt = stmt.where(User.anonymous.is_(True))
+    elif query.anonymous == "no":
+        stmt = stmt.where(User.anonymous.is_(False))
+    return stmt
+
+
+async def search(
+    session: AsyncSession, org_id: object, environment: Environment, query: UserQuery
+) -> UserPage:
+    stmt = _filtered(org_id, environment, query)
+    total = int(
+        (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    rows = await session.execute(
+        stmt.order_by(User.created_at.desc(), User.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return UserPage(rows.scalars().all(), total, page, pages)
+
+
+async def get_user(
+    session: AsyncSession, org_id: object, environment: Environment, partner_id: str
+) -> User:
+    result = await session.execute(
+        select(User).where(
+            User.org_id == org_id,
+            User.environment == environment.value,
+            User.partner_id == partner_id,
+        )
+    )
+    user = result.scalar_one_or_none()
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    # Cells that a spreadsheet would run as a formula are quoted with a leading apostrophe.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+async def export_csv(
+    sessions: async_sessionmaker[AsyncSession],
+    org_id: object,
+    environment: Environment,
+    query: UserQuery,
+    *,
+    batch: int = EXPORT_BATCH,
+) -> AsyncIterator[str]:
+    """The CSV, produced batch by batch (keyset on created_at, id): memory stays flat at any size.
+
+    Runs in its own session, because the response streams after the request's session is closed.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    yield out.getvalue()
+    last: User | None = None
+    async with sessions() as session:
+        while True:
+            stmt = _filtered(org_id, environment, query).order_by(User.created_at, User.id)
+            if last is not None:
+                stmt = stmt.where(
+                    or_(
+                        User.created_at > last.created_at,
+                        and_(User.created_at == last.created_at, User.id > last.id),
+                    )
+                )
+            users = (await session.execute(stmt.limit(batch))).scalars().all()
+            if not users:
+                return
+            out.seek(0)
+            out.truncate()
+            for user in users:
+                writer.writerow(
+                    [
+                        _cell(user.partner_id), _cell(user.email), _cell(user.first_name),
+                        _cell(user.last_name), "yes" if user.anonymous else "no",
+                        _cell(user.created_at), _cell(user.last_activity_at),
+                    ]
+                )  # fmt: skip
+            yield out.getvalue()
+            last = users[-1]
+            session.expunge_all()
