@@ -76,3 +76,6 @@ async def logged_in(app, browser_for, org, role: AdminRole = AdminRole.ADMIN):  
     response = await browser.log_in(admin.email)
     assert response.status_code == 303, response.text
     return admin, browser
+
+
+from tests.browser import chromium, live_server  # noqa: E402, F401
