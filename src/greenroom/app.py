@@ -84,7 +84,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     def body_limit(path: str) -> int:
         return (
-            settings.upload_max_bytes if path.startswith("/members/") else settings.max_body_bytes
+            settings.upload_max_bytes
+            if path.startswith("/members/") or path == "/admin/imports"
+            else settings.max_body_bytes
         )
 
     https = settings.public_scheme == "https"

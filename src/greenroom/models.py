@@ -1,5 +1,6 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
+from greenroom.admin.models import ImportJob
 from greenroom.admins.models import Admin
 from greenroom.core.db import Base
 from greenroom.keys.models import ApiKey
@@ -8,4 +9,4 @@ from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = ["Admin", "ApiKey", "ImportJob", "Base", "Organization", "SsoToken", "User", "WebSession"]

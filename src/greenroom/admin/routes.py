@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import routes_admins, routes_auth, routes_keys, routes_users, routes_view
+from greenroom.admin import (
+    routes_admins,
+    routes_auth,
+    routes_imports,
+    routes_keys,
+    routes_users,
+    routes_view,
+)
 from greenroom.admin.deps import LoginRequired, WrongHost
 
 ROUTERS = (
@@ -14,6 +21,7 @@ ROUTERS = (
     routes_view.router,
     routes_admins.router,
     routes_users.router,
+    routes_imports.router,
 )
 
 
