@@ -9,4 +9,4 @@ from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "ImportJob", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = ["Admin", "ApiKey", "Base", "ImportJob", "Organization", "SsoToken", "User", "WebSession"]

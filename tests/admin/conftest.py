@@ -41,7 +41,9 @@ class Browser:
         return await self.client.post(action, data=form, **kwargs)
 
     async def log_in(self, email: str, password: str = ADMIN_PASSWORD) -> httpx.Response:
-        return await self.submit("/login/admin", "/login/admin", {"email": email, "password": password})
+        return await self.submit(
+            "/login/admin", "/login/admin", {"email": email, "password": password}
+        )
 
 
 @dataclass

@@ -42,7 +42,9 @@ async def test_role_change_and_never_the_last_admin(app, area) -> None:
     other = await make_admin(app, area.org)
     ok = await area.browser.submit(PAGE, f"{PAGE}/{other.id}/role", {"role": "viewer"})
     assert ok.status_code == 303
-    assert (await area.browser.submit(PAGE, f"{PAGE}/{me.id}/role", {"role": "viewer"})).status_code == 409
+    assert (
+        await area.browser.submit(PAGE, f"{PAGE}/{me.id}/role", {"role": "viewer"})
+    ).status_code == 409
     gone = await area.browser.submit(PAGE, f"{PAGE}/{other.id}/delete")
     assert gone.status_code == 303
     assert other.email not in (await area.browser.get(PAGE)).text

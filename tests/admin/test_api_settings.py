@@ -20,9 +20,7 @@ async def create(browser, **fields):  # type: ignore[no-untyped-def]
 
 
 async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) -> None:
-    response = await create(
-        area.browser, scopes=["users:read", "progress:read"], name="Reporting"
-    )
+    response = await create(area.browser, scopes=["users:read", "progress:read"], name="Reporting")
     assert response.status_code == 201
     key = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
     api = client_for(area.org.slug)
@@ -32,16 +30,22 @@ async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) 
     listing = await area.browser.get(PAGE)
     assert key not in listing.text
     assert key[-4:] in listing.text and area.admin.email in listing.text
-    assert "users:read, progress:read" in listing.text or "progress:read, users:read" in listing.text
+    assert (
+        "users:read, progress:read" in listing.text or "progress:read, users:read" in listing.text
+    )
 
 
 async def test_sandbox_key_works_only_on_the_sandbox_host(area, client_for) -> None:
     response = await create(area.browser, environment="sandbox", scopes=["users:read"])
     key = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
     sandbox = client_for(area.org.slug, "sandbox")
-    assert (await sandbox.get("/api/_probe/whoami", headers={"Authorization": key})).status_code == 200
+    assert (
+        await sandbox.get("/api/_probe/whoami", headers={"Authorization": key})
+    ).status_code == 200
     production = client_for(area.org.slug)
-    assert (await production.get("/api/_probe/whoami", headers={"Authorization": key})).status_code == 401
+    assert (
+        await production.get("/api/_probe/whoami", headers={"Authorization": key})
+    ).status_code == 401
 
 
 async def test_invalid_create_is_explained_and_makes_nothing(area) -> None:

@@ -84,7 +84,9 @@ async def test_idle_and_absolute_expiry(app, browser_for, settings) -> None:
     # Kept alive by activity until the absolute limit, not a moment longer.
     elapsed = clock.now() - started
     assert timedelta(hours=settings.session_absolute_hours) <= elapsed
-    assert elapsed < timedelta(hours=settings.session_absolute_hours, minutes=settings.session_idle_minutes)
+    assert elapsed < timedelta(
+        hours=settings.session_absolute_hours, minutes=settings.session_idle_minutes
+    )
 
 
 async def test_log_out_ends_the_session(area) -> None:
@@ -132,7 +134,9 @@ async def test_hsts_is_sent_under_https(settings, migrated) -> None:
 
     from greenroom.app import create_app
 
-    https_app = create_app(settings.model_copy(update={"public_scheme": "https"}), configure_logs=False)
+    https_app = create_app(
+        settings.model_copy(update={"public_scheme": "https"}), configure_logs=False
+    )
     org_host = "nobody." + settings.base_domain
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=https_app), base_url=f"https://{org_host}"

@@ -11,8 +11,15 @@ from tests.admin.conftest import logged_in
 from tests.factories import make_org
 
 
-async def add_users(app, org, count: int, *, environment: str = "production", prefix: str = "u",
-                    anonymous: bool = False) -> None:  # type: ignore[no-untyped-def]
+async def add_users(
+    app,
+    org,
+    count: int,
+    *,
+    environment: str = "production",
+    prefix: str = "u",
+    anonymous: bool = False,
+) -> None:  # type: ignore[no-untyped-def]
     async with app.state.sessionmaker() as session, session.begin():
         for i in range(count):
             session.add(
@@ -98,9 +105,18 @@ async def test_export_streams_every_user_of_the_view_in_batches(app, area) -> No
 
 async def test_export_neutralises_spreadsheet_formulas(app, area) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        session.add(User(org_id=area.org.id, environment="production", partner_id="f1",
-                         first_name="=HYPERLINK(\"http://x\")", last_name="-1"))
-    rows = list(csv.DictReader(io.StringIO((await area.browser.get("/admin/users/export.csv")).text)))
+        session.add(
+            User(
+                org_id=area.org.id,
+                environment="production",
+                partner_id="f1",
+                first_name='=HYPERLINK("http://x")',
+                last_name="-1",
+            )
+        )
+    rows = list(
+        csv.DictReader(io.StringIO((await area.browser.get("/admin/users/export.csv")).text))
+    )
     assert rows[0]["first_name"].startswith("'=") and rows[0]["last_name"] == "'-1"
 
 

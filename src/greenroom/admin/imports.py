@@ -113,8 +113,13 @@ def _check_row(out: Parsed, line: int, row: dict[str, str], seen: dict[str, int]
 
 
 async def start(
-    session: AsyncSession, tenant: Tenant, environment: str, *, rows: Sequence[dict[str, Any]],
-    created_by: str, filename: str,
+    session: AsyncSession,
+    tenant: Tenant,
+    environment: str,
+    *,
+    rows: Sequence[dict[str, Any]],
+    created_by: str,
+    filename: str,
 ) -> ImportJob:
     job = ImportJob(
         org_id=tenant.org_id,
@@ -137,7 +142,9 @@ async def get_job(session: AsyncSession, tenant: Tenant, job_id: uuid.UUID) -> I
     return job
 
 
-async def recent_jobs(session: AsyncSession, tenant: Tenant, limit: int = 10) -> Sequence[ImportJob]:
+async def recent_jobs(
+    session: AsyncSession, tenant: Tenant, limit: int = 10
+) -> Sequence[ImportJob]:
     result = await session.execute(
         select(ImportJob)
         .where(ImportJob.org_id == tenant.org_id)
@@ -147,7 +154,9 @@ async def recent_jobs(session: AsyncSession, tenant: Tenant, limit: int = 10) ->
     return result.scalars().all()
 
 
-async def run(sessions: async_sessionmaker[AsyncSession], tenant: Tenant, job_id: uuid.UUID) -> None:
+async def run(
+    sessions: async_sessionmaker[AsyncSession], tenant: Tenant, job_id: uuid.UUID
+) -> None:
     """Applies a queued job (claimed atomically: a second runner finds nothing to do)."""
     async with sessions() as session, session.begin():
         claimed = await session.execute(
@@ -163,7 +172,9 @@ async def run(sessions: async_sessionmaker[AsyncSession], tenant: Tenant, job_id
         environment = job.environment
     try:
         for start_at in range(0, len(rows), BATCH):
-            await _apply_batch(sessions, tenant, environment, job_id, rows[start_at : start_at + BATCH])
+            await _apply_batch(
+                sessions, tenant, environment, job_id, rows[start_at : start_at + BATCH]
+            )
     except Exception:
         log.exception("import job failed", extra={"job_id": str(job_id)})
         async with sessions() as session, session.begin():
@@ -200,8 +211,9 @@ async def _apply_batch(
                         session, tenant, environment, row["partner_id"], row["fields"]
                     )
             except AppError as exc:
-                errors.append({"line": row["line"], "partner_id": row["partner_id"],
-                               "message": exc.detail})
+                errors.append(
+                    {"line": row["line"], "partner_id": row["partner_id"], "message": exc.detail}
+                )
                 continue
             created += was_created
             updated += not was_created

@@ -32,7 +32,9 @@ async def _login_required(_request: Request, _exc: Exception) -> Response:
 async def _wrong_host(request: Request, _exc: Exception) -> Response:
     settings = request.app.state.settings
     tenant = request.state.tenant
-    return RedirectResponse(settings.org_origin(tenant.org.slug) + request.url.path, status_code=303)
+    return RedirectResponse(
+        settings.org_origin(tenant.org.slug) + request.url.path, status_code=303
+    )
 
 
 def install(app: FastAPI) -> None:

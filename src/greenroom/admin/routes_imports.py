@@ -20,9 +20,7 @@ PATH = "/admin/imports"
 @router.get(PATH)
 async def import_form(request: Request, session: SessionDep, ctx: WriterDep) -> Response:
     jobs = await imports.recent_jobs(session, ctx.tenant)
-    return page(
-        request, ctx, "admin/import.html", {"jobs": jobs, "parsed": None}, section="users"
-    )
+    return page(request, ctx, "admin/import.html", {"jobs": jobs, "parsed": None}, section="users")
 
 
 @router.post(PATH)
@@ -43,11 +41,19 @@ async def upload(
     if parsed.errors:
         jobs = await imports.recent_jobs(session, ctx.tenant)
         return page(
-            request, ctx, "admin/import.html", {"jobs": jobs, "parsed": parsed},
-            section="users", status_code=422,
+            request,
+            ctx,
+            "admin/import.html",
+            {"jobs": jobs, "parsed": parsed},
+            section="users",
+            status_code=422,
         )
     job = await imports.start(
-        session, ctx.tenant, ctx.view.value, rows=parsed.rows, created_by=ctx.actor,
+        session,
+        ctx.tenant,
+        ctx.view.value,
+        rows=parsed.rows,
+        created_by=ctx.actor,
         filename=file.filename or "",
     )
     # The job row must be committed before the runner (another session) looks for it.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from greenroom.admin import keys_view
 from greenroom.admin.deps import AdminDep, WriterDep, settings_of
@@ -92,8 +91,9 @@ async def create_key(
             expires_at=_expiry(expires_on),
         )
     except ValueError:
-        return await _render(request, session, ctx, error="Unknown environment or scope.",
-                             status_code=422)
+        return await _render(
+            request, session, ctx, error="Unknown environment or scope.", status_code=422
+        )
     except ValidationFailed as exc:
         return await _render(request, session, ctx, error=exc.detail, status_code=422)
     return await _render(request, session, ctx, created=created, status_code=201)

@@ -82,7 +82,11 @@ async def add_admin(
     """A new admin with a generated one-time password (returned once, shown once)."""
     password = generate_password()
     admin = await admins.create_admin(
-        session, await _org(session, tenant), email=email, password=password, role=_role(role),
+        session,
+        await _org(session, tenant),
+        email=email,
+        password=password,
+        role=_role(role),
         name=name,
     )
     return admin, password

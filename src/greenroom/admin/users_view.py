@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,7 +42,7 @@ class UserPage:
     pages: int
 
 
-def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Select[tuple[User]]:
+def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Select[Any]:
     stmt = select(User).where(User.org_id == org_id, User.environment == environment.value)
     term = query.search.strip()
     if term:
