@@ -11,10 +11,12 @@ from urllib.parse import unquote, urlsplit
 MAX_LENGTH = 2048
 
 
-def _plain_path(value: str) -> bool:
+def _plain_path(value: str, *, decoded: bool) -> bool:
     if not value.startswith("/") or value.startswith("//"):
         return False
-    if "\\" in value or any(ord(c) < 33 or ord(c) == 127 for c in value):
+    # Raw, even a space is refused; once decoded, a space is just part of a path.
+    lowest = 32 if decoded else 33
+    if "\\" in value or any(ord(c) < lowest or ord(c) == 127 for c in value):
         return False
     parts = urlsplit(value)
     return not parts.scheme and not parts.netloc
@@ -33,8 +35,8 @@ def safe_path(value: object) -> str | None:
     if not value.isascii():
         return None
     current = value
-    for _ in range(4):
-        if not _plain_path(current):
+    for depth in range(4):
+        if not _plain_path(current, decoded=depth > 0):
             return None
         decoded = unquote(current)
         if decoded == current:
