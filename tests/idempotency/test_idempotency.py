@@ -81,7 +81,9 @@ async def test_keys_are_scoped_by_org_environment_and_credentials(app, setup, cl
     api_other = client_for(other.slug, headers={"Authorization": await make_key(app, other)})
     b = await api_other.post("/api/users/anonymous", headers=headers)
     sandbox = client_for(
-        org.slug, "sandbox", headers={"Authorization": await make_key(app, org, environment="sandbox")}
+        org.slug,
+        "sandbox",
+        headers={"Authorization": await make_key(app, org, environment="sandbox")},
     )
     c = await sandbox.post("/api/users/anonymous", headers=headers)
     ids = {r.json()["user"]["partner_id"] for r in (a, b, c)}

@@ -57,7 +57,14 @@ async def test_no_body_is_fine(setup) -> None:
 
 @pytest.mark.parametrize(
     "redirect_to",
-    ["//evil.com", "https://evil.com", "javascript:alert(1)", "/\\evil", "/%2F%2Fevil.com", "/%5Cevil"],
+    [
+        "//evil.com",
+        "https://evil.com",
+        "javascript:alert(1)",
+        "/\\evil",
+        "/%2F%2Fevil.com",
+        "/%5Cevil",
+    ],
 )
 async def test_unsafe_redirects_are_422_invalid_redirect(setup, db, redirect_to: str) -> None:
     org, api = setup
@@ -78,16 +85,16 @@ async def test_expires_in_may_shorten_but_not_lengthen(setup) -> None:
     for bad in (59, 0, -1, 48 * 3600 + 1):
         response = await api.post("/api/users/abc123def/sso", json={"expires_in": bad})
         assert response.status_code == 422, bad
-    assert (await api.post("/api/users/abc123def/sso", json={"expires_in": 48 * 3600})).status_code == 201
+    assert (
+        await api.post("/api/users/abc123def/sso", json={"expires_in": 48 * 3600})
+    ).status_code == 201
 
 
 async def test_unknown_user_is_404_and_missing_scope_is_403(app, setup) -> None:
     org, api = setup
     assert (await api.post("/api/users/nobody/sso", json={})).status_code == 404
     key = await make_key(app, org, scopes=ALL_SCOPES - {Scope.SSO_CREATE})
-    response = await api.post(
-        "/api/users/abc123def/sso", json={}, headers={"Authorization": key}
-    )
+    response = await api.post("/api/users/abc123def/sso", json={}, headers={"Authorization": key})
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
 

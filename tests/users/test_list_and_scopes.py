@@ -56,7 +56,9 @@ async def test_filters_by_email_updated_since_and_anonymous(setup) -> None:
     assert await ids(anonymous="false") == {"old", "new"}
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "201"}, {"updated_since": "yesterday"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "201"}, {"updated_since": "yesterday"}]
+)
 async def test_bad_list_parameters_are_422(setup, params) -> None:  # type: ignore[no-untyped-def]
     _org, api = setup
     assert (await api.get("/api/users", params=params)).status_code == 422

@@ -7,7 +7,6 @@ from urllib.parse import quote
 import pytest
 
 from greenroom.users.service import InvalidPartnerId, check_partner_id
-
 from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
 

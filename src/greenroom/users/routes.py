@@ -28,7 +28,6 @@ from greenroom.users.schemas import (
 router = APIRouter(prefix="/api/users", tags=["Users"])
 
 
-
 def _partner_id(
     request: Request,
     partner_id: Annotated[
