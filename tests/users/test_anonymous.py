@@ -99,6 +99,7 @@ async def test_purge_deletes_expired_anonymous_users_and_their_data_only(app, se
     org, api = setup
     named = (await api.post("/api/users/abc123def", json=JANE)).json()["user"]["partner_id"]
     old = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
+    assert old
     clock.advance(timedelta(hours=23))
     young = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     clock.advance(timedelta(hours=1, seconds=1))

@@ -30,7 +30,7 @@ async def test_each_org_sees_only_its_own_user(two_orgs) -> None:
 
 
 async def test_a_key_of_one_org_cannot_reach_the_other(two_orgs, app, client_for) -> None:
-    a, b, api_a, _api_b = two_orgs
+    _a, b, api_a, _api_b = two_orgs
     key_a = api_a.headers["Authorization"]
     on_b = client_for(b.slug, headers={"Authorization": key_a})
     assert (await on_b.get("/api/users/abc123def")).status_code == 401

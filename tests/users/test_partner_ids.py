@@ -22,7 +22,7 @@ INVALID = [
     "ab:c",
     "abç",  # a Unicode letter
     "١٢٣",  # Arabic-Indic digits
-    "ａｂｃ",  # full-width letters
+    "\uff41\uff42\uff43",  # full-width letters
     "abc\n",  # trailing newline
     "abc\t",
     "é",
