@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             background.append(
                 asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
             )
+        app.state.background_tasks = background
         try:
             yield
         finally:

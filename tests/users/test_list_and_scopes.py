@@ -100,3 +100,40 @@ async def test_no_key_is_401(setup, client_for) -> None:
     bare = client_for(org.slug)
     assert (await bare.get("/api/users")).status_code == 401
     assert (await bare.post("/api/users/abc123def", json=JANE)).status_code == 401
+
+
+async def test_delete_erases_the_user_their_tokens_and_browser_sessions(app, setup, db) -> None:
+    from sqlalchemy import select
+
+    from greenroom.sso.models import SsoToken
+    from greenroom.tenancy.context import OrgSnapshot, Tenant
+    from greenroom.tenancy.hosts import Environment
+    from greenroom.users.models import User
+    from greenroom.websessions import service as websessions
+    from greenroom.websessions.models import WebSession
+
+    org, api = setup
+    await api.post("/api/users/abc123def", json=JANE)
+    await api.post("/api/users/other", json=JANE)
+    async with app.state.sessionmaker() as session, session.begin():
+        users = (await session.execute(select(User).where(User.org_id == org.id))).scalars().all()
+        by_pid = {u.partner_id: u.id for u in users}
+        tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
+        for user_id in by_pid.values():
+            await websessions.start(
+                session, app.state.settings, tenant, kind="member", subject_id=user_id
+            )
+    assert (await api.delete("/api/users/abc123def")).status_code == 204
+    assert (await api.get("/api/users/abc123def")).status_code == 404
+    sessions = (
+        (await db.execute(select(WebSession.subject_id).where(WebSession.org_id == org.id)))
+        .scalars()
+        .all()
+    )
+    assert sessions == [by_pid["other"]]
+    tokens = (
+        (await db.execute(select(SsoToken.user_id).where(SsoToken.org_id == org.id)))
+        .scalars()
+        .all()
+    )
+    assert tokens == [by_pid["other"]]

@@ -22,6 +22,7 @@ from greenroom.tenancy.models import Organization
 from greenroom.users import repository
 from greenroom.users.models import User
 from greenroom.users.schemas import UserOut, UserWrite
+from greenroom.websessions import service as websessions
 
 # ASCII only, written out: `\w` and `\d` would take Unicode letters and digits.
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -241,6 +242,8 @@ async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) ->
     user = await get_user(session, tenant, partner_id)
     payload = {"user": public_user(user)}
     await events.publish(session, tenant, "user.deleted", payload)
+    # Browser sessions name their user without a foreign key: end them here.
+    await websessions.end_all_for(session, user.id)
     await repository.delete_by_id(session, user.id)
     session.expunge(user)
 
@@ -262,6 +265,7 @@ async def purge_expired(session: AsyncSession, *, batch: int = 500) -> int:
                 continue
             user = User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
             tenant = Tenant(snapshot, Environment(row["environment"]))
+            await websessions.end_all_for(session, row["id"])
             await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})
         total += len(rows)
         if len(rows) < batch:

@@ -27,8 +27,13 @@ async def purge_once(sessions: async_sessionmaker[AsyncSession]) -> int:
     return users
 
 
-async def purge_forever(sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
-    while True:
+async def purge_forever(
+    sessions: async_sessionmaker[AsyncSession], interval: float, *, rounds: int | None = None
+) -> None:
+    """Purge every `interval` seconds (forever, or `rounds` times)."""
+    done = 0
+    while rounds is None or done < rounds:
+        done += 1
         # Jitter keeps several processes from purging in lock-step.
         await asyncio.sleep(interval * random.uniform(0.5, 1.0))  # noqa: S311
         try:
