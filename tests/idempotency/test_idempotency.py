@@ -145,3 +145,18 @@ async def test_requests_without_a_key_are_untouched(setup) -> None:
     a = await api.post("/api/users/anonymous")
     b = await api.post("/api/users/anonymous")
     assert a.json()["user"]["partner_id"] != b.json()["user"]["partner_id"]
+
+
+async def test_stored_responses_do_not_hold_the_token_in_the_clear(setup, db) -> None:
+    from greenroom.idempotency.models import IdempotencyRecord
+
+    org, api = setup
+    response = await api.post(
+        "/api/users/abc123def", json=JANE, headers={"Idempotency-Key": "k-sealed"}
+    )
+    token = response.json()["user"]["token"]["token"]
+    stmt = select(IdempotencyRecord).where(IdempotencyRecord.org_id == org.id)
+    (record,) = (await db.execute(stmt)).scalars().all()
+    assert record.status == 201
+    assert record.body is not None
+    assert token.encode() not in record.body and b"abc123def" not in record.body

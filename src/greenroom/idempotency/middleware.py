@@ -24,6 +24,7 @@ from greenroom.core.errors import AppError, BadRequest, Conflict, problem_respon
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import ServerSecret
 from greenroom.idempotency import repository
+from greenroom.idempotency.sealing import open_sealed, seal
 from greenroom.tenancy.context import Tenant
 
 HEADER = b"idempotency-key"
@@ -124,19 +125,23 @@ class IdempotencyMiddleware:
             await problem_response(error)(scope, receive, send)
             return
         if claim.outcome == "replay":
-            await self._replay(claim, send)
+            await self._replay(claim, credentials, send)
             return
         assert claim.record_id is not None
-        await self._run(scope, body, send, claim.record_id)
+        await self._run(scope, body, send, claim.record_id, credentials)
 
-    async def _replay(self, claim: repository.Claim, send: Send) -> None:
+    async def _replay(self, claim: repository.Claim, credentials: bytes, send: Send) -> None:
+        assert claim.record_id is not None and claim.body is not None
         stored = json.loads(claim.headers or "[]")
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored]
         raw.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": claim.status, "headers": raw})
-        await send({"type": "http.response.body", "body": claim.body or b""})
+        body = open_sealed(credentials, claim.record_id.bytes, claim.body)
+        await send({"type": "http.response.body", "body": body})
 
-    async def _run(self, scope: Scope, body: bytes, send: Send, record_id: uuid.UUID) -> None:
+    async def _run(
+        self, scope: Scope, body: bytes, send: Send, record_id: uuid.UUID, credentials: bytes
+    ) -> None:
         sent_body = False
 
         async def replay_receive() -> Message:
@@ -170,5 +175,9 @@ class IdempotencyMiddleware:
             await repository.release(self.sessions, record_id)
         else:
             await repository.complete(
-                self.sessions, record_id, status, json.dumps(kept), b"".join(chunks)
+                self.sessions,
+                record_id,
+                status,
+                json.dumps(kept),
+                seal(credentials, record_id.bytes, b"".join(chunks)),
             )

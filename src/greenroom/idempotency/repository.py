@@ -80,7 +80,13 @@ async def _claim_once(session: AsyncSession, scope: Scope, fingerprint: str) -> 
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 return Claim("run", record_id=record.id)
         return Claim("busy")
-    return Claim("replay", status=record.status, headers=record.headers, body=record.body)
+    return Claim(
+        "replay",
+        record_id=record.id,
+        status=record.status,
+        headers=record.headers,
+        body=record.body,
+    )
 
 
 async def claim(
