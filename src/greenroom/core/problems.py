@@ -47,6 +47,16 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     429: "Too many requests; see Retry-After.",
 }
 API_ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+# Every POST under /api/ honours it (greenroom.idempotency); documented once, here.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the first response to this key is replayed for 24 hours; "
+    "the same key with a different request is 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "example": "3f6c1a52-create-abc123def",
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -69,7 +79,8 @@ def _problem_entry(status: int) -> dict[str, Any]:
 
 
 def install_problem_docs(app: FastAPI) -> None:
-    """Add the problem+json error responses to every `/api/` operation of the OpenAPI document.
+    """Add the problem+json error responses to every `/api/` operation of the OpenAPI document,
+    and the `Idempotency-Key` header to every `/api/` POST.
 
     FastAPI's own 422 entry (an `application/json` HTTPValidationError we never send) is replaced.
     """
@@ -94,7 +105,11 @@ def install_problem_docs(app: FastAPI) -> None:
         for path, operations in doc.get("paths", {}).items():
             if not path.startswith("/api/"):
                 continue
-            for operation in operations.values():
+            for method, operation in operations.items():
+                if method == "post":
+                    parameters = operation.setdefault("parameters", [])
+                    if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                        parameters.append(IDEMPOTENCY_KEY_PARAMETER)
                 responses = operation.setdefault("responses", {})
                 for status in API_ERROR_STATUSES:
                     existing = responses.get(str(status))

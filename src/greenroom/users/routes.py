@@ -154,7 +154,12 @@ async def list_users(
     principal: UsersRead,
     page: PageDep,
     email: Annotated[
-        str | None, Query(max_length=320, description="Only users with this email (any case).")
+        str | None,
+        Query(
+            max_length=320,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Only users with this email (any case).",
+        ),
     ] = None,
     updated_since: Annotated[
         datetime | None,

@@ -9,7 +9,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 METADATA_MAX_BYTES = 4096
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# No control characters (PostgreSQL refuses NUL in text, and none belongs in a name).
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 
 EXAMPLE_USER: dict[str, Any] = {
     "partner_id": "abc123def",
@@ -26,6 +32,16 @@ EXAMPLE_TOKEN: dict[str, Any] = {
     "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "expires_at": "2026-11-25T12:00:00Z",
 }
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class UserWrite(BaseModel):
@@ -63,6 +79,8 @@ class UserWrite(BaseModel):
     @classmethod
     def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
+            if _has_nul(value):
+                raise ValueError("metadata may not contain NUL characters")
             size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
             if size > METADATA_MAX_BYTES:
                 raise ValueError(f"metadata is {size} bytes; at most {METADATA_MAX_BYTES}")
