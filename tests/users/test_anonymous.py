@@ -132,3 +132,15 @@ async def test_purge_publishes_user_deleted_once(app, setup) -> None:
     finally:
         events._subscribers.remove(record)
     assert seen == [f"user.deleted:{pid}"]
+
+
+async def test_the_cap_holds_under_concurrent_creates(app, setup) -> None:
+    import asyncio
+
+    org, api = setup
+    await _set_cap(app, org, 3)
+    now = clock.now()
+    clock.advance((now + timedelta(days=1)).replace(hour=0, minute=0, second=1) - now)
+    responses = await asyncio.gather(*(api.post("/api/users/anonymous") for _ in range(12)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 3 + [429] * 9

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 
 
@@ -71,6 +72,14 @@ async def list_page(
         stmt = stmt.where(or_(User.updated_at > at, and_(User.updated_at == at, User.id > last_id)))
     stmt = stmt.order_by(User.updated_at, User.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Serialise per-org counters (the anonymous cap) across processes: a row lock on
+    PostgreSQL; SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
+    await session.execute(
+        select(Organization.id).where(Organization.id == org_id).with_for_update()
+    )
 
 
 async def count_anonymous_since(session: AsyncSession, org_id: uuid.UUID, since: datetime) -> int:

@@ -173,6 +173,7 @@ async def create_anonymous(
     now = clock.now()
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     cap = _daily_cap(tenant, default_cap)
+    await repository.lock_org(session, tenant.org_id)
     if await repository.count_anonymous_since(session, tenant.org_id, day_start) >= cap:
         retry = int((day_start + timedelta(days=1) - now).total_seconds()) + 1
         raise RateLimited(
