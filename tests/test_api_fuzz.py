@@ -101,3 +101,17 @@ def test_every_api_operation_documents_its_errors_as_problem_json(app) -> None:
             for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429"):
                 content = operation["responses"][status]["content"]
                 assert list(content) == ["application/problem+json"], (method, path, status)
+
+
+def test_user_operations_carry_the_seeds_example(app) -> None:
+    document = app.openapi()
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/users"):
+            continue
+        for method, operation in operations.items():
+            text = operation.get("description", "")
+            assert "935d85189822bf96c28c4fa79d3d8f31" in text, (method, path)
+            assert "abc123def" in text or path in ("/api/users", "/api/users/anonymous"), (
+                method,
+                path,
+            )

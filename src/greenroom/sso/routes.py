@@ -41,7 +41,7 @@ async def create_sso_token(
     tokens keep working until used or expired. Example for XYZ Corporation:
 
         POST /api/users/abc123def/sso
-        Host: xyz.greenroom.example
+        Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
         Content-Type: application/json
 

@@ -28,7 +28,7 @@ class SsoTokenOut(BaseModel):
             "examples": [
                 {
                     "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                    "url": "https://xyz.greenroom.example/sso/login?token=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "url": "http://xyz.greenroom.localhost/sso/login?token=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                     "expires_at": "2026-11-25T12:00:00Z",
                 }
             ]

@@ -85,13 +85,13 @@ async def create_anonymous_user(
 
     The user is active for 24 hours, then gone: every call about them answers 404 and their
     data is deleted. Use the returned `partner_id` anywhere else a `partner_id` goes, and the
-    `token` to sign them in (`https://xyz.greenroom.example/sso/login?token=...`).
+    `token` to sign them in (`http://xyz.greenroom.localhost/sso/login?token=...`).
 
     Your organization must be approved for anonymous users (else 403 `feature_not_enabled`), and
     may create a limited number a day (429 beyond it). Example for XYZ Corporation:
 
         POST /api/users/anonymous
-        Host: xyz.greenroom.example
+        Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
     result = await service.create_anonymous(
@@ -129,7 +129,7 @@ async def create_or_update_user(
     your key holds `sso:create` (else `token` is null). Example for XYZ Corporation:
 
         POST /api/users/abc123def
-        Host: xyz.greenroom.example
+        Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
         Content-Type: application/json
 
@@ -175,7 +175,7 @@ async def list_users(
     keep a copy in sync, remember when you last called and pass it as `updated_since`. Example:
 
         GET /api/users?updated_since=2026-11-01T00:00:00Z&limit=100
-        Host: xyz.greenroom.example
+        Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
     result = await service.list_users(
@@ -198,7 +198,7 @@ async def get_user(
     partner_id: PartnerId, session: SessionDep, principal: UsersRead
 ) -> UserEnvelope:
     """One user by your `partner_id`. Example: `GET /api/users/abc123def` on
-    `xyz.greenroom.example` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
+    `xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
     user = await service.get_user(session, principal.tenant, partner_id)
     return UserEnvelope(user=UserOut(**service.public_user(user)))
 
