@@ -2,10 +2,20 @@
 
 from greenroom.admins.models import Admin
 from greenroom.core.db import Base
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "Base",
+    "IdempotencyRecord",
+    "Organization",
+    "SsoToken",
+    "User",
+    "WebSession",
+]
