@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +18,17 @@ from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from greenroom.core.problems import install_problem_docs
 from greenroom.core.settings import Settings, get_settings
 from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
+from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
+from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
+from greenroom.users import routes as users_routes
+from greenroom.users.tasks import purge_forever
 
 log = logging.getLogger("greenroom")
 API_DESCRIPTION = """
@@ -55,9 +62,19 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
+        background: list[asyncio.Task[None]] = []
+        if settings.run_worker:
+            background.append(
+                asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
+            )
+        app.state.background_tasks = background
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.dispose()
 
     app = FastAPI(
@@ -77,6 +94,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.include_router(users_routes.router)
+    app.include_router(sso_routes.router)
+    install_problem_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
     admin_routes.install(app)
@@ -91,6 +111,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     https = settings.public_scheme == "https"
     # Outermost last: request id and access log wrap everything, then the host, then bodies.
+    app.add_middleware(
+        IdempotencyMiddleware, sessions=sessions, secret=lambda: settings.server_secrets[0]
+    )
     app.add_middleware(
         CSRFMiddleware,
         secret=settings.server_secrets[0].value,

@@ -3,10 +3,21 @@
 from greenroom.admin.models import ImportJob
 from greenroom.admins.models import Admin
 from greenroom.core.db import Base
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "ImportJob", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "Base",
+    "IdempotencyRecord",
+    "ImportJob",
+    "Organization",
+    "SsoToken",
+    "User",
+    "WebSession",
+]

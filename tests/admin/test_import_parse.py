@@ -14,7 +14,7 @@ def test_good_file_gives_rows_with_normalised_fields() -> None:
     assert parsed.errors == []
     assert parsed.rows == [
         {"line": 2, "partner_id": "abc123def",
-         "fields": {"email": "ada@xyz.example.com", "first_name": "Ada", "last_name": "Lovelace"}},
+         "fields": {"email": "Ada@xyz.example.com", "first_name": "Ada", "last_name": "Lovelace"}},
         {"line": 3, "partner_id": "def456", "fields": {}},
     ]  # fmt: skip
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,9 @@ from greenroom.admin.models import ImportJob
 from greenroom.core import clock
 from greenroom.core.errors import AppError, NotFound
 from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.users import service as users
+from greenroom.users.schemas import UserWrite
 
 log = logging.getLogger("greenroom.admin.imports")
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -94,21 +97,15 @@ def _check_row(out: Parsed, line: int, row: dict[str, str], seen: dict[str, int]
         out.error(line, f"partner_id repeats line {seen[partner_id]}.", partner_id)
         return
     seen[partner_id] = line
-    fields: dict[str, Any] = {}
-    email = row.get("email", "")
-    if email:
-        try:
-            fields["email"] = validate_email(email, check_deliverability=False).normalized.lower()
-        except EmailNotValidError as exc:
-            out.error(line, f"Invalid email: {exc}", partner_id)
-            return
-    for name in ("first_name", "last_name"):
-        value = row.get(name, "")
-        if len(value) > 200:
-            out.error(line, f"{name} is longer than 200 characters.", partner_id)
-            return
-        if value:
-            fields[name] = value
+    # Empty cells leave the field as it is; the rest is checked exactly as the API checks it.
+    fields = {k: row[k] for k in ("email", "first_name", "last_name") if row.get(k)}
+    try:
+        checked = UserWrite.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        out.error(line, f"Invalid {problems}", partner_id)
+        return
+    fields = checked.model_dump(exclude_unset=True)
     out.rows.append({"line": line, "partner_id": partner_id, "fields": fields})
 
 
@@ -199,24 +196,27 @@ async def _apply_batch(
     job_id: uuid.UUID,
     rows: Sequence[dict[str, Any]],
 ) -> None:
-    from greenroom.admin import users_write  # the users service, through one adapter
-
+    target = Tenant(tenant.org, Environment(environment), tenant.host)
     created = updated = 0
     errors: list[dict[str, Any]] = []
     async with sessions() as session, session.begin():
         for row in rows:
             try:
                 async with session.begin_nested():
-                    was_created = await users_write.create_or_update(
-                        session, tenant, environment, row["partner_id"], row["fields"]
+                    result = await users.create_or_update(
+                        session,
+                        target,
+                        row["partner_id"],
+                        UserWrite.model_validate(row["fields"]),
+                        secret=None,
                     )
             except AppError as exc:
                 errors.append(
                     {"line": row["line"], "partner_id": row["partner_id"], "message": exc.detail}
                 )
                 continue
-            created += was_created
-            updated += not was_created
+            created += result.created
+            updated += not result.created
         job = await session.get(ImportJob, job_id, with_for_update=True)
         assert job is not None
         job.processed += len(rows)

@@ -1,13 +1,16 @@
-"""The sandbox toggle: which environment's data the admin pages show."""
+"""The sandbox: the toggle that picks which environment's data the pages show, and the reset."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin.deps import VIEW_KEY, AdminDep
+from greenroom.admin import service
+from greenroom.admin.deps import VIEW_KEY, AdminDep, WriterDep
+from greenroom.admin.pages import page
+from greenroom.core.db import SessionDep
 from greenroom.tenancy.hosts import Environment
 
 router = APIRouter(include_in_schema=False)
@@ -27,3 +30,30 @@ async def switch_view(
         next if next.startswith("/admin/") and "//" not in next and "\\" not in next else "/admin"
     )
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/admin/sandbox")
+async def sandbox_page(request: Request, session: SessionDep, ctx: AdminDep) -> Response:
+    count = await service.count_users(session, ctx.tenant, Environment.SANDBOX)
+    return page(request, ctx, "admin/sandbox.html", {"count": count, "done": None}, section="users")
+
+
+@router.post("/admin/sandbox/reset")
+async def reset_sandbox(
+    request: Request,
+    session: SessionDep,
+    ctx: WriterDep,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    if confirm != "yes":
+        count = await service.count_users(session, ctx.tenant, Environment.SANDBOX)
+        return page(
+            request,
+            ctx,
+            "admin/sandbox.html",
+            {"count": count, "done": None, "error": "Tick the box to confirm."},
+            section="users",
+            status_code=422,
+        )
+    deleted = await service.reset_sandbox(session, ctx.tenant)
+    return page(request, ctx, "admin/sandbox.html", {"count": 0, "done": deleted}, section="users")

@@ -20,7 +20,11 @@ from greenroom.admins.passwords import generate_password, verify_password
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
+from greenroom.users import repository as users_repository
+from greenroom.users import service as users
+from greenroom.users.models import User
 from greenroom.websessions import service as websessions
 
 BAD_CREDENTIALS = "Wrong email or password."
@@ -127,3 +131,36 @@ async def remove_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUI
     await session.delete(target)
     await session.flush()
     return target
+
+
+async def reset_sandbox(session: AsyncSession, tenant: Tenant, *, batch: int = 500) -> int:
+    """Deletes every sandbox user of the org with all their data (through the users service, so
+    that `user.deleted` goes out and features with files clean up); production is untouched."""
+    sandbox = Tenant(tenant.org, Environment.SANDBOX, tenant.host)
+    deleted = 0
+    while True:
+        rows = await session.execute(
+            select(User.id, User.partner_id)
+            .where(User.org_id == tenant.org_id, User.environment == Environment.SANDBOX.value)
+            .limit(batch)
+        )
+        found = rows.all()
+        if not found:
+            return deleted
+        for user_id, partner_id in found:
+            try:
+                await users.delete_user(session, sandbox, partner_id)
+            except users.UserNotFound:  # an expired anonymous user: gone for the API already
+                await websessions.end_all_for(session, user_id)
+                await users_repository.delete_by_id(session, user_id)
+            deleted += 1
+        await session.flush()
+
+
+async def count_users(session: AsyncSession, tenant: Tenant, environment: Environment) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(User)
+        .where(User.org_id == tenant.org_id, User.environment == environment.value)
+    )
+    return int(result.scalar_one())
