@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from greenroom.admins.models import AdminRole
@@ -120,4 +122,44 @@ async def test_form_posted_without_its_csrf_token_is_refused(app, live_server, c
         await page.get_by_text("CSRF").wait_for()
         await page.goto(f"{origin}/admin/api-settings")
         assert await page.get_by_text("No token").count() == 0
+    await context.close()
+
+
+async def test_csv_import_with_bad_rows_then_good_and_export(app, live_server, chromium) -> None:
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    origin = live_server.origin(org.slug)
+    header = "partner_id,email,first_name,last_name\n"
+    good = "abc123def,jane.doe@xyz.example.com,Jane,Doe\nxyz789,sam@xyz.example.com,Sam,Smith\n"
+    context, page = await open_page(chromium)
+    async with screenshot_on_failure(page, "admin-import"):
+        await log_in(page, origin, admin.email)
+        await page.goto(f"{origin}/admin/imports")
+        await page.get_by_label("CSV file").set_input_files(
+            files=[{"name": "bad.csv", "mimeType": "text/csv",
+                    "buffer": (header + good + "not ok!,x@xyz.example.com,A,B\n").encode()}]
+        )  # fmt: skip
+        await page.get_by_role("button", name="Import into production").click()
+        errors = page.get_by_test_id("import-errors")
+        await errors.wait_for()
+        assert "Nothing was imported: 1 bad row" in await errors.inner_text()
+        assert await errors.locator("td").first.inner_text() == "4"
+
+        await page.get_by_label("CSV file").set_input_files(
+            files=[{"name": "good.csv", "mimeType": "text/csv", "buffer": (header + good).encode()}]
+        )
+        await page.get_by_role("button", name="Import into production").click()
+        result = page.get_by_test_id("import-result")
+        await result.wait_for()
+        assert "2 created" in await result.inner_text()
+
+        await page.goto(f"{origin}/admin/users")
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="Export CSV").click()
+        download = await download_info.value
+        path = await download.path()
+        text = Path(path).read_text(encoding="utf-8")
+        lines = text.strip().splitlines()
+        assert lines[0].startswith("partner_id,email,first_name,last_name")
+        assert sorted(line.split(",")[0] for line in lines[1:]) == ["abc123def", "xyz789"]
     await context.close()
