@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,8 @@ from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
+from greenroom.webhooks import routes as webhooks_routes
+from greenroom.webhooks.worker import Worker
 
 log = logging.getLogger("greenroom")
 # Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
@@ -36,9 +39,18 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
+        stop = asyncio.Event()
+        worker_task = (
+            asyncio.create_task(Worker(sessions, settings).run_forever(stop))
+            if settings.run_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             await engine.dispose()
 
     app = FastAPI(
@@ -57,6 +69,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.include_router(webhooks_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def body_limit(path: str) -> int:

@@ -6,6 +6,18 @@ from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "Base",
+    "Organization",
+    "SsoToken",
+    "User",
+    "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
+]
