@@ -108,7 +108,13 @@ async def get_message(session: AsyncSession, message_id: uuid.UUID) -> WebhookMe
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, token: uuid.UUID, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    token: uuid.UUID,
+    limit: int,
+    org_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[uuid.UUID]:
     """Lease up to `limit` due deliveries to the caller (inside the caller's transaction).
 
@@ -130,6 +136,8 @@ async def claim_due(
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
+    if org_ids is not None:
+        query = query.where(WebhookDelivery.org_id.in_(org_ids))
     ids = list((await session.execute(query)).scalars().all())
     if ids:
         await session.execute(
