@@ -25,7 +25,7 @@ async def api(app, client_for):  # type: ignore[no-untyped-def]
 
 
 async def test_create_shows_a_standard_webhooks_secret_once(api, db) -> None:  # type: ignore[no-untyped-def]
-    org, client = api
+    _org, client = api
     response = await client.post(
         "/api/webhooks",
         json={"url": PUBLIC_URL, "events": ["user.created"], "description": "LMS sync"},
@@ -49,7 +49,9 @@ async def test_create_shows_a_standard_webhooks_secret_once(api, db) -> None:  #
 
     # Encrypted at rest, and recoverable for signing.
     row = (
-        await db.execute(select(WebhookEndpoint).where(WebhookEndpoint.id == uuid.UUID(webhook["id"])))
+        await db.execute(
+            select(WebhookEndpoint).where(WebhookEndpoint.id == uuid.UUID(webhook["id"]))
+        )
     ).scalar_one()
     assert secret.removeprefix("whsec_") not in row.secret_ciphertext
     assert service.endpoint_secret(row, client._transport.app.state.settings) == secret
@@ -69,7 +71,9 @@ async def test_list_is_paginated(api) -> None:  # type: ignore[no-untyped-def]
     _org, client = api
     ids = []
     for _ in range(3):
-        ids.append((await client.post("/api/webhooks", json={"url": PUBLIC_URL})).json()["webhook"]["id"])
+        ids.append(
+            (await client.post("/api/webhooks", json={"url": PUBLIC_URL})).json()["webhook"]["id"]
+        )
     first = (await client.get("/api/webhooks", params={"limit": 2})).json()
     assert [w["id"] for w in first["webhooks"]] == ids[:2]
     second = (
@@ -125,7 +129,9 @@ async def test_another_orgs_or_environments_webhook_is_404(app, api, client_for)
     other = await make_org(app)
     other_client = client_for(other.slug, headers={"Authorization": await make_key(app, other)})
     sandbox = client_for(
-        org.slug, "sandbox", headers={"Authorization": await make_key(app, org, environment="sandbox")}
+        org.slug,
+        "sandbox",
+        headers={"Authorization": await make_key(app, org, environment="sandbox")},
     )
     path = f"/api/webhooks/{created['id']}"
     for foreign in (other_client, sandbox):

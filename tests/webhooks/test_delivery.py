@@ -109,7 +109,9 @@ async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(app, setup,
     assert first.verify_error is None and second.verify_error is None
     [delivery] = await deliveries(client, webhook_id)
     assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
-    assert (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"]["failing_since"] is None
+    assert (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"][
+        "failing_since"
+    ] is None
 
 
 async def test_a_receiver_that_does_not_answer_times_out(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
@@ -159,9 +161,7 @@ async def test_an_endpoint_failing_for_24_hours_is_disabled(app, setup, receiver
     # Disabled: new events are not queued for it, and resend is refused.
     await publish(app, org, "user.updated", user_data())
     assert len(await deliveries(client, webhook_id)) == 1
-    resend = await client.post(
-        f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}/resend"
-    )
+    resend = await client.post(f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}/resend")
     assert resend.status_code == 409 and resend.json()["code"] == "webhook_disabled"
 
     # Enabled again: the state is cleared and deliveries flow.
@@ -195,9 +195,7 @@ async def test_resend_sends_the_same_message_again(app, setup, receiver) -> None
     worker = make_worker(app, org)
     await worker.run_until_idle()
     [original] = await deliveries(client, webhook_id)
-    response = await client.post(
-        f"/api/webhooks/{webhook_id}/deliveries/{original['id']}/resend"
-    )
+    response = await client.post(f"/api/webhooks/{webhook_id}/deliveries/{original['id']}/resend")
     assert response.status_code == 202, response.text
     resent = response.json()["delivery"]
     assert resent["status"] == "pending" and resent["resend_of"] == original["id"]
@@ -266,7 +264,9 @@ async def test_a_disabled_endpoints_queue_waits_until_it_is_enabled(app, setup, 
     assert len(receiver.at("/hook")) == 1
 
 
-async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(
+    app, setup, receiver
+) -> None:  # type: ignore[no-untyped-def]
     org, _client, _id = setup
     await publish(app, org, "user.created", user_data())
     dead = make_worker(app, org)

@@ -53,7 +53,9 @@ def no_private(settings, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("url", REFUSED)
-async def test_private_and_odd_urls_are_refused_at_creation(app, client_for, no_private, url) -> None:  # type: ignore[no-untyped-def]
+async def test_private_and_odd_urls_are_refused_at_creation(
+    app, client_for, no_private, url
+) -> None:  # type: ignore[no-untyped-def]
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     response = await client.post("/api/webhooks", json={"url": url})
@@ -108,7 +110,9 @@ def test_is_public(address: str, public: bool) -> None:
     assert ssrf.is_public(ipaddress.ip_address(address)) is public
 
 
-async def test_delivery_time_check_refuses_an_url_that_became_private(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_delivery_time_check_refuses_an_url_that_became_private(
+    app, client_for, receiver
+) -> None:  # type: ignore[no-untyped-def]
     # Created while private addresses were allowed (as if DNS pointed elsewhere back then).
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
