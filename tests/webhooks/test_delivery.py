@@ -109,6 +109,13 @@ async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(app, setup,
     assert first.verify_error is None and second.verify_error is None
     [delivery] = await deliveries(client, webhook_id)
     assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
+    detail = (await client.get(f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}")).json()
+    log = detail["delivery"]["attempt_log"]
+    assert [(a["number"], a["succeeded"], a["response_status"]) for a in log] == [
+        (1, False, 500),
+        (2, True, 200),
+    ]
+    assert log[0]["error"] == "HTTP 500." and len(log[0]["response_excerpt"]) == 1024
     assert (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"][
         "failing_since"
     ] is None

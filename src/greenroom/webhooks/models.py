@@ -84,3 +84,20 @@ class WebhookDelivery(IdMixin, Base):
     response_excerpt: Mapped[str | None] = mapped_column(String(1024), default=None)
     error: Mapped[str | None] = mapped_column(String(500), default=None)
     succeeded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebhookAttempt(IdMixin, Base):
+    """One try of a delivery, for the log."""
+
+    __tablename__ = "webhook_attempts"
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    response_status: Mapped[int | None] = mapped_column(default=None)
+    response_ms: Mapped[int | None] = mapped_column(default=None)
+    response_excerpt: Mapped[str | None] = mapped_column(String(1024), default=None)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)

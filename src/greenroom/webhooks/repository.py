@@ -10,7 +10,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.tenancy.context import Tenant
-from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 
 
 async def get_endpoint(
@@ -101,6 +106,16 @@ async def list_deliveries(
         )
     query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     return (await session.execute(query.limit(limit))).scalars().all()
+
+
+async def list_attempts(session: AsyncSession, delivery_id: uuid.UUID) -> Sequence[WebhookAttempt]:
+    """Oldest first; the caller has checked that the delivery is the tenant's."""
+    result = await session.execute(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id == delivery_id)
+        .order_by(WebhookAttempt.number)
+    )
+    return result.scalars().all()
 
 
 async def get_message(session: AsyncSession, message_id: uuid.UUID) -> WebhookMessage | None:

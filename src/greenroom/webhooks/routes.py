@@ -13,6 +13,9 @@ from greenroom.core.pagination import PageDep
 from greenroom.core.settings import Settings
 from greenroom.webhooks import service
 from greenroom.webhooks.schemas import (
+    AttemptOut,
+    DeliveryDetailEnvelope,
+    DeliveryDetailOut,
     DeliveryEnvelope,
     DeliveryList,
     DeliveryOut,
@@ -154,13 +157,19 @@ async def list_deliveries(
     return DeliveryList(deliveries=[DeliveryOut.of(d) for d in rows], next_cursor=cursor)
 
 
-@router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryEnvelope)
+@router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetailEnvelope)
 async def get_delivery(
     webhook_id: str, delivery_id: str, session: SessionDep, principal: WebhooksManage
-) -> DeliveryEnvelope:
-    """One delivery of the log."""
-    delivery = await service.get_delivery(session, principal.tenant, webhook_id, delivery_id)
-    return DeliveryEnvelope(delivery=DeliveryOut.of(delivery))
+) -> DeliveryDetailEnvelope:
+    """One delivery of the log, with `attempt_log`: every attempt's time, response code,
+    response time, first 1 KB of the response body, and error."""
+    delivery, attempts = await service.list_attempts(
+        session, principal.tenant, webhook_id, delivery_id
+    )
+    out = DeliveryOut.of(delivery).model_dump()
+    return DeliveryDetailEnvelope(
+        delivery=DeliveryDetailOut(**out, attempt_log=[AttemptOut.of(a) for a in attempts])
+    )
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from greenroom.webhooks import service
-from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint
+from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 EXAMPLE_URL = "https://xyz.example.com/greenroom/webhooks"
 
@@ -138,8 +138,38 @@ class DeliveryOut(BaseModel):
         )
 
 
+class AttemptOut(BaseModel):
+    number: int
+    at: datetime
+    succeeded: bool
+    response_status: int | None
+    response_ms: int | None
+    response_excerpt: str | None
+    error: str | None
+
+    @classmethod
+    def of(cls, attempt: WebhookAttempt) -> AttemptOut:
+        return cls(
+            number=attempt.number,
+            at=attempt.at,
+            succeeded=attempt.succeeded,
+            response_status=attempt.response_status,
+            response_ms=attempt.response_ms,
+            response_excerpt=attempt.response_excerpt,
+            error=attempt.error,
+        )
+
+
+class DeliveryDetailOut(DeliveryOut):
+    attempt_log: list[AttemptOut] = Field(description="Every attempt so far, oldest first.")
+
+
 class DeliveryEnvelope(BaseModel):
     delivery: DeliveryOut
+
+
+class DeliveryDetailEnvelope(BaseModel):
+    delivery: DeliveryDetailOut
 
 
 class DeliveryList(BaseModel):

@@ -24,7 +24,12 @@ from greenroom.core.pagination import decode_cursor, encode_cursor
 from greenroom.core.settings import Settings
 from greenroom.tenancy.context import Tenant
 from greenroom.webhooks import repository, signing, ssrf
-from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 
 ALL_EVENTS = "*"
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
@@ -299,6 +304,17 @@ async def get_delivery(
     if delivery is None:
         raise NotFound("No such delivery.")
     return delivery
+
+
+async def list_attempts(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    delivery_id: str | uuid.UUID,
+) -> tuple[WebhookDelivery, Sequence[WebhookAttempt]]:
+    """A delivery with every attempt made so far (oldest first)."""
+    delivery = await get_delivery(session, tenant, endpoint_id, delivery_id)
+    return delivery, await repository.list_attempts(session, delivery.id)
 
 
 async def resend(

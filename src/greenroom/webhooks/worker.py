@@ -27,7 +27,12 @@ from greenroom import __version__
 from greenroom.core import clock
 from greenroom.core.settings import Settings
 from greenroom.webhooks import repository, service, signing, ssrf
-from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 
 log = logging.getLogger("greenroom.webhooks")
 EXCERPT_BYTES = 1024
@@ -242,6 +247,18 @@ class Worker:
             delivery.error = outcome.error
             delivery.locked_until = None
             delivery.lock_token = None
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    number=delivery.attempts,
+                    at=now,
+                    succeeded=outcome.ok,
+                    response_status=outcome.status,
+                    response_ms=outcome.ms,
+                    response_excerpt=outcome.excerpt,
+                    error=outcome.error,
+                )
+            )
             if outcome.ok:
                 delivery.status = "succeeded"
                 delivery.succeeded_at = now
