@@ -283,3 +283,21 @@ async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(
     clock.advance(other.lease + timedelta(seconds=1))
     assert await other.run_until_idle() == 1
     assert len(receiver.at("/hook")) == 1
+
+
+async def test_finished_deliveries_are_purged_after_the_retention_period(
+    app, setup, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    await publish(app, org, "user.created", user_data())
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})
+    await publish(app, org, "user.updated", user_data())  # not queued: disabled
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": True})
+    await publish(app, org, "user.deleted", user_data())
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})  # stays pending
+    assert await worker.purge() == 0
+    clock.advance(timedelta(days=30, seconds=1))
+    assert await worker.purge() == 1
+    assert [d["event_type"] for d in await deliveries(client, webhook_id)] == ["user.deleted"]

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     webhooks_disable_after_hours: float = Field(default=24.0, gt=0)
     webhooks_worker_poll_seconds: float = Field(default=1.0, gt=0)
     webhooks_worker_batch: int = Field(default=20, ge=1, le=500)
+    webhooks_log_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("base_domain")
     @classmethod

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.tenancy.context import Tenant
@@ -162,3 +162,27 @@ async def claim_due(
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+async def purge_finished(
+    session: AsyncSession, *, before: datetime, org_ids: Sequence[uuid.UUID] | None = None
+) -> int:
+    """Delete finished deliveries (with their attempts) queued before `before`, then messages
+    left without deliveries. Pending deliveries are kept whatever their age."""
+    finished = [WebhookDelivery.status != "pending", WebhookDelivery.created_at < before]
+    orphaned = [
+        WebhookMessage.created_at < before,
+        ~exists().where(WebhookDelivery.message_id == WebhookMessage.id),
+    ]
+    if org_ids is not None:
+        finished.append(WebhookDelivery.org_id.in_(org_ids))
+        orphaned.append(WebhookMessage.org_id.in_(org_ids))
+    doomed = select(WebhookDelivery.id).where(*finished)
+    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(doomed)))
+    result = await session.execute(
+        delete(WebhookDelivery).where(*finished).execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(WebhookMessage).where(*orphaned).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

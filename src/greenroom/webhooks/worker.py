@@ -83,6 +83,7 @@ class Worker:
         self.settings = settings
         self._client = client
         self.org_ids = list(org_ids) if org_ids is not None else None
+        self._next_purge_at: datetime | None = None
 
     @property
     def lease(self) -> timedelta:
@@ -125,6 +126,7 @@ class Worker:
         log.info("webhook worker started")
         while not stop.is_set():
             try:
+                await self.purge_if_due()
                 count = await self.run_once()
             except asyncio.CancelledError:
                 raise
@@ -137,6 +139,18 @@ class Worker:
                 except TimeoutError:
                     pass
         log.info("webhook worker stopped")
+
+    async def purge(self) -> int:
+        """Forget finished deliveries older than the retention period; how many went."""
+        cutoff = clock.now() - timedelta(days=self.settings.webhooks_log_retention_days)
+        async with self.sessions() as session, session.begin():
+            return await repository.purge_finished(session, before=cutoff, org_ids=self.org_ids)
+
+    async def purge_if_due(self) -> None:
+        now = clock.now()
+        if self._next_purge_at is None or now >= self._next_purge_at:
+            self._next_purge_at = now + timedelta(seconds=self.settings.purge_interval_seconds)
+            await self.purge()
 
     async def _claim(self) -> list[Job]:
         now = clock.now()
