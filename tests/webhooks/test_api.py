@@ -63,6 +63,8 @@ async def test_events_default_to_all_and_unknown_types_are_422(api) -> None:  # 
     assert response.json()["webhook"]["events"] == ["*"]
     bad = await client.post("/api/webhooks", json={"url": PUBLIC_URL, "events": ["user.exploded"]})
     assert bad.status_code == 422
+    empty = await client.post("/api/webhooks", json={"url": PUBLIC_URL, "events": []})
+    assert empty.status_code == 422
     unknown_field = await client.post("/api/webhooks", json={"url": PUBLIC_URL, "secret": "x"})
     assert unknown_field.status_code == 422
 

@@ -9,6 +9,7 @@ import pytest
 
 from greenroom.core.settings import Settings
 from greenroom.webhooks import ssrf
+from greenroom.webhooks.worker import _pin
 from tests.factories import make_key, make_org
 from tests.webhooks.conftest import make_worker, publish, user_data
 
@@ -125,3 +126,16 @@ async def test_delivery_time_check_refuses_an_url_that_became_private(
     delivery = log["deliveries"][0]
     assert delivery["status"] == "pending" and delivery["attempts"] == 1
     assert delivery["error"].startswith("Refused")
+
+
+def test_a_delivery_connects_to_the_checked_address_keeping_the_name() -> None:
+    headers: dict[str, str] = {}
+    target = ssrf.Target("https", "hooks.xyz.example.com", 443, "93.184.215.14")
+    url, extensions = _pin("https://hooks.xyz.example.com/in?x=1", target, headers)
+    assert url == "https://93.184.215.14:443/in?x=1"
+    assert headers["host"] == "hooks.xyz.example.com"
+    assert extensions == {"sni_hostname": "hooks.xyz.example.com"}
+    v6 = ssrf.Target("http", "hooks.xyz.example.com", 8080, "2606:4700::1111")
+    url, extensions = _pin("http://hooks.xyz.example.com:8080/in", v6, headers)
+    assert url == "http://[2606:4700::1111]:8080/in" and extensions == {}
+    assert headers["host"] == "hooks.xyz.example.com:8080"

@@ -71,7 +71,12 @@ def _parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
 
 
 def normalise_events(values: Sequence[str] | None) -> list[str]:
-    if values is None or not values or ALL_EVENTS in values:
+    if values is not None and not values:
+        raise ValidationFailed(
+            'List at least one event type, or ["*"] for all of them.',
+            errors=[{"field": "events", "message": "empty"}],
+        )
+    if values is None or ALL_EVENTS in values:
         return [ALL_EVENTS]
     unknown = [v for v in values if v not in events.EVENT_TYPES]
     if unknown:
