@@ -85,7 +85,8 @@ def parse(url: str, settings: Settings) -> Target:
 
 
 async def resolve(url: str, settings: Settings) -> Target:
-    """The target with a public address to connect to, or UnsafeUrl."""
+    """The target with a public address to connect to, or UnsafeUrl (also when DNS takes longer
+    than the connect timeout)."""
     target = parse(url, settings)
     if settings.webhooks_allow_private:
         return target
@@ -97,10 +98,11 @@ async def resolve(url: str, settings: Settings) -> Target:
         addresses = [literal]
     else:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                target.host, target.port, type=socket.SOCK_STREAM
-            )
-        except (OSError, UnicodeError) as exc:
+            async with asyncio.timeout(settings.webhooks_connect_timeout_seconds):
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    target.host, target.port, type=socket.SOCK_STREAM
+                )
+        except (OSError, UnicodeError, TimeoutError) as exc:
             raise UnsafeUrl(f"The host {target.host!r} could not be resolved.") from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not addresses:

@@ -273,6 +273,19 @@ class Worker:
                     error=outcome.error,
                 )
             )
+            # Never the URL: partners put tokens in query strings.
+            log.info(
+                "webhook attempt",
+                extra={
+                    "delivery": str(delivery.id),
+                    "org_id": str(delivery.org_id),
+                    "endpoint": str(delivery.endpoint_id),
+                    "attempt": delivery.attempts,
+                    "ok": outcome.ok,
+                    "status": outcome.status,
+                    "duration_ms": outcome.ms,
+                },
+            )
             if outcome.ok:
                 delivery.status = "succeeded"
                 delivery.succeeded_at = now
