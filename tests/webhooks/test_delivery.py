@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from greenroom.core import clock, events
-from greenroom.webhooks.models import WebhookDelivery
+from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import make_key, make_org
 from tests.webhooks.conftest import make_worker, publish, tenant_of, user_data
 
@@ -301,3 +303,19 @@ async def test_finished_deliveries_are_purged_after_the_retention_period(
     clock.advance(timedelta(days=30, seconds=1))
     assert await worker.purge() == 1
     assert [d["event_type"] for d in await deliveries(client, webhook_id)] == ["user.deleted"]
+
+
+async def test_signing_secrets_survive_a_server_secret_rotation(app, setup, receiver, db) -> None:  # type: ignore[no-untyped-def]
+    org, _client, webhook_id = setup
+    old = app.state.settings.secrets.get_secret_value()
+    rotated = SecretStr(f"t2:second-secret-0123456789abcdef0123456789,{old}")
+    await publish(app, org, "user.created", user_data("one"))
+    await make_worker(app, org, secrets=rotated).run_until_idle()
+    row = await db.get(WebhookEndpoint, uuid.UUID(webhook_id))
+    assert row.secret_version == "t2"  # re-encrypted under the newest server secret
+    await db.rollback()  # end the read (SQLite: let the writers in)
+    # The old server secret can now go.
+    await publish(app, org, "user.created", user_data("two"))
+    only_new = SecretStr("t2:second-secret-0123456789abcdef0123456789")
+    await make_worker(app, org, secrets=only_new).run_until_idle()
+    assert [r.verify_error for r in receiver.at("/hook")] == [None, None]

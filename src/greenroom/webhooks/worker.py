@@ -107,7 +107,7 @@ class Worker:
             return 0
         client = self._client or self._make_client()
         try:
-            outcomes = await asyncio.gather(*(self._send(client, job) for job in jobs))
+            outcomes = await asyncio.gather(*(self._send_safely(client, job) for job in jobs))
         finally:
             if self._client is None:
                 await client.aclose()
@@ -196,6 +196,13 @@ class Worker:
             endpoint.secret_ciphertext = signing.encrypt(current, endpoint.id, secret)
             endpoint.secret_version = current.version
         return secret
+
+    async def _send_safely(self, client: httpx.AsyncClient, job: Job) -> Outcome:
+        try:
+            return await self._send(client, job)
+        except Exception:  # one bad delivery must not lose the batch's outcomes
+            log.exception("webhook send failed", extra={"delivery": str(job.delivery_id)})
+            return Outcome(False, error="Internal error while sending; will retry.")
 
     async def _send(self, client: httpx.AsyncClient, job: Job) -> Outcome:
         if job.secret is None:
