@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 
 import pytest
@@ -153,3 +154,23 @@ async def test_webhooks_manage_scope_is_required(app, client_for) -> None:  # ty
     response = await client_for(org.slug).get("/api/webhooks", headers={"Authorization": key})
     assert response.status_code == 403
     assert response.json()["scope"] == "webhooks:manage"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "https://93.184.215.14/a\u0000b"},
+        {"url": "https://93.184.215.14/a b"},
+        {"url": "https://93.184.215.14/\ud800"},
+        {"url": PUBLIC_URL, "description": "nul\u0000"},
+        {"url": PUBLIC_URL, "description": "\udfff"},
+        {"url": PUBLIC_URL, "events": ["user.created\u0000"]},
+        {"url": PUBLIC_URL, "description": "x" * 501},
+    ],
+)
+async def test_odd_characters_are_422_not_500(api, body) -> None:  # type: ignore[no-untyped-def]
+    _org, client = api
+    response = await client.post(
+        "/api/webhooks", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text

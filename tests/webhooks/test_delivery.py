@@ -319,3 +319,13 @@ async def test_signing_secrets_survive_a_server_secret_rotation(app, setup, rece
     only_new = SecretStr("t2:second-secret-0123456789abcdef0123456789")
     await make_worker(app, org, secrets=only_new).run_until_idle()
     assert [r.verify_error for r in receiver.at("/hook")] == [None, None]
+
+
+async def test_odd_characters_in_event_data_are_delivered_intact(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, _client, _id = setup
+    data = {"user": {"partner_id": "abc123def", "first_name": "Zoë \u0000 😀 \ud800"}}
+    await publish(app, org, "user.updated", data)
+    await make_worker(app, org).run_until_idle()
+    [got] = receiver.at("/hook")
+    assert got.verify_error is None
+    assert got.payload["data"] == data

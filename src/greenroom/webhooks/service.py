@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,10 @@ def _check_description(description: str | None) -> str | None:
     if description is None:
         return None
     description = description.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n" for c in description):
+        raise ValidationFailed(
+            errors=[{"field": "description", "message": "no control characters"}]
+        )
     if len(description) > MAX_DESCRIPTION:
         raise ValidationFailed(
             errors=[{"field": "description", "message": f"at most {MAX_DESCRIPTION} characters"}]
@@ -378,8 +383,7 @@ async def record_event(
     body = json.dumps(
         {"type": event_type, "timestamp": iso(now), "data": data},
         default=_json_default,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
     )
     message = WebhookMessage(
         id=uuid.uuid4(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ def parse(url: str, settings: Settings) -> Target:
     """Scheme, host and port, or UnsafeUrl; does not resolve."""
     if len(url) > 2048:
         raise UnsafeUrl("The URL is longer than 2048 characters.")
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zs", "Zl", "Zp") for c in url):
+        raise UnsafeUrl("The URL may not hold spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
