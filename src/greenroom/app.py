@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         log.info("greenroom started", extra={"version": __version__})
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(Worker(sessions, settings).run_forever(stop))
+            asyncio.create_task(
+                Worker(sessions, settings, metrics=app.state.metrics).run_forever(stop)
+            )
             if settings.run_worker
             else None
         )

@@ -45,11 +45,15 @@ class Receiver:
     # Paths whose requests are held until the event is set (a receiver that never answers).
     hold: threading.Event = field(default_factory=threading.Event)
     held_paths: set[str] = field(default_factory=set)
-    got_one: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_for(self, path: str, timeout: float) -> bool:
+        """Block until a request reached `path` (for a worker running on its own)."""
+        with self.lock:
+            return self.lock.wait_for(lambda: any(r.path == path for r in self.requests), timeout)
 
     def at(self, path: str) -> list[Received]:
         with self.lock:
@@ -75,7 +79,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.requests.append(record)
                 queue = receiver.statuses.get(self.path) or []
                 status = queue.pop(0) if queue else 200
-            receiver.got_one.set()
+                receiver.lock.notify_all()
             if self.path in receiver.held_paths:
                 receiver.hold.wait(30)
             if self.path in receiver.redirects:

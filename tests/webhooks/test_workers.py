@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 
 import httpx
@@ -73,6 +74,14 @@ async def test_the_server_runs_a_worker_when_asked(
         receiver.secrets["/served"] = created["webhook"]["secret"]
         await publish(served, org, "user.created", user_data())
         # The background worker delivers it on its own; wait for the receiver (bounded).
-        assert await asyncio.to_thread(receiver.got_one.wait, 20)
+        assert await asyncio.to_thread(receiver.wait_for, "/served", 20)
+    # Shutting down let the worker finish its cycle: the attempt is recorded and counted.
     [got] = receiver.at("/served")
     assert got.verify_error is None and got.payload["type"] == "user.created"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served), base_url="http://127.0.0.1"
+    ) as ops:
+        metrics = (await ops.get("/metrics")).text
+    # (>= 1: this worker is not limited to the test's org and may send other tests' leftovers.)
+    counted = re.search(r'greenroom_webhook_attempts_total\{outcome="succeeded"\} (\S+)', metrics)
+    assert counted is not None and float(counted.group(1)) >= 1

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from greenroom import __version__
 from greenroom.core import clock
 from greenroom.core.settings import Settings
+from greenroom.ops.metrics import Metrics
 from greenroom.webhooks import repository, service, signing, ssrf
 from greenroom.webhooks.models import (
     WebhookAttempt,
@@ -76,6 +77,7 @@ class Worker:
         *,
         client: httpx.AsyncClient | None = None,
         org_ids: Collection[uuid.UUID] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`org_ids` restricts the worker to those orgs' deliveries (tests use it to leave other
         tests' deliveries alone; a deployment could give a large tenant workers of its own)."""
@@ -84,6 +86,7 @@ class Worker:
         self._client = client
         self.org_ids = list(org_ids) if org_ids is not None else None
         self._next_purge_at: datetime | None = None
+        self.metrics = metrics
 
     @property
     def lease(self) -> timedelta:
@@ -112,6 +115,8 @@ class Worker:
             if self._client is None:
                 await client.aclose()
         for job, outcome in zip(jobs, outcomes, strict=True):
+            if self.metrics is not None:
+                self.metrics.observe_webhook(outcome.ok, outcome.ms)
             await self._record(job, outcome)
         return len(jobs)
 
