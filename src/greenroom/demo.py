@@ -15,9 +15,19 @@ from greenroom.admins.passwords import generate_password
 from greenroom.core.settings import Settings
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.users import service as users
+from greenroom.users.schemas import UserWrite
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.com"
+# (partner_id, first name, last name): the first is the seeds' example user.
+DEMO_USERS = (
+    ("abc123def", "Jane", "Doe"),
+    ("demo-user-2", "Sam", "Rivera"),
+    ("demo-user-3", "Priya", "Shah"),
+)
 
 
 @dataclass
@@ -41,6 +51,22 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         )
     else:
         await admins.set_password(session, admin, password)
+    await session.flush()
+    for environment in Environment:
+        tenant = Tenant(OrgSnapshot.of(org), environment)
+        for partner_id, first, last in DEMO_USERS:
+            # Through the service, so events fire like any other change; re-runs are no-ops.
+            await users.create_or_update(
+                session,
+                tenant,
+                partner_id,
+                UserWrite(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{first.lower()}.{last.lower()}@demo.example.com",
+                ),
+                secret=None,
+            )
     origin = settings.org_origin(DEMO_SLUG)
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
     info.lines += [
@@ -48,5 +74,6 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin log-in:   {origin}/login/admin",
         f"  admin email:    {DEMO_ADMIN}",
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
+        f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox)",
     ]
     return info

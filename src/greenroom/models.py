@@ -2,6 +2,7 @@
 
 from greenroom.admins.models import Admin
 from greenroom.core.db import Base
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
@@ -18,6 +19,7 @@ __all__ = [
     "Admin",
     "ApiKey",
     "Base",
+    "IdempotencyRecord",
     "Organization",
     "SsoToken",
     "User",

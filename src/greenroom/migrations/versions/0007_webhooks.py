@@ -1,7 +1,7 @@
 """webhooks
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-23 12:39:14.630829
 """
 
@@ -13,7 +13,7 @@ import greenroom.core.db
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0003'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
