@@ -174,3 +174,13 @@ async def test_odd_characters_are_422_not_500(api, body) -> None:  # type: ignor
         "/api/webhooks", content=json.dumps(body), headers={"content-type": "application/json"}
     )
     assert response.status_code == 422, response.text
+
+
+async def test_a_retried_create_with_an_idempotency_key_makes_one_endpoint(api) -> None:  # type: ignore[no-untyped-def]
+    _org, client = api
+    headers = {"Idempotency-Key": "create-xyz-lms-hook"}
+    first = await client.post("/api/webhooks", json={"url": PUBLIC_URL}, headers=headers)
+    again = await client.post("/api/webhooks", json={"url": PUBLIC_URL}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()  # the same endpoint and the same (one-time) secret
+    assert len((await client.get("/api/webhooks")).json()["webhooks"]) == 1
