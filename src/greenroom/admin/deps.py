@@ -56,6 +56,11 @@ class AdminContext:
         return Environment.SANDBOX if raw == Environment.SANDBOX.value else Environment.PRODUCTION
 
     @property
+    def view_tenant(self) -> Tenant:
+        """The tenant as the API would see it on the chosen environment's host."""
+        return Tenant(self.tenant.org, self.view, self.tenant.host)
+
+    @property
     def actor(self) -> str:
         return self.admin.email
 

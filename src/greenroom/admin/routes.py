@@ -12,6 +12,7 @@ from greenroom.admin import (
     routes_keys,
     routes_users,
     routes_view,
+    routes_webhooks,
 )
 from greenroom.admin.deps import LoginRequired, WrongHost
 
@@ -22,6 +23,7 @@ ROUTERS = (
     routes_admins.router,
     routes_users.router,
     routes_imports.router,
+    routes_webhooks.router,
 )
 
 
