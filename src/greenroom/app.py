@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.auth import routes as auth_routes
+from greenroom.auth.authenticator import Authenticator
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await app.state.authenticator.drain()
             await engine.dispose()
 
     app = FastAPI(
@@ -54,9 +57,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+    app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.include_router(auth_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def body_limit(path: str) -> int:

@@ -1,6 +1,8 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
 from greenroom.admins.models import Admin
+from greenroom.audit.models import AuditEvent
+from greenroom.auth.models import AuthToken
 from greenroom.core.db import Base
 from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
@@ -8,4 +10,4 @@ from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = ["Admin", "ApiKey", "AuditEvent", "AuthToken", "Base", "Organization", "SsoToken", "User", "WebSession"]

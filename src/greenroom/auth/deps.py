@@ -16,7 +16,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from greenroom.admins.models import AdminRole
 from greenroom.auth import tokens
+from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.errors import (
     InsufficientScope,
     InvalidApiKey,
@@ -28,7 +30,6 @@ from greenroom.auth.scopes import READ_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
 from greenroom.core.logging import key_id_var
-from greenroom.keys import service as keys
 from greenroom.tenancy.context import TenantDep
 
 _KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -101,41 +102,59 @@ async def authenticate(
     _b: Annotated[Any, Security(_bearer_scheme)] = None,
 ) -> Principal:
     api_key, bearer = parse_credentials(request)
-    settings = request.app.state.settings
-    key = await keys.find_key(session, settings.server_secrets, api_key)
+    authenticator: Authenticator = request.app.state.authenticator
+    # The session is used only on a cache miss or with a bearer token (it opens no connection
+    # otherwise).
+    key = await authenticator.resolve_key(session, api_key)
+    now = clock.now()
     if (
         key is None
         or key.org_id != tenant.org_id
         or key.environment != tenant.environment.value
-        or not keys.is_usable(key, clock.now())
+        or not key.usable_at(now)
     ):
         raise InvalidApiKey()
     key_id_var.set(str(key.id))
-    scopes = frozenset(Scope(s) for s in key.scopes)
-    principal = Principal(
-        tenant=tenant, key_id=key.id, key_name=key.name, key_last4=key.last4, scopes=scopes
-    )
-    if bearer is not None:
-        admin_id, admin_email, role = await tokens.resolve_bearer(session, tenant, bearer)
-        allowed = scopes if role == "admin" else scopes & READ_SCOPES
-        principal = Principal(
+    await authenticator.limiter.hit(tenant.org, key.id)
+    authenticator.note_use(key, now)
+    if bearer is None:
+        return Principal(
             tenant=tenant,
             key_id=key.id,
             key_name=key.name,
             key_last4=key.last4,
-            scopes=allowed,
-            admin_id=admin_id,  # type: ignore[arg-type]
-            admin_email=admin_email,
-            admin_role=role,
+            scopes=key.scopes,
+            key_scopes=key.scopes,
         )
-    return principal
+    admin_id, admin_email, role = await tokens.resolve_bearer(
+        session, tenant, bearer, authenticator.server_secrets
+    )
+    return Principal(
+        tenant=tenant,
+        key_id=key.id,
+        key_name=key.name,
+        key_last4=key.last4,
+        scopes=key.scopes if role == AdminRole.ADMIN else key.scopes & READ_SCOPES,
+        key_scopes=key.scopes,
+        admin_id=admin_id,
+        admin_email=admin_email,
+        admin_role=role,
+    )
 
 
 AuthenticatedDep = Annotated[Principal, Depends(authenticate)]
 
 
 def require_scope(scope: Scope) -> Any:
-    async def check(principal: AuthenticatedDep) -> Principal:
+    """A dependency that authenticates and demands `scope` (403 `insufficient_scope`).
+
+    Declared through `Security(..., scopes=...)` so the OpenAPI document lists the scope in each
+    operation's security requirements.
+    """
+
+    async def check(
+        principal: Principal = Security(authenticate, scopes=[scope.value]),
+    ) -> Principal:
         if scope not in principal.scopes:
             raise InsufficientScope(scope.value)
         return principal

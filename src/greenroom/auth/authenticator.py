@@ -1,0 +1,73 @@
+"""The per-process state of authentication: parsed secrets, the key cache, rate limits, and the
+throttled `last_used_at` writes. One instance lives on `app.state.authenticator`.
+
+On a cache hit the hot path does no database round trip: one HMAC, a dict look-up, the rate
+limit counters, and (at most once a minute per key) a background `last_used_at` write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, make_storage
+from greenroom.core.security import hmac_digest
+from greenroom.core.settings import Settings
+from greenroom.keys import service as keys
+from greenroom.keys.cache import KeyCache, KeyRecord
+
+log = logging.getLogger("greenroom.auth")
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.server_secrets = settings.server_secrets
+        self.signing_secret = self.server_secrets[0]
+        self.sessions = sessions
+        self.cache = KeyCache(settings.auth_cache_seconds)
+        storage = make_storage(settings.redis_url)
+        self.limiter = RequestLimiter(storage, settings)
+        self.login_throttle = LoginThrottle(storage)
+        # When this process last wrote last_used_at, per key.
+        self._touched: dict[uuid.UUID, datetime] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def resolve_key(self, session: AsyncSession, presented: str) -> KeyRecord | None:
+        """The key record for `presented` (any state), from the cache when fresh."""
+        digest = hmac_digest(self.signing_secret, presented)
+        hit, record = self.cache.get(digest)
+        if hit:
+            return record
+        key = await keys.find_key(session, self.server_secrets, presented)
+        record = KeyRecord.of(key) if key is not None else None
+        self.cache.put(digest, record)
+        return record
+
+    def note_use(self, record: KeyRecord, now: datetime) -> None:
+        """Schedule a last_used_at write unless one was made (here or, per the row, anywhere)
+        within the last minute. Never awaited by the request."""
+        last = self._touched.get(record.id) or record.last_used_at
+        if last is not None and now - last < keys.LAST_USED_RESOLUTION:
+            return
+        if len(self._touched) > 100_000:
+            self._touched.clear()
+        self._touched[record.id] = now
+        task = asyncio.get_running_loop().create_task(self._write_use(record.id, now))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write_use(self, key_id: uuid.UUID, now: datetime) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await keys.record_use(session, key_id, now)
+        except Exception:  # best effort: a lost last_used_at must not fail anything
+            log.warning("could not record key use", exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for pending last_used_at writes (shutdown, tests)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
