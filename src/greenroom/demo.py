@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admins import service as admins
 from greenroom.admins.passwords import generate_password
-from greenroom.keys import service as keys
 from greenroom.core.settings import Settings
+from greenroom.keys import service as keys
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
 from greenroom.tenancy.hosts import Environment

@@ -10,4 +10,14 @@ from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "AuditEvent", "AuthToken", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "AuditEvent",
+    "AuthToken",
+    "Base",
+    "Organization",
+    "SsoToken",
+    "User",
+    "WebSession",
+]

@@ -62,7 +62,9 @@ async def test_token_response_shape_and_check_names_the_admin(setup) -> None:  #
 async def test_wrong_password_is_401_and_audited(app, setup) -> None:  # type: ignore[no-untyped-def]
     org, admin, key, api = setup
     response = await api.post(
-        "/api/auth/token", headers={"X-API-Key": key}, json={"email": admin.email, "password": "x" * 12}
+        "/api/auth/token",
+        headers={"X-API-Key": key},
+        json={"email": admin.email, "password": "x" * 12},
     )
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
@@ -77,7 +79,9 @@ async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:  # t
     other = await make_org(app)
     outsider = await make_admin(app, other)
     response = await api.post(
-        "/api/auth/token", headers={"X-API-Key": key}, json={"email": outsider.email, "password": ADMIN_PASSWORD}
+        "/api/auth/token",
+        headers={"X-API-Key": key},
+        json={"email": outsider.email, "password": ADMIN_PASSWORD},
     )
     assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
 
@@ -87,7 +91,9 @@ async def test_token_is_refused_on_another_org_or_environment(app, client_for, s
     tokens = await get_tokens(api, key, admin.email)
     other = await make_org(app)
     other_key = await make_key(app, other)
-    response = await client_for(other.slug).get(CHECK, headers=bearer(other_key, tokens["access_token"]))
+    response = await client_for(other.slug).get(
+        CHECK, headers=bearer(other_key, tokens["access_token"])
+    )
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
     sandbox_key = await make_key(app, org, environment="sandbox")
     response = await client_for(org.slug, "sandbox").get(
@@ -119,7 +125,9 @@ async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:  # ty
     first = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(minutes=20))
     response = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": first["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": first["refresh_token"]},
     )
     assert response.status_code == 200, response.text
     second = response.json()
@@ -132,17 +140,23 @@ async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None
     org, admin, key, api = setup
     first = await get_tokens(api, key, admin.email)
     refreshed = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": first["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": first["refresh_token"]},
     )
     second = refreshed.json()
     reuse = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": first["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": first["refresh_token"]},
     )
     assert reuse.status_code == 401 and reuse.json()["code"] == "invalid_token"
     # Everything from that sign-in is dead now, the legitimate holder's new pair included.
     assert (await api.get(CHECK, headers=bearer(key, second["access_token"]))).status_code == 401
     again = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": second["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": second["refresh_token"]},
     )
     assert again.status_code == 401
     assert "token.reused" in await events_of(app, org)
@@ -156,7 +170,9 @@ async def test_refresh_token_expires_after_30_days(setup) -> None:  # type: igno
     tokens = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(days=30, seconds=1))
     response = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": tokens["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": tokens["refresh_token"]},
     )
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
@@ -165,7 +181,9 @@ async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-un
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     response = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": tokens["access_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": tokens["access_token"]},
     )
     assert response.status_code == 401
 
@@ -173,11 +191,15 @@ async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-un
 async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-untyped-def]
     org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
-    response = await api.post("/api/auth/revoke", headers={"X-API-Key": key}, json={"token": tokens["access_token"]})
+    response = await api.post(
+        "/api/auth/revoke", headers={"X-API-Key": key}, json={"token": tokens["access_token"]}
+    )
     assert response.status_code == 200
     assert (await api.get(CHECK, headers=bearer(key, tokens["access_token"]))).status_code == 401
     refresh = await api.post(
-        "/api/auth/refresh", headers={"X-API-Key": key}, json={"refresh_token": tokens["refresh_token"]}
+        "/api/auth/refresh",
+        headers={"X-API-Key": key},
+        json={"refresh_token": tokens["refresh_token"]},
     )
     assert refresh.status_code == 401
     assert "token.revoked" in await events_of(app, org)
@@ -213,10 +235,14 @@ async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) ->
     for attempt in range(6):
         # A new client address each time: the account alone trips the throttle.
         transport = httpx.ASGITransport(app=app, client=(f"10.1.0.{attempt}", 1234))
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host_for(settings, org.slug)}") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{host_for(settings, org.slug)}"
+        ) as c:
             password = ADMIN_PASSWORD if attempt == 5 else "wrong password!"
             response = await c.post(
-                "/api/auth/token", headers={"X-API-Key": key}, json={"email": admin.email, "password": password}
+                "/api/auth/token",
+                headers={"X-API-Key": key},
+                json={"email": admin.email, "password": password},
             )
         if attempt < 5:
             assert response.status_code == 401, response.text
@@ -232,11 +258,16 @@ async def test_failed_log_ins_are_throttled_per_client_address(app, settings) ->
         org = await make_org(app)  # a different account (and org) each time
         admin = await make_admin(app, org)
         key = await make_key(app, org)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host_for(settings, org.slug)}") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{host_for(settings, org.slug)}"
+        ) as c:
             response = await c.post(
                 "/api/auth/token",
                 headers={"X-API-Key": key},
-                json={"email": admin.email, "password": "wrong password" if attempt < 5 else ADMIN_PASSWORD},
+                json={
+                    "email": admin.email,
+                    "password": "wrong password" if attempt < 5 else ADMIN_PASSWORD,
+                },
             )
         statuses.append(response.status_code)
     assert statuses == [401] * 5 + [429]

@@ -179,7 +179,9 @@ async def test_key_of_another_org_is_401(app, client_for, world, form) -> None: 
     foreign = await make_key(app, other)
     headers = await headers_for(world, form, foreign, token_key=await make_key(app, world.org))
     assert_problem(await world.api.get(CHECK, headers=headers), 401, "invalid_api_key")
-    assert (await client_for(other.slug).get(CHECK, headers={"X-API-Key": foreign})).status_code == 200
+    assert (
+        await client_for(other.slug).get(CHECK, headers={"X-API-Key": foreign})
+    ).status_code == 200
 
 
 @pytest.mark.parametrize("form", FORMS)

@@ -12,8 +12,8 @@ import uuid
 
 from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from greenroom.core.errors import RateLimited
 from greenroom.core.settings import Settings
@@ -27,7 +27,9 @@ def make_storage(redis_url: str | None) -> Storage:
     if not redis_url:
         return MemoryStorage()
     url = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
-    return storage_from_string(url, implementation="redispy")
+    storage = storage_from_string(url, implementation="redispy")
+    assert isinstance(storage, Storage)
+    return storage
 
 
 def _too_many(item: RateLimitItem, reset_at: float, scope: str, detail: str) -> RateLimited:

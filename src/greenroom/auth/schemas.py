@@ -52,7 +52,7 @@ class RevokeRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105
     expires_in: int = Field(examples=[900], description="Seconds the access token lives.")
     refresh_token: str
     refresh_expires_in: int = Field(examples=[2592000])

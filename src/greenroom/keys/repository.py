@@ -35,7 +35,9 @@ async def list_for_org(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def touch(session: AsyncSession, key_id: uuid.UUID, now: datetime, not_since: datetime) -> bool:
+async def touch(
+    session: AsyncSession, key_id: uuid.UUID, now: datetime, not_since: datetime
+) -> bool:
     """Set last_used_at unless another process did so after `not_since`; True when written."""
     result = await session.execute(
         update(ApiKey)
