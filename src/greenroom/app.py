@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
-            await app.state.authenticator.drain()
+            await app.state.authenticator.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, make_storage
+from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import Settings
 from greenroom.keys import service as keys
@@ -71,3 +71,7 @@ class Authenticator:
         """Wait for pending last_used_at writes (shutdown, tests)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await close_storage(self.limiter.storage)

@@ -32,6 +32,14 @@ def make_storage(redis_url: str | None) -> Storage:
     return storage
 
 
+async def close_storage(storage: Storage) -> None:
+    """Close a Redis storage's connections (limits has no public close for them)."""
+    client = getattr(getattr(storage, "bridge", None), "storage", None)
+    closer = getattr(client, "aclose", None)
+    if closer is not None:
+        await closer()
+
+
 def _too_many(item: RateLimitItem, reset_at: float, scope: str, detail: str) -> RateLimited:
     retry_after = max(1, math.ceil(reset_at - time.time()))
     limit = item.amount
@@ -53,6 +61,7 @@ class RequestLimiter:
     """Fixed one-minute windows per org and per key (cheap: one counter each)."""
 
     def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
         self._org_default = settings.rate_limit_per_minute
         self._key_default = settings.key_rate_limit_per_minute
