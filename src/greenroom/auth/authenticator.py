@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
 
 from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
 from greenroom.core.security import hmac_digest
@@ -36,13 +39,25 @@ class Authenticator:
         self._touched: dict[uuid.UUID, datetime] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
-    async def resolve_key(self, session: AsyncSession, presented: str) -> KeyRecord | None:
+    @asynccontextmanager
+    async def session_for(self, request: Request) -> AsyncIterator[AsyncSession]:
+        """The request's own session when the endpoint already opened one (so that SQLite never
+        sees two transactions of one request), else a short one of our own, closed at once."""
+        shared = getattr(request.state, "db_session", None)
+        if isinstance(shared, AsyncSession):
+            yield shared
+            return
+        async with self.sessions() as session:
+            yield session
+
+    async def resolve_key(self, request: Request, presented: str) -> KeyRecord | None:
         """The key record for `presented` (any state), from the cache when fresh."""
         digest = hmac_digest(self.signing_secret, presented)
         hit, record = self.cache.get(digest)
         if hit:
             return record
-        key = await keys.find_key(session, self.server_secrets, presented)
+        async with self.session_for(request) as session:
+            key = await keys.find_key(session, self.server_secrets, presented)
         record = KeyRecord.of(key) if key is not None else None
         self.cache.put(digest, record)
         return record

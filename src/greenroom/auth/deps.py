@@ -28,7 +28,6 @@ from greenroom.auth.errors import (
 from greenroom.auth.principal import Principal
 from greenroom.auth.scopes import READ_SCOPES, Scope
 from greenroom.core import clock
-from greenroom.core.db import SessionDep
 from greenroom.core.logging import key_id_var
 from greenroom.tenancy.context import TenantDep
 
@@ -95,7 +94,6 @@ def parse_credentials(request: Request) -> tuple[str, str | None]:
 
 async def authenticate(
     request: Request,
-    session: SessionDep,
     tenant: TenantDep,
     _a: Annotated[str | None, Security(_authorization_scheme)] = None,
     _x: Annotated[str | None, Security(_x_api_key_scheme)] = None,
@@ -103,9 +101,8 @@ async def authenticate(
 ) -> Principal:
     api_key, bearer = parse_credentials(request)
     authenticator: Authenticator = request.app.state.authenticator
-    # The session is used only on a cache miss or with a bearer token (it opens no connection
-    # otherwise).
-    key = await authenticator.resolve_key(session, api_key)
+    # On a cache hit without a bearer token no session is opened at all.
+    key = await authenticator.resolve_key(request, api_key)
     now = clock.now()
     if (
         key is None
@@ -126,9 +123,10 @@ async def authenticate(
             scopes=key.scopes,
             key_scopes=key.scopes,
         )
-    admin_id, admin_email, role = await tokens.resolve_bearer(
-        session, tenant, bearer, authenticator.server_secrets
-    )
+    async with authenticator.session_for(request) as session:
+        admin_id, admin_email, role = await tokens.resolve_bearer(
+            session, tenant, bearer, authenticator.server_secrets
+        )
     return Principal(
         tenant=tenant,
         key_id=key.id,

@@ -133,4 +133,10 @@ def get_tenant(request: Request) -> Tenant:
     return tenant
 
 
-TenantDep = Annotated[Tenant, Depends(get_tenant)]
+async def _tenant_dependency(request: Request) -> Tenant:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, which costs
+    # more than everything else on the authenticated hot path.
+    return get_tenant(request)
+
+
+TenantDep = Annotated[Tenant, Depends(_tenant_dependency)]
