@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from greenroom import __version__
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
+from greenroom.auth.openapi import install_security_docs
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
+    install_security_docs(app)
     app.include_router(ops_routes.router)
     app.include_router(auth_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI
 
 from greenroom.auth.deps import UsersWrite
+from greenroom.auth.openapi import install_security_docs
 from tests.auth.conftest import CHECK, get_tokens
 from tests.factories import make_admin, make_key, make_org
 
@@ -30,14 +31,20 @@ async def test_openapi_lists_security_schemes(client_for, app) -> None:  # type:
 def test_each_operation_declares_its_scope_in_its_security_requirements() -> None:
     # A stand-alone app, because the endpoints that need scopes belong to other features.
     sample = FastAPI()
+    install_security_docs(sample)
 
     @sample.post("/api/things")
     async def make_thing(principal: UsersWrite) -> None:
         return None
 
     operation = sample.openapi()["paths"]["/api/things"]["post"]
-    assert {"ApiKeyAuthorization": ["users:write"]} in operation["security"]
-    assert {"BearerToken": ["users:write"]} in operation["security"]
+    assert operation["security"] == [
+        {"ApiKeyAuthorization": ["users:write"]},
+        {"ApiKeyHeader": ["users:write"]},
+        {"ApiKeyHeader": ["users:write"], "BearerToken": ["users:write"]},
+    ]
+    assert "**Scope:** `users:write`" in operation["description"]
+    assert "ApiKeyHeader" in sample.openapi()["components"]["securitySchemes"]
 
 
 async def test_keys_and_tokens_never_reach_the_logs(app, client_for, caplog) -> None:  # type: ignore[no-untyped-def]

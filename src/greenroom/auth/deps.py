@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi import Depends, Request
 
 from greenroom.admins.models import AdminRole
 from greenroom.auth import tokens
@@ -32,25 +31,6 @@ from greenroom.core.logging import key_id_var
 from greenroom.tenancy.context import TenantDep
 
 _KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-
-# Declared for the OpenAPI document; the parsing below reads the raw headers itself.
-_authorization_scheme = APIKeyHeader(
-    name="Authorization",
-    scheme_name="ApiKeyAuthorization",
-    auto_error=False,
-    description="The org API key as the whole header value: `Authorization: {api_key}`.",
-)
-_x_api_key_scheme = APIKeyHeader(
-    name="X-API-Key",
-    scheme_name="ApiKeyHeader",
-    auto_error=False,
-    description="The org API key; may be combined with a bearer token.",
-)
-_bearer_scheme = HTTPBearer(
-    scheme_name="BearerToken",
-    auto_error=False,
-    description="An admin's access token from POST /api/auth/token, sent with X-API-Key.",
-)
 
 
 def _single(request: Request, name: str) -> str | None:
@@ -92,13 +72,10 @@ def parse_credentials(request: Request) -> tuple[str, str | None]:
     return api_key, bearer
 
 
-async def authenticate(
-    request: Request,
-    tenant: TenantDep,
-    _a: Annotated[str | None, Security(_authorization_scheme)] = None,
-    _x: Annotated[str | None, Security(_x_api_key_scheme)] = None,
-    _b: Annotated[Any, Security(_bearer_scheme)] = None,
-) -> Principal:
+async def authenticate(request: Request, tenant: TenantDep) -> Principal:
+    """The caller, or the right 400/401/429. The OpenAPI document's security schemes are added
+    by `auth.openapi` rather than by FastAPI security dependencies, which would cost three more
+    dependency resolutions on every request."""
     api_key, bearer = parse_credentials(request)
     authenticator: Authenticator = request.app.state.authenticator
     # On a cache hit without a bearer token no session is opened at all.
@@ -146,18 +123,16 @@ AuthenticatedDep = Annotated[Principal, Depends(authenticate)]
 def require_scope(scope: Scope) -> Any:
     """A dependency that authenticates and demands `scope` (403 `insufficient_scope`).
 
-    Declared through `Security(..., scopes=...)` so the OpenAPI document lists the scope in each
-    operation's security requirements.
+    `auth.openapi` reads the scope from here, so each operation documents the scope it needs.
     """
 
-    async def check(
-        principal: Principal = Security(authenticate, scopes=[scope.value]),
-    ) -> Principal:
+    async def check(principal: AuthenticatedDep) -> Principal:
         if scope not in principal.scopes:
             raise InsufficientScope(scope.value)
         return principal
 
     check.__name__ = f"require_{scope.value.replace(':', '_')}"
+    check.required_scope = scope  # type: ignore[attr-defined]
     return Depends(check)
 
 
