@@ -145,6 +145,7 @@ async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None
         json={"refresh_token": first["refresh_token"]},
     )
     second = refreshed.json()
+    assert (await api.get(CHECK, headers=bearer(key, second["access_token"]))).status_code == 200
     reuse = await api.post(
         "/api/auth/refresh",
         headers={"X-API-Key": key},
@@ -191,6 +192,8 @@ async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-un
 async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-untyped-def]
     org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
+    # Used once, so this process has it cached: revocation must drop it at once.
+    assert (await api.get(CHECK, headers=bearer(key, tokens["access_token"]))).status_code == 200
     response = await api.post(
         "/api/auth/revoke", headers={"X-API-Key": key}, json={"token": tokens["access_token"]}
     )
@@ -219,7 +222,7 @@ async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:  # typ
     assert body["scopes"] == ["progress:read"]
 
 
-async def test_demoted_admin_loses_write_scopes_at_once(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -> None:  # type: ignore[no-untyped-def]
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     async with app.state.sessionmaker() as session, session.begin():

@@ -17,11 +17,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from greenroom.auth import tokens
+from greenroom.auth.errors import InvalidToken
 from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
+from greenroom.core import clock
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import Settings
 from greenroom.keys import service as keys
 from greenroom.keys.cache import KeyCache, KeyRecord
+from greenroom.tenancy.context import Tenant
 
 log = logging.getLogger("greenroom.auth")
 
@@ -32,12 +36,14 @@ class Authenticator:
         self.signing_secret = self.server_secrets[0]
         self.sessions = sessions
         self.cache = KeyCache(settings.auth_cache_seconds)
+        self.access_cache = tokens.new_access_cache(settings.auth_cache_seconds)
         storage = make_storage(settings.redis_url)
         self.limiter = RequestLimiter(storage, settings)
         self.login_throttle = LoginThrottle(storage)
         # When this process last wrote last_used_at, per key.
         self._touched: dict[uuid.UUID, datetime] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._lookups: dict[str, asyncio.Future[KeyRecord | None]] = {}
 
     @asynccontextmanager
     async def session_for(self, request: Request) -> AsyncIterator[AsyncSession]:
@@ -56,10 +62,39 @@ class Authenticator:
         hit, record = self.cache.get(digest)
         if hit:
             return record
-        async with self.session_for(request) as session:
-            key = await keys.find_key(session, self.server_secrets, presented)
-        record = KeyRecord.of(key) if key is not None else None
-        self.cache.put(digest, record)
+        # One look-up per key at a time: when an entry expires under load, the requests that
+        # arrive meanwhile wait for it instead of all queueing at the database.
+        pending = self._lookups.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[KeyRecord | None] = asyncio.get_running_loop().create_future()
+        self._lookups[digest] = future
+        try:
+            async with self.session_for(request) as session:
+                key = await keys.find_key(session, self.server_secrets, presented)
+            record = KeyRecord.of(key) if key is not None else None
+            self.cache.put(digest, record)
+            future.set_result(record)
+            return record
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited failure is not reported
+            raise
+        finally:
+            del self._lookups[digest]
+
+    async def resolve_bearer(
+        self, request: Request, tenant: Tenant, token: str
+    ) -> tokens.AccessRecord:
+        """The access token's record, or InvalidToken (cached like keys, by digest)."""
+        digest = hmac_digest(self.signing_secret, token)
+        hit, record = self.access_cache.get(digest)
+        if not hit:
+            async with self.session_for(request) as session:
+                record = await tokens.lookup_access(session, self.server_secrets, token)
+            self.access_cache.put(digest, record)
+        if record is None or not record.valid_for(tenant, clock.now()):
+            raise InvalidToken()
         return record
 
     def note_use(self, record: KeyRecord, now: datetime) -> None:

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from greenroom.admins.models import AdminRole
-from greenroom.auth import tokens
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.errors import (
     InsufficientScope,
@@ -28,7 +27,7 @@ from greenroom.auth.principal import Principal
 from greenroom.auth.scopes import READ_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.logging import key_id_var
-from greenroom.tenancy.context import TenantDep
+from greenroom.tenancy.context import get_tenant
 
 _KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 
@@ -72,10 +71,11 @@ def parse_credentials(request: Request) -> tuple[str, str | None]:
     return api_key, bearer
 
 
-async def authenticate(request: Request, tenant: TenantDep) -> Principal:
+async def authenticate(request: Request) -> Principal:
     """The caller, or the right 400/401/429. The OpenAPI document's security schemes are added
     by `auth.openapi` rather than by FastAPI security dependencies, which would cost three more
     dependency resolutions on every request."""
+    tenant = get_tenant(request)  # not TenantDep: one dependency less to resolve per request
     api_key, bearer = parse_credentials(request)
     authenticator: Authenticator = request.app.state.authenticator
     # On a cache hit without a bearer token no session is opened at all.
@@ -100,10 +100,8 @@ async def authenticate(request: Request, tenant: TenantDep) -> Principal:
             scopes=key.scopes,
             key_scopes=key.scopes,
         )
-    async with authenticator.session_for(request) as session:
-        admin_id, admin_email, role = await tokens.resolve_bearer(
-            session, tenant, bearer, authenticator.server_secrets
-        )
+    access = await authenticator.resolve_bearer(request, tenant, bearer)
+    role = access.admin_role
     return Principal(
         tenant=tenant,
         key_id=key.id,
@@ -111,8 +109,8 @@ async def authenticate(request: Request, tenant: TenantDep) -> Principal:
         key_last4=key.last4,
         scopes=key.scopes if role == AdminRole.ADMIN else key.scopes & READ_SCOPES,
         key_scopes=key.scopes,
-        admin_id=admin_id,
-        admin_email=admin_email,
+        admin_id=access.admin_id,
+        admin_email=access.admin_email,
         admin_role=role,
     )
 

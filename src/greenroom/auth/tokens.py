@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from greenroom.admins.models import Admin
 from greenroom.admins.passwords import verify_password
@@ -27,6 +29,7 @@ from greenroom.core import clock
 from greenroom.core.errors import Unauthorized
 from greenroom.core.security import candidate_digests, constant_time_equals, hmac_digest
 from greenroom.core.settings import ServerSecret
+from greenroom.core.ttlcache import TTLCache
 from greenroom.tenancy.context import Tenant
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -159,12 +162,12 @@ async def login(
         secret=secret,
         now=now,
     )
-    for event in (AuditEventType.LOGIN_SUCCEEDED, AuditEventType.TOKEN_ISSUED):
+    for kind in (AuditEventType.LOGIN_SUCCEEDED, AuditEventType.TOKEN_ISSUED):
         await audit.record(
             session,
             org_id=tenant.org_id,
             environment=tenant.environment.value,
-            event=event,
+            event=kind,
             actor=f"admin:{admin.email}",
             admin_id=admin.id,
             key_id=key_id,
@@ -175,6 +178,12 @@ async def login(
 
 
 async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    _forget_family(family_id)
+
+    def after_commit(_session: Session) -> None:
+        _forget_family(family_id)
+
+    event.listen(session.sync_session, "after_commit", after_commit, once=True)
     await session.execute(
         update(AuthToken)
         .where(AuthToken.family_id == family_id, AuthToken.revoked_at.is_(None))
@@ -282,31 +291,80 @@ async def revoke(
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    """What a request needs to know about an access token and its admin (cached briefly)."""
+
+    org_id: uuid.UUID
+    environment: str
+    family_id: uuid.UUID
+    expires_at: datetime
+    revoked: bool
+    admin_id: uuid.UUID
+    admin_email: str
+    admin_role: str
+
+    def valid_for(self, tenant: Tenant, now: datetime) -> bool:
+        return (
+            not self.revoked
+            and self.expires_at > now
+            and self.org_id == tenant.org_id
+            and self.environment == tenant.environment.value
+        )
+
+
+async def lookup_access(
+    session: AsyncSession, server_secrets: list[ServerSecret], token: str
+) -> AccessRecord | None:
+    row = await _find(session, server_secrets, token)
+    if row is None or row.kind != ACCESS:
+        return None
+    admin = (
+        await session.execute(
+            select(Admin.email, Admin.role).where(
+                Admin.id == row.admin_id, Admin.org_id == row.org_id
+            )
+        )
+    ).first()
+    if admin is None:
+        return None
+    return AccessRecord(
+        org_id=row.org_id,
+        environment=row.environment,
+        family_id=row.family_id,
+        expires_at=row.expires_at,
+        revoked=row.revoked_at is not None,
+        admin_id=row.admin_id,
+        admin_email=admin.email,
+        admin_role=admin.role,
+    )
+
+
+_caches: weakref.WeakSet[TTLCache[str, AccessRecord | None]] = weakref.WeakSet()
+
+
+def new_access_cache(ttl_seconds: float) -> TTLCache[str, AccessRecord | None]:
+    """A per-process cache of access-token look-ups, dropped at once when a family is revoked
+    in this process (other processes follow within `ttl_seconds`)."""
+    cache: TTLCache[str, AccessRecord | None] = TTLCache(ttl_seconds)
+    _caches.add(cache)
+    return cache
+
+
+def _forget_family(family_id: uuid.UUID) -> None:
+    for cache in list(_caches):
+        cache.drop_where(lambda record: record is not None and record.family_id == family_id)
+
+
 async def resolve_bearer(
     session: AsyncSession, tenant: Tenant, token: str, server_secrets: list[ServerSecret]
 ) -> tuple[uuid.UUID, str, str]:
     """(admin id, admin email, role) for a valid access token; InvalidToken otherwise.
 
-    The role is read now, so an admin demoted to viewer loses write scopes at once.
+    The role is read from the admin's row, so a demotion applies at once (or, through the
+    per-process cache, within seconds).
     """
-    row = await _find(session, server_secrets, token)
-    now = clock.now()
-    if (
-        row is None
-        or row.kind != ACCESS
-        or row.org_id != tenant.org_id
-        or row.environment != tenant.environment.value
-        or row.revoked_at is not None
-        or row.expires_at <= now
-    ):
+    record = await lookup_access(session, server_secrets, token)
+    if record is None or not record.valid_for(tenant, clock.now()):
         raise InvalidToken()
-    admin = (
-        await session.execute(
-            select(Admin.id, Admin.email, Admin.role).where(
-                Admin.id == row.admin_id, Admin.org_id == tenant.org_id
-            )
-        )
-    ).first()
-    if admin is None:
-        raise InvalidToken()
-    return admin.id, admin.email, admin.role
+    return record.admin_id, record.admin_email, record.admin_role
