@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
@@ -17,14 +20,36 @@ from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from greenroom.core.problems import install_problem_docs
 from greenroom.core.settings import Settings, get_settings
 from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
+from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
+from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
+from greenroom.users import routes as users_routes
+from greenroom.users.tasks import purge_forever
 
 log = logging.getLogger("greenroom")
+API_DESCRIPTION = """
+The Partner API of Greenroom, in the conventions of Big Interview's partner API: a partner that
+integrated with it switches by changing the host and the key.
+
+Every request goes to your organization's host: `https://{org}.{domain}` for production,
+`https://{org}.sandbox.{domain}` for the sandbox. For **XYZ Corporation** (`xyz`) with the key
+`935d85189822bf96c28c4fa79d3d8f31`, reading the progress of the user `abc123def` is:
+
+```http
+GET /api/users/abc123def/progress HTTP/1.1
+Host: xyz.greenroom.localhost
+Accept: application/json
+Authorization: 935d85189822bf96c28c4fa79d3d8f31
+```
+
+Errors are `application/problem+json` with a stable `code` and the `request_id`.
+"""
 # Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
 CSRF_ALWAYS_PROTECT = ("/login/admin",)
 
@@ -39,15 +64,26 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
+        background: list[asyncio.Task[None]] = []
+        if settings.run_worker:
+            background.append(
+                asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
+            )
+        app.state.background_tasks = background
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.authenticator.close()
             await engine.dispose()
 
     app = FastAPI(
         title="Greenroom Partner API",
         version=__version__,
+        description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -61,10 +97,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
-    install_security_docs(app)
     app.include_router(ops_routes.router)
     app.include_router(auth_routes.router)
+    app.include_router(users_routes.router)
+    app.include_router(sso_routes.router)
+    install_problem_docs(app)
+    # After the problem docs: it wraps whatever `app.openapi` is when installed.
+    install_security_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(apidocs_routes.router)
+    app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
     def body_limit(path: str) -> int:
         return (
@@ -73,6 +115,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     https = settings.public_scheme == "https"
     # Outermost last: request id and access log wrap everything, then the host, then bodies.
+    app.add_middleware(
+        IdempotencyMiddleware, sessions=sessions, secret=lambda: settings.server_secrets[0]
+    )
     app.add_middleware(
         CSRFMiddleware,
         secret=settings.server_secrets[0].value,

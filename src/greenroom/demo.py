@@ -16,11 +16,20 @@ from greenroom.core.settings import Settings
 from greenroom.keys import service as keys
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
+from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
+from greenroom.users import service as users
+from greenroom.users.schemas import UserWrite
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.com"
 DEMO_KEY_NAME = "Demo key"
+# (partner_id, first name, last name): the first is the seeds' example user.
+DEMO_USERS = (
+    ("abc123def", "Jane", "Doe"),
+    ("demo-user-2", "Sam", "Rivera"),
+    ("demo-user-3", "Priya", "Shah"),
+)
 
 
 @dataclass
@@ -45,6 +54,22 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         )
     else:
         await admins.set_password(session, admin, password)
+    await session.flush()
+    for environment in Environment:
+        tenant = Tenant(OrgSnapshot.of(org), environment)
+        for partner_id, first, last in DEMO_USERS:
+            # Through the service, so events fire like any other change; re-runs are no-ops.
+            await users.create_or_update(
+                session,
+                tenant,
+                partner_id,
+                UserWrite(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{first.lower()}.{last.lower()}@demo.example.com",
+                ),
+                secret=None,
+            )
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
     # Fresh keys on every run; the previous run's demo keys can never be shown again, so they go.
     for old in await keys.list_keys(session, org.id):
@@ -67,6 +92,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin log-in:   {origin}/login/admin",
         f"  admin email:    {DEMO_ADMIN}",
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
+        f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox)",
         f"  production key: {info.keys['production']}",
         f"  sandbox key:    {info.keys['sandbox']}   (keys are shown once; new ones every run)",
         "",

@@ -4,6 +4,7 @@ from greenroom.admins.models import Admin
 from greenroom.audit.models import AuditEvent
 from greenroom.auth.models import AuthToken
 from greenroom.core.db import Base
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Base",
+    "IdempotencyRecord",
     "Organization",
     "SsoToken",
     "User",

@@ -1,0 +1,64 @@
+"""POST /api/users/{partner_id}/sso: a one-time sign-in link (DESIGN section 6)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+
+from greenroom.auth.deps import SsoCreate
+from greenroom.core.db import SessionDep
+from greenroom.core.problems import problem_responses
+from greenroom.core.settings import Settings
+from greenroom.sso import service
+from greenroom.sso.schemas import SsoRequest, SsoTokenOut
+from greenroom.users import service as users
+from greenroom.users.routes import PartnerId
+
+router = APIRouter(prefix="/api/users", tags=["Single sign-on"])
+
+
+@router.post(
+    "/{partner_id}/sso",
+    status_code=201,
+    response_model=SsoTokenOut,
+    responses=problem_responses(404, 422),
+    summary="Create a sign-in link",
+)
+async def create_sso_token(
+    partner_id: PartnerId,
+    request: Request,
+    session: SessionDep,
+    principal: SsoCreate,
+    data: SsoRequest | None = None,
+) -> SsoTokenOut:
+    """A one-time sign-in token for the user, with the whole URL to send their browser to.
+
+    `redirect_to` (optional) is where the user lands after signing in; it must be a path on
+    your organization's host such as `/members/dashboard` (anything else, including `//host`,
+    `https://...` or encoded tricks, is 422 `invalid_redirect`). `expires_in` (optional) makes
+    the token shorter-lived than your organization's lifetime (48 hours unless changed). Earlier
+    tokens keep working until used or expired. Example for XYZ Corporation:
+
+        POST /api/users/abc123def/sso
+        Host: xyz.greenroom.localhost
+        Authorization: 935d85189822bf96c28c4fa79d3d8f31
+        Content-Type: application/json
+
+        {"redirect_to": "/members/dashboard"}
+    """
+    data = data or SsoRequest()
+    tenant = principal.tenant
+    settings: Settings = request.app.state.settings
+    user = await users.get_user(session, tenant, partner_id)
+    issued = await service.issue_token(
+        session,
+        tenant,
+        user.id,
+        secret=settings.server_secrets[0],
+        expires_in=data.expires_in,
+        redirect_to=data.redirect_to,
+    )
+    origin = settings.org_origin(tenant.org.slug, tenant.environment.value)
+    url = f"{origin}/sso/login?{urlencode({'token': issued.token})}"
+    return SsoTokenOut(token=issued.token, url=url, expires_at=issued.expires_at)
