@@ -145,3 +145,29 @@ async def test_last_used_write_is_skipped_when_another_process_wrote_recently(ap
         assert await keys.record_use(session, row.id, now)
         assert not await keys.record_use(session, row.id, now + timedelta(seconds=59))
         assert await keys.record_use(session, row.id, now + timedelta(seconds=61))
+
+
+async def test_concurrent_misses_for_one_key_make_one_query(app, client_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    org = await make_org(app)
+    secret = await make_key(app, org)
+    api = client_for(org.slug)
+    assert (
+        await api.get(CHECK, headers={"Authorization": secret})
+    ).status_code == 200  # org cached
+    app.state.authenticator.cache._entries.clear()
+    calls = 0
+    real = keys.find_key
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "find_key", counting)
+    responses = await asyncio.gather(
+        *(api.get(CHECK, headers={"Authorization": secret}) for _ in range(8))
+    )
+    assert [r.status_code for r in responses] == [200] * 8
+    assert calls == 1

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -30,6 +31,32 @@ from greenroom.tenancy.context import Tenant
 log = logging.getLogger("greenroom.auth")
 
 
+T = TypeVar("T")
+
+
+async def _single_flight(
+    pending: dict[str, asyncio.Future[T]], key: str, load: Callable[[], Awaitable[T]]
+) -> T:
+    """One look-up per key at a time: when a cache entry expires under load, the requests that
+    arrive meanwhile wait for that look-up instead of all queueing at the database."""
+    running = pending.get(key)
+    if running is not None:
+        return await asyncio.shield(running)
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    pending[key] = future
+    try:
+        result = await load()
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved here, so a failure nobody waited for is not reported
+        raise
+    else:
+        future.set_result(result)
+        return result
+    finally:
+        del pending[key]
+
+
 class Authenticator:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.server_secrets = settings.server_secrets
@@ -44,6 +71,7 @@ class Authenticator:
         self._touched: dict[uuid.UUID, datetime] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._lookups: dict[str, asyncio.Future[KeyRecord | None]] = {}
+        self._token_lookups: dict[str, asyncio.Future[tokens.AccessRecord | None]] = {}
 
     @asynccontextmanager
     async def session_for(self, request: Request) -> AsyncIterator[AsyncSession]:
@@ -62,26 +90,15 @@ class Authenticator:
         hit, record = self.cache.get(digest)
         if hit:
             return record
-        # One look-up per key at a time: when an entry expires under load, the requests that
-        # arrive meanwhile wait for it instead of all queueing at the database.
-        pending = self._lookups.get(digest)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[KeyRecord | None] = asyncio.get_running_loop().create_future()
-        self._lookups[digest] = future
-        try:
+
+        async def load() -> KeyRecord | None:
             async with self.session_for(request) as session:
                 key = await keys.find_key(session, self.server_secrets, presented)
-            record = KeyRecord.of(key) if key is not None else None
-            self.cache.put(digest, record)
-            future.set_result(record)
-            return record
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here, so an unawaited failure is not reported
-            raise
-        finally:
-            del self._lookups[digest]
+            return KeyRecord.of(key) if key is not None else None
+
+        record = await _single_flight(self._lookups, digest, load)
+        self.cache.put(digest, record)
+        return record
 
     async def resolve_bearer(
         self, request: Request, tenant: Tenant, token: str
@@ -90,8 +107,12 @@ class Authenticator:
         digest = hmac_digest(self.signing_secret, token)
         hit, record = self.access_cache.get(digest)
         if not hit:
-            async with self.session_for(request) as session:
-                record = await tokens.lookup_access(session, self.server_secrets, token)
+
+            async def load() -> tokens.AccessRecord | None:
+                async with self.session_for(request) as session:
+                    return await tokens.lookup_access(session, self.server_secrets, token)
+
+            record = await _single_flight(self._token_lookups, digest, load)
             self.access_cache.put(digest, record)
         if record is None or not record.valid_for(tenant, clock.now()):
             raise InvalidToken()
