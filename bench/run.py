@@ -1,6 +1,6 @@
 """Benchmark of the authenticated hot path against a bare ASGI app, on 127.0.0.1 only.
 
-    python bench/run.py [--rounds 3] [--duration 5] [--connections 16]
+    python bench/run.py [--rounds 3] [--duration 4] [--connections 16] [--log-level INFO]
                         [--database-url postgresql+asyncpg://postgres@127.0.0.1:5433/bench]
 
 Starts real uvicorn processes (one worker each, same settings), drives them with wrk, and prints
@@ -143,7 +143,8 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
     upgrade(database_url)
     key = asyncio.run(seed(database_url))["key"]
     env = {**os.environ, "GREENROOM_DATABASE_URL": database_url, "GREENROOM_SECRETS": SECRETS,
-           "GREENROOM_RUN_WORKER": "false", "PYTHONPATH": str(ROOT / "src")}
+           "GREENROOM_RUN_WORKER": "false", "PYTHONPATH": str(ROOT / "src"),
+           "GREENROOM_LOG_LEVEL": args.log_level}
     bare, bare_port = start_server("bench.bare:app", {**env, "PYTHONPATH": str(ROOT)}, False)
     app, app_port = start_server("greenroom.app:create_app", env, True)
     try:
@@ -176,7 +177,7 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
 
     base_rps, base_p50 = med(bare_results, "rps"), med(bare_results, "p50_ms")
     print(f"\n== {label}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
-          "1 worker, medians")
+          f"1 worker, server log level {args.log_level}, medians")
     print(f"{'case':44} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}")
     print(f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
           f"{med(bare_results, 'p99_ms'):7.2f} {0:8d}")
@@ -190,9 +191,15 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per round")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per round")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="GREENROOM_LOG_LEVEL of the server (INFO, the default, writes an access line per "
+        "request, as in production; WARNING shows what that line costs)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
