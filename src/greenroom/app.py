@@ -31,6 +31,8 @@ from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 from greenroom.users import routes as users_routes
 from greenroom.users.tasks import purge_forever
+from greenroom.webhooks import routes as webhooks_routes
+from greenroom.webhooks.worker import Worker
 
 log = logging.getLogger("greenroom")
 API_DESCRIPTION = """
@@ -65,18 +67,26 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
         background: list[asyncio.Task[None]] = []
+        stop_worker = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:
             background.append(
                 asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
             )
+            worker = Worker(sessions, settings, metrics=app.state.metrics)
+            worker_task = asyncio.create_task(worker.run_forever(stop_worker))
         app.state.background_tasks = background
         try:
             yield
         finally:
+            stop_worker.set()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if worker_task is not None:
+                # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
+                await worker_task
             await app.state.authenticator.close()
             await engine.dispose()
 
@@ -101,6 +111,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(auth_routes.router)
     app.include_router(users_routes.router)
     app.include_router(sso_routes.router)
+    app.include_router(webhooks_routes.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)

@@ -9,6 +9,12 @@ from greenroom.keys.models import ApiKey
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from greenroom.websessions.models import WebSession
 
 __all__ = [
@@ -22,4 +28,8 @@ __all__ = [
     "SsoToken",
     "User",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from greenroom.cli import admins, db, keys, orgs, purge, server
+from greenroom.cli import admins, db, keys, orgs, purge, server, worker
 
 app = typer.Typer(
     help="Greenroom: run the service and manage organizations.",
@@ -20,6 +20,7 @@ app.add_typer(db.app, name="db")
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)
 app.command("purge")(purge.purge)
+app.command("worker")(worker.worker)
 
 
 @app.callback()

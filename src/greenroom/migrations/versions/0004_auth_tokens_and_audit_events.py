@@ -13,7 +13,7 @@ import greenroom.core.db
 from alembic import op
 
 revision: str = '0004'
-down_revision: str | None = '0005'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
