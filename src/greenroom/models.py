@@ -1,6 +1,8 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
 from greenroom.admins.models import Admin
+from greenroom.audit.models import AuditEvent
+from greenroom.auth.models import AuthToken
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
@@ -18,6 +20,8 @@ from greenroom.websessions.models import WebSession
 __all__ = [
     "Admin",
     "ApiKey",
+    "AuditEvent",
+    "AuthToken",
     "Base",
     "IdempotencyRecord",
     "Organization",
