@@ -14,6 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from greenroom import __version__
 from greenroom.admin import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
+from greenroom.auth import routes as auth_routes
+from greenroom.auth.authenticator import Authenticator
+from greenroom.auth.openapi import install_security_docs
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             if worker_task is not None:
                 # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
                 await worker_task
+            await app.state.authenticator.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -101,13 +105,17 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+    app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.include_router(auth_routes.router)
     app.include_router(users_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(webhooks_routes.router)
     install_problem_docs(app)
+    # After the problem docs: it wraps whatever `app.openapi` is when installed.
+    install_security_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
     admin_routes.install(app)

@@ -2,6 +2,8 @@
 
 from greenroom.admin.models import ImportJob
 from greenroom.admins.models import Admin
+from greenroom.audit.models import AuditEvent
+from greenroom.auth.models import AuthToken
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
@@ -19,6 +21,8 @@ from greenroom.websessions.models import WebSession
 __all__ = [
     "Admin",
     "ApiKey",
+    "AuditEvent",
+    "AuthToken",
     "Base",
     "IdempotencyRecord",
     "ImportJob",
