@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.tenancy.models import Organization
+from tests.conftest import host_for
 from tests.factories import ADMIN_PASSWORD, make_admin, make_org
 
 _TOKEN_RE = re.compile(r'name="csrftoken" value="([^"]+)"')
@@ -53,12 +56,31 @@ class Area:
     browser: Browser
 
 
-@pytest.fixture
-def browser_for(client_for):  # type: ignore[no-untyped-def]
-    def make(slug: str, environment: str = "production") -> Browser:
-        return Browser(client_for(slug, environment))
+def unique_address() -> str:
+    """A client address of its own, so that log-in failures of one test never throttle another."""
+    n = next(_addresses)
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
-    return make
+
+_addresses = itertools.count(uuid.uuid4().int % 2_000_000 + 1)
+
+
+@pytest.fixture
+async def browser_for(app, settings):  # type: ignore[no-untyped-def]
+    """`browser_for(slug, environment)`: a Browser on that org's host from its own address."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(slug: str, environment: str = "production", address: str | None = None) -> Browser:
+        transport = httpx.ASGITransport(app=app, client=(address or unique_address(), 50000))
+        client = httpx.AsyncClient(
+            transport=transport, base_url=f"http://{host_for(settings, slug, environment)}"
+        )
+        clients.append(client)
+        return Browser(client)
+
+    yield make
+    for client in clients:
+        await client.aclose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from greenroom.core import clock
-from tests.admin.conftest import csrf_of
+from tests.admin.conftest import csrf_of, unique_address
 from tests.factories import make_admin, make_org
 
 
@@ -151,3 +151,46 @@ async def test_sandbox_host_sends_admins_to_the_production_host(app, browser_for
     response = await browser_for(org.slug, "sandbox").get("/login/admin")
     assert response.status_code == 303
     assert response.headers["location"].endswith(f"//{org.slug}.greenroom.localhost/login/admin")
+
+
+async def test_five_failures_for_an_account_throttle_it_even_with_the_right_password(
+    app, browser_for
+) -> None:
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    for _ in range(5):
+        # A new address each time: the account alone trips the throttle.
+        response = await browser_for(org.slug).log_in(admin.email, "wrong password, certainly")
+        assert response.status_code == 401
+    throttled = await browser_for(org.slug).log_in(admin.email)
+    assert throttled.status_code == 429
+    assert "Too many failed log-ins. Try again in 15 minutes." in throttled.text
+    assert 800 < int(throttled.headers["retry-after"]) <= 900
+    assert "gr_admin=" not in throttled.headers.get("set-cookie", "")
+
+
+async def test_five_failures_from_one_address_throttle_every_account(app, browser_for) -> None:
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    address = unique_address()
+    for i in range(5):
+        await browser_for(org.slug, address=address).log_in(f"guess{i}@xyz.example.com", "nope")
+    throttled = await browser_for(org.slug, address=address).log_in(admin.email)
+    assert throttled.status_code == 429
+    # The same account from elsewhere still gets in.
+    assert (await browser_for(org.slug).log_in(admin.email)).status_code == 303
+
+
+async def test_log_ins_are_in_the_audit_log(app, browser_for) -> None:
+    from greenroom.audit import service as audit
+
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    await browser_for(org.slug, address="10.250.1.1").log_in(admin.email, "wrong password!")
+    await browser_for(org.slug, address="10.250.1.1").log_in(admin.email)
+    async with app.state.sessionmaker() as session:
+        page = await audit.list_events(session, org.id)
+    assert [(e.event, e.admin_id, e.client_address) for e in page.events] == [
+        ("admin.login_succeeded", admin.id, "10.250.1.1"),
+        ("admin.login_failed", admin.id, "10.250.1.1"),
+    ]

@@ -33,7 +33,12 @@ async def login(
 ) -> Response:
     settings = settings_of(request)
     outcome = await admin_service.log_in(
-        session, tenant, email=email, password=password, client=pages.client_address(request)
+        session,
+        tenant,
+        email=email,
+        password=password,
+        client=pages.client_address(request),
+        throttle=request.app.state.authenticator.login_throttle,
     )
     if outcome.admin is None:
         page = render(

@@ -18,7 +18,10 @@ from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import generate_password, verify_password
 from greenroom.core import clock
-from greenroom.core.errors import Conflict, NotFound, ValidationFailed
+from greenroom.audit import service as audit
+from greenroom.audit.service import AuditEventType
+from greenroom.auth.ratelimit import LoginThrottle
+from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
@@ -46,16 +49,48 @@ async def _org(session: AsyncSession, tenant: Tenant) -> Organization:
 
 
 async def log_in(
-    session: AsyncSession, tenant: Tenant, *, email: str, password: str, client: str
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    email: str,
+    password: str,
+    client: str,
+    throttle: LoginThrottle,
 ) -> LoginOutcome:
-    """Checks the credentials; the caller starts the session on success."""
-    email = email.strip().lower()
+    """Checks the credentials; the caller starts the session on success.
+
+    The throttle is the one `POST /api/auth/token` uses (5 failures in 15 minutes per account or
+    per client address), so failures in either place count together.
+    """
+    email = email.strip().lower()[:320]
+    try:
+        await throttle.check(tenant.org_id, email, client)
+    except RateLimited as exc:
+        retry = exc.headers.get("Retry-After", "900")
+        minutes = max(1, -(-int(retry) // 60))
+        message = (
+            f"Too many failed log-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        return LoginOutcome(None, 429, message, {"Retry-After": retry})
     org = await _org(session, tenant)
     admin = await admins.get_by_email(session, org, email) if email else None
     # Verified even for an unknown email, so timing does not tell which emails exist.
     ok = verify_password(admin.password_hash if admin else None, password)
+    event = AuditEventType.LOGIN_SUCCEEDED if admin and ok else AuditEventType.LOGIN_FAILED
+    await audit.record(
+        session,
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        event=event,
+        actor=f"admin:{email}",
+        admin_id=admin.id if admin else None,
+        client_address=client,
+        details={"via": "admin area"},
+    )
     if admin is None or not ok:
+        await throttle.failed(tenant.org_id, email, client)
         return LoginOutcome(None, 401, BAD_CREDENTIALS)
+    await throttle.succeeded(tenant.org_id, email)
     admin.last_login_at = clock.now()
     return LoginOutcome(admin)
 
