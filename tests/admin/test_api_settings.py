@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from greenroom.admins.models import AdminRole
+from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from tests.admin.conftest import logged_in
 from tests.factories import make_key, make_org
@@ -83,3 +84,62 @@ async def test_viewer_sees_keys_but_no_forms_and_cannot_post(app, browser_for, a
     response = await create(browser, scopes=["users:read"])
     assert response.status_code == 403
     assert response.json()["code"] == "read_only"
+
+
+async def test_delete_revokes_at_once_and_is_audited(app, area, client_for) -> None:
+    key = await make_key(app, area.org, name="To delete")
+    api = client_for(area.org.slug)
+    assert (await api.get("/api/auth/check", headers={"Authorization": key})).status_code == 200
+    listing = (await area.browser.get(PAGE)).text
+    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{key[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete")
+    assert response.status_code == 303
+    assert (await api.get("/api/auth/check", headers={"Authorization": key})).status_code == 401
+    assert "To delete" not in (await area.browser.get(PAGE)).text
+    audit = (await area.browser.get("/admin/audit")).text
+    assert "key.revoked" in audit
+
+
+async def test_roll_gives_a_new_key_and_the_old_one_works_through_the_grace(
+    app, area, client_for
+) -> None:
+    old = await make_key(app, area.org, name="Rolled", scopes=frozenset({Scope.USERS_READ}))
+    listing = (await area.browser.get(PAGE)).text
+    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "24"})
+    assert response.status_code == 201
+    new = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
+    assert f"replaces the key ending in {old[-4:]}" in response.text
+    api = client_for(area.org.slug)
+    check = await api.get("/api/auth/check", headers={"Authorization": new})
+    assert check.status_code == 200 and check.json()["key"]["scopes"] == ["users:read"]
+    assert check.json()["key"]["name"] == "Rolled"
+    clock.advance(timedelta(hours=23))
+    assert (await api.get("/api/auth/check", headers={"Authorization": old})).status_code == 200
+    clock.advance(timedelta(hours=2))
+    assert (await api.get("/api/auth/check", headers={"Authorization": old})).status_code == 401
+    assert (await api.get("/api/auth/check", headers={"Authorization": new})).status_code == 200
+
+
+async def test_roll_with_no_grace_stops_the_old_key_now_and_grace_is_bounded(
+    app, area, client_for
+) -> None:
+    old = await make_key(app, area.org)
+    listing = (await area.browser.get(PAGE)).text
+    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    too_long = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "169"})
+    assert too_long.status_code == 422
+    await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "0"})
+    api = client_for(area.org.slug)
+    assert (await api.get("/api/auth/check", headers={"Authorization": old})).status_code == 401
+
+
+async def test_keys_of_another_org_cannot_be_deleted_or_rolled(app, area, client_for) -> None:
+    other = await make_org(app)
+    theirs = await make_key(app, other)
+    api = client_for(other.slug)
+    check = await api.get("/api/auth/check", headers={"Authorization": theirs})
+    key_id = check.json()["key"]["id"]
+    assert (await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete")).status_code == 404
+    assert (await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll")).status_code == 404
+    assert (await api.get("/api/auth/check", headers={"Authorization": theirs})).status_code == 200

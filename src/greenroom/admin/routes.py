@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin import (
     routes_admins,
+    routes_audit,
     routes_auth,
     routes_imports,
     routes_keys,
@@ -24,6 +25,7 @@ ROUTERS = (
     routes_users.router,
     routes_imports.router,
     routes_webhooks.router,
+    routes_audit.router,
 )
 
 

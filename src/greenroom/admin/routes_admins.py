@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin import service
 from greenroom.admin.deps import AdminDep, WriterDep
-from greenroom.admin.pages import page
+from greenroom.admin.pages import client_address, page
 from greenroom.admins.models import AdminRole
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed
@@ -63,6 +63,10 @@ async def add_admin(
         )
     except (ValidationFailed, Conflict) as exc:
         return await _render(request, session, ctx, error=exc.detail, status_code=exc.status)
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.ADMIN_ADDED, client=client_address(request),
+        details={"email": admin.email, "role": admin.role},
+    )  # fmt: skip
     return await _render(request, session, ctx, added=(admin.email, password), status_code=201)
 
 
@@ -75,9 +79,13 @@ async def change_role(
     role: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        await service.change_role(session, ctx.tenant, admin_id, role)
+        changed = await service.change_role(session, ctx.tenant, admin_id, role)
     except (ValidationFailed, Conflict) as exc:
         return await _render(request, session, ctx, error=exc.detail, status_code=exc.status)
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.ADMIN_ROLE_CHANGED,
+        client=client_address(request), details={"email": changed.email, "role": changed.role},
+    )  # fmt: skip
     return RedirectResponse(PATH, status_code=303)
 
 
@@ -89,6 +97,10 @@ async def remove_admin(
         removed = await service.remove_admin(session, ctx.tenant, admin_id)
     except Conflict as exc:
         return await _render(request, session, ctx, error=exc.detail, status_code=exc.status)
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.ADMIN_REMOVED, client=client_address(request),
+        details={"email": removed.email},
+    )  # fmt: skip
     if removed.id == ctx.admin.id:  # removed themselves: their session is gone too
         return RedirectResponse("/login/admin", status_code=303)
     return RedirectResponse(PATH, status_code=303)

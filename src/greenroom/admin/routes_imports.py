@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from greenroom.admin import imports
+from greenroom.admin import imports, service
 from greenroom.admin.deps import AdminDep, WriterDep, settings_of
-from greenroom.admin.pages import page
+from greenroom.admin.pages import client_address, page
 from greenroom.core.db import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,10 @@ async def upload(
         created_by=ctx.actor,
         filename=file.filename or "",
     )
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.USERS_IMPORTED, client=client_address(request),
+        environment=ctx.view.value, details={"rows": str(job.total), "file": job.filename},
+    )  # fmt: skip
     # The job row must be committed before the runner (another session) looks for it.
     await session.commit()
     background.add_task(imports.run, request.app.state.sessionmaker, ctx.tenant, job.id)

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin import service
 from greenroom.admin.deps import VIEW_KEY, AdminDep, WriterDep
-from greenroom.admin.pages import page
+from greenroom.admin.pages import client_address, page
 from greenroom.core.db import SessionDep
 from greenroom.tenancy.hosts import Environment
 
@@ -56,4 +56,8 @@ async def reset_sandbox(
             status_code=422,
         )
     deleted = await service.reset_sandbox(session, ctx.tenant)
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.SANDBOX_RESET, client=client_address(request),
+        environment="sandbox", details={"users_deleted": str(deleted)},
+    )  # fmt: skip
     return page(request, ctx, "admin/sandbox.html", {"count": 0, "done": deleted}, section="users")

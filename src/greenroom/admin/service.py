@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import generate_password, verify_password
-from greenroom.core import clock
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
+from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
@@ -199,3 +200,35 @@ async def count_users(session: AsyncSession, tenant: Tenant, environment: Enviro
         .where(User.org_id == tenant.org_id, User.environment == environment.value)
     )
     return int(result.scalar_one())
+
+
+# Events the admin area records besides the keys' and log-ins' (AuditEventType).
+ADMIN_ADDED = "admin.added"
+ADMIN_ROLE_CHANGED = "admin.role_changed"
+ADMIN_REMOVED = "admin.removed"
+USERS_IMPORTED = "users.imported"
+SANDBOX_RESET = "sandbox.reset"
+ADMIN_EVENTS = (ADMIN_ADDED, ADMIN_ROLE_CHANGED, ADMIN_REMOVED, USERS_IMPORTED, SANDBOX_RESET)
+
+
+async def record(
+    session: AsyncSession,
+    tenant: Tenant,
+    by: Admin,
+    event: str,
+    *,
+    client: str | None,
+    environment: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit event done by `by` in the admin area."""
+    await audit.record(
+        session,
+        org_id=tenant.org_id,
+        environment=environment,
+        event=event,
+        actor=f"admin:{by.email}",
+        admin_id=by.id,
+        client_address=client,
+        details=details,
+    )
