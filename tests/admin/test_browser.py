@@ -7,14 +7,19 @@ from pathlib import Path
 import pytest
 
 from greenroom.admins.models import AdminRole
+from tests.admin.conftest import unique_address
 from tests.browser import screenshot_on_failure
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 pytestmark = pytest.mark.browser
 
 
-async def open_page(chromium):  # type: ignore[no-untyped-def]
-    context = await chromium.new_context()
+async def open_page(chromium, address: str | None = None):  # type: ignore[no-untyped-def]
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1: each test gets a client address of its own,
+    # so that the log-in throttle of one test never blocks another.
+    context = await chromium.new_context(
+        extra_http_headers={"X-Forwarded-For": address or unique_address()}
+    )
     return context, await context.new_page()
 
 
@@ -55,7 +60,7 @@ async def test_log_in_menu_and_log_out(app, live_server, chromium) -> None:
     await context.close()
 
 
-async def test_create_a_key_and_use_it_on_the_api(app, live_server, chromium, client_for) -> None:
+async def test_create_a_key_and_use_it_on_the_api(app, live_server, chromium) -> None:
     org = await make_org(app)
     admin = await make_admin(app, org)
     origin = live_server.origin(org.slug)
@@ -73,14 +78,17 @@ async def test_create_a_key_and_use_it_on_the_api(app, live_server, chromium, cl
         assert "webhooks:manage" not in await row.locator(".scopes").inner_text()
         async with live_server.api(org.slug, key) as api:
             check = await api.get("/api/auth/check")
-        if check.status_code == 404:  # the keys work's check endpoint is not merged yet
-            check = await client_for(org.slug).get(
-                "/api/_probe/whoami", headers={"Authorization": key}
-            )
-        assert check.status_code == 200, check.text
-        # Reloading never shows the key again.
-        await page.goto(f"{origin}/admin/api-settings")
-        assert key not in await page.content()
+            assert check.status_code == 200, check.text
+            assert check.json()["key"]["name"] == "XYZ integration"
+            # Reloading never shows the key again.
+            await page.goto(f"{origin}/admin/api-settings")
+            assert key not in await page.content()
+            # Delete it (with the confirmation step): the API refuses it at once.
+            row = page.locator(f"tr[data-last4='{key[-4:]}']")
+            await row.get_by_text("Delete", exact=True).click()
+            await row.get_by_role("button", name='Delete key "XYZ integration"').click()
+            await page.get_by_text("No keys yet.").wait_for()
+            assert (await api.get("/api/auth/check")).status_code == 401
     await context.close()
 
 
@@ -162,4 +170,42 @@ async def test_csv_import_with_bad_rows_then_good_and_export(app, live_server, c
         lines = text.strip().splitlines()
         assert lines[0].startswith("partner_id,email,first_name,last_name")
         assert sorted(line.split(",")[0] for line in lines[1:]) == ["abc123def", "xyz789"]
+    await context.close()
+
+
+async def test_roll_with_grace_keeps_the_old_key_working(app, live_server, chromium) -> None:
+    org = await make_org(app)
+    old = await make_key(app, org, name="Nightly sync")
+    admin = await make_admin(app, org)
+    origin = live_server.origin(org.slug)
+    context, page = await open_page(chromium)
+    async with screenshot_on_failure(page, "admin-roll"):
+        await log_in(page, origin, admin.email)
+        row = page.locator(f"tr[data-last4='{old[-4:]}']")
+        await row.get_by_text("Roll", exact=True).click()
+        await row.get_by_label("Old key keeps working for").select_option("72")
+        await row.get_by_role("button", name="Roll key").click()
+        new = (await page.get_by_test_id("new-key-value").inner_text()).strip()
+        assert new != old and len(new) == 32
+        old_row = page.locator(f"tr[data-last4='{old[-4:]}']")
+        assert "never" not in await old_row.locator("td").nth(7).inner_text()  # it now expires
+        async with live_server.api(org.slug, new) as api:
+            assert (await api.get("/api/auth/check")).json()["key"]["name"] == "Nightly sync"
+        async with live_server.api(org.slug, old) as api:
+            assert (await api.get("/api/auth/check")).status_code == 200  # within the grace
+    await context.close()
+
+
+async def test_throttled_log_in_says_so(app, live_server, chromium) -> None:
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    origin = live_server.origin(org.slug)
+    context, page = await open_page(chromium)
+    async with screenshot_on_failure(page, "admin-throttle"):
+        for _ in range(5):
+            await log_in(page, origin, admin.email, "not the password, 5 times")
+            await page.get_by_text("Wrong email or password.").wait_for()
+        await log_in(page, origin, admin.email)
+        await page.get_by_text("Too many failed log-ins. Try again in 15 minutes.").wait_for()
+        assert page.url == f"{origin}/login/admin"
     await context.close()
