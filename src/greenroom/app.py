@@ -18,6 +18,12 @@ from greenroom.core.settings import Settings, get_settings
 from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
+from greenroom.practice import api as practice_api
+from greenroom.practice import routes as practice_routes
+from greenroom.practice.cleanup import subscribe_recordings_cleanup
+from greenroom.practice.storage import LocalStorage
+from greenroom.progress import routes as progress_routes
+from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 
@@ -54,9 +60,15 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+    app.state.storage = LocalStorage(settings.data_dir / "recordings")
+    subscribe_recordings_cleanup(app.state.storage)
 
     install_error_handlers(app)
     app.include_router(ops_routes.router)
+    app.include_router(sso_routes.router)
+    app.include_router(progress_routes.router)
+    app.include_router(practice_api.router)
+    app.include_router(practice_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def body_limit(path: str) -> int:

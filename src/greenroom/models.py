@@ -1,11 +1,26 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
 from greenroom.admins.models import Admin
+from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
 from greenroom.keys.models import ApiKey
+from greenroom.practice.models import Answer, Interview
+from greenroom.progress.models import UserProgress
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from greenroom.websessions.models import WebSession
 
-__all__ = ["Admin", "ApiKey", "Base", "Organization", "SsoToken", "User", "WebSession"]
+__all__ = [
+    "Admin",
+    "Answer",
+    "ApiKey",
+    "Base",
+    "Interview",
+    "Organization",
+    "QuestionSetRow",
+    "SsoToken",
+    "User",
+    "UserProgress",
+    "WebSession",
+]

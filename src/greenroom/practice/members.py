@@ -1,0 +1,87 @@
+"""Who the member is: users looked up within the tenant, and the signed-in member of a request.
+
+Anonymous users count as gone once `expires_at` has passed (DESIGN section 5), here and in the
+API, even before the purge deletes them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.core import clock
+from greenroom.core.db import SessionDep
+from greenroom.core.errors import NotFound, Unauthorized
+from greenroom.tenancy.context import Tenant, TenantDep
+from greenroom.users.models import User
+from greenroom.websessions import service as websessions
+from greenroom.websessions.models import WebSession
+
+
+def active_conditions(tenant: Tenant) -> list[Any]:
+    now = clock.now()
+    return [
+        User.org_id == tenant.org_id,
+        User.environment == tenant.environment.value,
+        or_(User.anonymous.is_(False), User.expires_at.is_(None), User.expires_at > now),
+    ]
+
+
+async def active_user_by_id(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID
+) -> User | None:
+    result = await session.execute(select(User).where(User.id == user_id, *active_conditions(tenant)))
+    return result.scalar_one_or_none()
+
+
+async def active_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> User:
+    """The tenant's live user with this partner_id, or 404 (unknown, other org, expired)."""
+    result = await session.execute(
+        select(User).where(User.partner_id == partner_id, *active_conditions(tenant))
+    )
+    user = result.scalar_one_or_none()
+    if user is None:
+        raise NotFound("No user with this partner_id.", code="user_not_found")
+    return user
+
+
+def user_payload(user: User) -> dict[str, Any]:
+    return {
+        "partner_id": user.partner_id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "anonymous": user.anonymous,
+    }
+
+
+class NotSignedIn(Unauthorized):
+    code = "not_signed_in"
+    default_detail = "Sign in through your organization to use the practice app."
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: User
+    web_session: WebSession
+    token: str
+
+
+async def current_member(request: Request, session: SessionDep, tenant: TenantDep) -> Member:
+    settings = request.app.state.settings
+    token = request.cookies.get(websessions.COOKIE_NAMES["member"])
+    found = await websessions.load(session, settings, tenant, kind="member", token=token)
+    if found is None or token is None:
+        raise NotSignedIn()
+    user = await active_user_by_id(session, tenant, found.subject_id)
+    if user is None:
+        raise NotSignedIn()
+    return Member(user, found, token)
+
+
+MemberDep = Annotated[Member, Depends(current_member)]
