@@ -1,0 +1,121 @@
+"""Users and sign-in tokens made directly as rows, until the users API and token issuing land.
+
+Tokens are hashed exactly as the issuing side stores them: `hmac_digest(secret, token)` under the
+first server secret, with its version.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.core import clock, events
+from greenroom.core.security import hmac_digest
+from greenroom.sso.models import SsoToken
+from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.models import Organization
+from greenroom.users.models import User
+
+
+async def make_user(
+    app: FastAPI,
+    org: Organization,
+    *,
+    partner_id: str | None = None,
+    environment: str = "production",
+    anonymous: bool = False,
+    expires_at: datetime | None = None,
+    first_name: str = "Jamie",
+) -> User:
+    async with app.state.sessionmaker() as session, session.begin():
+        user = User(
+            org_id=org.id,
+            environment=environment,
+            partner_id=partner_id or f"p-{uuid.uuid4().hex[:12]}",
+            email=f"{uuid.uuid4().hex[:8]}@xyz.example.com",
+            first_name=first_name,
+            last_name="Doe",
+            anonymous=anonymous,
+            expires_at=expires_at,
+        )
+        session.add(user)
+    return user
+
+
+async def make_token(
+    app: FastAPI,
+    org: Organization,
+    user: User,
+    *,
+    environment: str | None = None,
+    ttl: timedelta = timedelta(hours=48),
+    redirect_to: str | None = None,
+) -> str:
+    secret = app.state.settings.server_secrets[0]
+    token = secrets.token_hex(32)
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(
+            SsoToken(
+                org_id=org.id,
+                environment=environment or user.environment,
+                user_id=user.id,
+                token_hash=hmac_digest(secret, token),
+                secret_version=secret.version,
+                redirect_to=redirect_to,
+                expires_at=clock.now() + ttl,
+            )
+        )
+    return token
+
+
+async def signed_in(
+    app: FastAPI, client: httpx.AsyncClient, org: Organization, user: User, **params: str
+) -> httpx.Response:
+    """Redeem a fresh token in `client` (which keeps the session cookie)."""
+    token = await make_token(app, org, user)
+    response = await client.get("/sso/login", params={"token": token, **params})
+    assert response.status_code == 303, response.text
+    return response
+
+
+_CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+async def csrf_from(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
+    assert page.status_code == 200, page.text
+    match = _CSRF.search(page.text)
+    assert match, "no csrftoken input on the page"
+    return match.group(1)
+
+
+async def post_form(
+    client: httpx.AsyncClient, page: str, action: str, data: Mapping[str, Any] | None = None
+) -> httpx.Response:
+    token = await csrf_from(client, page)
+    return await client.post(action, data={"csrftoken": token, **(data or {})})
+
+
+@contextmanager
+def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(
+        _s: AsyncSession, _t: Tenant, event_type: str, data: Mapping[str, Any]
+    ) -> None:
+        seen.append((event_type, dict(data)))
+
+    events.subscribe(record)
+    try:
+        yield seen
+    finally:
+        events._subscribers.remove(record)
