@@ -119,3 +119,46 @@ def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         yield seen
     finally:
         events._subscribers.remove(record)
+
+
+# The smallest WebM header `filetype` recognises (EBML magic + "webm" doctype).
+WEBM = (
+    b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
+    b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02" + b"\x00" * 64
+)
+
+
+class Member:
+    """Drives the practice app's forms as a signed-in browser would."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def complete_lesson(self, link: str) -> httpx.Response:
+        response = await post_form(self.client, link, f"{link}/complete")
+        assert response.status_code == 303, response.text
+        return response
+
+    async def start(self, set_slug: str) -> str:
+        page = f"/members/practice/{set_slug}"
+        response = await post_form(self.client, page, page)
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
+        return location.split("/")[3]  # /members/interviews/{id}/questions/1
+
+    async def answer_text(
+        self, interview_id: str, number: int, text: str, rating: int | None = None
+    ) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}"
+        data = {"text": text} | ({"rating": str(rating)} if rating else {})
+        return await post_form(self.client, page, f"{page}/text", data)
+
+    async def upload(
+        self, interview_id: str, number: int, content: bytes = WEBM, rating: int | None = None
+    ) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}"
+        token = await csrf_from(self.client, page)
+        data = {"csrftoken": token} | ({"rating": str(rating)} if rating else {})
+        return await self.client.post(
+            f"{page}/media", data=data, files={"media": ("answer.webm", content, "video/webm")}
+        )
