@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from greenroom.core.events import publish
+from greenroom.practice.storage import user_folder
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.tenancy.models import Organization
+from tests.factories import make_org
+from tests.practice.helpers import WEBM, Member, csrf_from, make_user, signed_in
+
+STAR_ANSWER = (
+    "When I was at my last job our team missed deadlines. My task was to fix planning. "
+    "I decided to set up a weekly board and I talked to each person. As a result we "
+    "reduced late work by 40 percent, um, within a quarter."
+)
+
+
+async def _member(app: FastAPI, client_for, org: Organization | None = None):  # type: ignore[no-untyped-def]
+    org = org or await make_org(app)
+    user = await make_user(app, org)
+    browser = client_for(org.slug)
+    await signed_in(app, browser, org, user)
+    return org, user, Member(browser)
+
+
+async def test_a_text_answer_gets_feedback_and_the_summary_shows_it(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    response = await member.answer_text(interview, 1, STAR_ANSWER, rating=4)
+    assert response.headers["location"] == f"/members/interviews/{interview}/questions/1"
+    page = (await member.client.get(response.headers["location"])).text
+    assert "Situation ✓" in page and "Result ✓" in page
+    assert "“um” ×1" in page
+    assert "Next question" in page
+    await member.answer_text(interview, 2, "Short.", rating=2)
+    summary = (await member.client.get(f"/members/interviews/{interview}")).text
+    assert "Completed" in summary and "average self-rating 3.0" in summary
+    assert "Consider adding" in summary  # the short answer misses STAR parts
+
+
+async def test_a_question_cannot_be_answered_twice(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    await member.answer_text(interview, 1, "First.")
+    again = await member.answer_text(interview, 1, "Second.")
+    assert again.status_code == 409
+    token = await csrf_from(member.client, f"/members/interviews/{interview}/questions/1")
+    missing = await member.client.post(
+        f"/members/interviews/{interview}/questions/3/text", data={"csrftoken": token, "text": "x"}
+    )
+    assert missing.status_code == 404
+
+
+async def test_ratings_outside_one_to_five_are_refused(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    page = f"/members/interviews/{interview}/questions/1"
+    token = await csrf_from(member.client, page)
+    response = await member.client.post(
+        f"{page}/text", data={"csrftoken": token, "text": "Hi", "rating": "6"}
+    )
+    assert response.status_code == 422
+
+
+async def test_retake_starts_a_new_interview_with_the_same_questions(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    first = await member.start("teamwork")
+    page = f"/members/interviews/{first}/retake"
+    token = await csrf_from(member.client, page)
+    response = await member.client.post(page, data={"csrftoken": token})
+    assert response.status_code == 303
+    second = response.headers["location"].split("/")[3]
+    assert second != first
+    question = (await member.client.get(response.headers["location"])).text
+    assert "Tell me about a time you disagreed with a colleague." in question
+
+
+async def test_users_see_only_their_own_interviews_and_recordings(app, client_for) -> None:
+    org, _, owner = await _member(app, client_for)
+    _, _, other = await _member(app, client_for, org)
+    interview = await owner.start("basics")
+    upload = await owner.upload(interview, 1, rating=3)
+    assert upload.status_code == 303
+    review = (await owner.client.get(f"/members/interviews/{interview}")).text
+    answer_id = review.split("/members/recordings/")[1].split('"')[0]
+    played = await owner.client.get(f"/members/recordings/{answer_id}")
+    assert played.status_code == 200 and played.content == WEBM
+    assert played.headers["content-type"] == "video/webm"
+    assert (await other.client.get(f"/members/recordings/{answer_id}")).status_code == 404
+    assert (await other.client.get(f"/members/interviews/{interview}")).status_code == 404
+    token = await csrf_from(other.client, "/members/dashboard")
+    sneaky = await other.client.post(
+        f"/members/interviews/{interview}/questions/2/text", data={"csrftoken": token, "text": "x"}
+    )
+    assert sneaky.status_code == 404
+    anonymous = client_for(org.slug)
+    assert (await anonymous.get(f"/members/recordings/{answer_id}")).status_code == 401
+
+
+async def test_uploads_are_sniffed_and_capped(app, settings, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert (await member.upload(interview, 1, png)).status_code == 422
+    script = b"<script>alert(1)</script>"
+    assert (await member.upload(interview, 1, script)).status_code == 422
+    too_big = WEBM + b"\x00" * settings.upload_max_bytes
+    assert (await member.upload(interview, 1, too_big)).status_code == 413
+    assert (await member.upload(interview, 1)).status_code == 303
+
+
+async def test_recordings_are_stored_under_generated_names_inside_the_folder(
+    app, settings, client_for
+) -> None:
+    org, user, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    page = f"/members/interviews/{interview}/questions/1"
+    token = await csrf_from(member.client, page)
+    response = await member.client.post(
+        f"{page}/media",
+        data={"csrftoken": token},
+        files={"media": ("../../../../etc/evil.sh", WEBM, "text/x-sh")},
+    )
+    assert response.status_code == 303
+    folder = Path(settings.data_dir) / "recordings" / user_folder(org.id, "production", user.partner_id)
+    files = list(folder.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".webm" and len(files[0].stem) == 32
+    assert not (Path(settings.data_dir).parent / "etc").exists()
+
+
+async def test_uploads_need_the_csrf_token_before_the_file(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    page = f"/members/interviews/{interview}/questions/1"
+    await csrf_from(member.client, page)
+    no_token = await member.client.post(f"{page}/media", files={"media": ("a.webm", WEBM)})
+    assert no_token.status_code == 403
+    forged = await member.client.post(
+        f"{page}/media", data={"csrftoken": "forged"}, files={"media": ("a.webm", WEBM)}
+    )
+    assert forged.status_code == 403
+    header = await member.client.post(
+        f"{page}/media",
+        files={"media": ("a.webm", WEBM)},
+        headers={"x-csrftoken": member.client.cookies["csrftoken"]},
+    )
+    assert header.status_code == 303
+
+
+async def test_deleting_a_user_deletes_their_recordings(app, settings, client_for) -> None:
+    org, user, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    await member.upload(interview, 1)
+    folder = Path(settings.data_dir) / "recordings" / user_folder(org.id, "production", user.partner_id)
+    assert folder.exists()
+    tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
+    async with app.state.sessionmaker() as session:
+        await publish(session, tenant, "user.deleted", {"user": {"partner_id": user.partner_id}})
+    assert not folder.exists()
+
+
+async def test_pages_need_a_signed_in_member(app, client_for) -> None:
+    org = await make_org(app)
+    client = client_for(org.slug)
+    for path in ["/members/dashboard", "/members/modules/stories", "/members/interviews"]:
+        response = await client.get(path)
+        assert response.status_code == 401 and response.json()["code"] == "not_signed_in"
+
+
+async def test_lessons_render_sanitised_markdown_and_mark_complete(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    link = "/members/modules/first-steps/lessons/why-practise"
+    page = (await member.client.get(link)).text
+    assert "<strong>builds</strong>" in page and "<script>alert" not in page
+    assert "Mark complete" in page
+    await member.complete_lesson(link)
+    assert "You completed this lesson" in (await member.client.get(link)).text
+    module = (await member.client.get("/members/modules/first-steps")).text
+    assert module.count('class="badge">done') == 1
+    assert (await member.client.get("/members/modules/nope/lessons/x")).status_code == 404
