@@ -17,7 +17,11 @@ TEST_PACK = Path(__file__).resolve().parents[1] / "practice" / "pack"
 def test_the_test_pack_loads_in_file_order() -> None:
     pack = load_pack(TEST_PACK)
     assert [m.slug for m in pack.modules] == ["first-steps", "stories"]
-    assert [lesson.slug for lesson in pack.modules[0].lessons] == ["why-practise", "research", "dress"]
+    assert [lesson.slug for lesson in pack.modules[0].lessons] == [
+        "why-practise",
+        "research",
+        "dress",
+    ]
     assert pack.modules[0].lessons[0].title == "Why practise"
     assert [s.slug for s in pack.question_sets] == ["basics", "teamwork"]
     basics = pack.question_sets[0]

@@ -28,7 +28,9 @@ async def test_org_sets_are_listed_after_the_pack_and_can_be_practised(
     async with app.state.sessionmaker() as session:
         sets = await service.sets_for(session, snapshot, get_pack(settings.content_dir))
         assert [s.slug for s in sets] == ["basics", "teamwork", "xyz-onboarding"]
-        foreign = await service.sets_for(session, OrgSnapshot.of(other), get_pack(settings.content_dir))
+        foreign = await service.sets_for(
+            session, OrgSnapshot.of(other), get_pack(settings.content_dir)
+        )
         assert "xyz-onboarding" not in [s.slug for s in foreign]
 
     user = await make_user(app, org)
@@ -56,7 +58,9 @@ async def test_org_sets_are_validated_and_updated(app) -> None:
     }
     async with app.state.sessionmaker() as session, session.begin():
         with pytest.raises(ValidationFailed):
-            await service.create_org_set(session, snapshot, slug="x", **{**fields, "category": "odd"})
+            await service.create_org_set(
+                session, snapshot, slug="x", **{**fields, "category": "odd"}
+            )
         await service.create_org_set(session, snapshot, slug="sales", **fields)
         with pytest.raises(Conflict):
             await service.create_org_set(session, snapshot, slug="sales", **fields)

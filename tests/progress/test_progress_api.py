@@ -111,7 +111,9 @@ async def test_progress_matches_the_scripted_activity_field_by_field(
     assert bulk.json() == {"progress": [progress], "next_cursor": None}
 
 
-async def test_tracks_show_modules_as_tracks_and_lessons_as_steps(app, settings, client_for) -> None:
+async def test_tracks_show_modules_as_tracks_and_lessons_as_steps(
+    app, settings, client_for
+) -> None:
     org = await make_org(app)
     key = await make_key(app, org)
     user = await make_user(app, org)
@@ -202,9 +204,7 @@ async def test_unknown_foreign_and_expired_users_are_404(app, client_for) -> Non
     sandbox_key = await make_key(app, org, environment="sandbox")
     foreign = await make_user(app, other, partner_id="abc123def")
     sandboxed = await make_user(app, org, environment="sandbox")
-    anon = await make_user(
-        app, org, anonymous=True, expires_at=clock.now() + timedelta(hours=24)
-    )
+    anon = await make_user(app, org, anonymous=True, expires_at=clock.now() + timedelta(hours=24))
     api = client_for(org.slug)
     ok = await api.get(f"/api/users/{anon.partner_id}/progress", headers=_auth(key))
     assert ok.status_code == 200
@@ -214,7 +214,9 @@ async def test_unknown_foreign_and_expired_users_are_404(app, client_for) -> Non
             response = await api.get(f"/api/users/{partner_id}/{suffix}", headers=_auth(key))
             assert response.status_code == 404, (partner_id, suffix)
     sandbox = client_for(org.slug, "sandbox")
-    found = await sandbox.get(f"/api/users/{sandboxed.partner_id}/progress", headers=_auth(sandbox_key))
+    found = await sandbox.get(
+        f"/api/users/{sandboxed.partner_id}/progress", headers=_auth(sandbox_key)
+    )
     assert found.status_code == 200
 
 

@@ -67,18 +67,20 @@ async def test_a_token_works_only_on_its_own_org_and_environment(app, client_for
     org, other = await make_org(app), await make_org(app)
     user = await make_user(app, org)
     token = await make_token(app, org, user)
-    assert (await client_for(other.slug).get("/sso/login", params={"token": token})).status_code == 401
+    assert (
+        await client_for(other.slug).get("/sso/login", params={"token": token})
+    ).status_code == 401
     sandbox = client_for(org.slug, "sandbox")
     assert (await sandbox.get("/sso/login", params={"token": token})).status_code == 401
     # Still unused: the failed attempts did not burn it.
-    assert (await client_for(org.slug).get("/sso/login", params={"token": token})).status_code == 303
+    assert (
+        await client_for(org.slug).get("/sso/login", params={"token": token})
+    ).status_code == 303
 
 
 async def test_expired_anonymous_users_cannot_sign_in(app, client_for) -> None:
     org = await make_org(app, anonymous=True)
-    user = await make_user(
-        app, org, anonymous=True, expires_at=clock.now() + timedelta(hours=24)
-    )
+    user = await make_user(app, org, anonymous=True, expires_at=clock.now() + timedelta(hours=24))
     token = await make_token(app, org, user)
     clock.advance(timedelta(hours=24, seconds=1))
     response = await client_for(org.slug).get("/sso/login", params={"token": token})
@@ -127,8 +129,10 @@ async def test_two_concurrent_redemptions_give_exactly_one_session(app, db, clie
     )
     assert sorted(r.status_code for r in responses) == [303, 401, 401, 401]
     sessions = (
-        await db.execute(select(WebSession).where(WebSession.subject_id == user.id))
-    ).scalars().all()
+        (await db.execute(select(WebSession).where(WebSession.subject_id == user.id)))
+        .scalars()
+        .all()
+    )
     assert len(sessions) == 1
 
 
@@ -142,8 +146,10 @@ async def test_sign_in_rotates_the_session_id(app, db, client_for) -> None:
     second = browser.cookies["gr_member"]
     assert first != second
     sessions = (
-        await db.execute(select(WebSession).where(WebSession.subject_id == user.id))
-    ).scalars().all()
+        (await db.execute(select(WebSession).where(WebSession.subject_id == user.id)))
+        .scalars()
+        .all()
+    )
     assert len(sessions) == 1  # the old one was ended
 
 
@@ -153,12 +159,16 @@ async def test_a_session_works_only_on_its_own_org_and_environment(app, client_f
     browser = client_for(org.slug)
     await signed_in(app, browser, org, user)
     cookie = {"gr_member": browser.cookies["gr_member"]}
-    assert (await client_for(other.slug, cookies=cookie).get("/members/dashboard")).status_code == 401
+    assert (
+        await client_for(other.slug, cookies=cookie).get("/members/dashboard")
+    ).status_code == 401
     sandbox = client_for(org.slug, "sandbox", cookies=cookie)
     assert (await sandbox.get("/members/dashboard")).status_code == 401
 
 
-async def test_sessions_expire_when_idle_and_after_the_absolute_limit(app, settings, client_for) -> None:
+async def test_sessions_expire_when_idle_and_after_the_absolute_limit(
+    app, settings, client_for
+) -> None:
     org = await make_org(app)
     user = await make_user(app, org)
     browser = client_for(org.slug)

@@ -134,7 +134,9 @@ def load_module(folder: Path) -> Module:
         raise ContentError(f"{folder}: a module needs at least one lesson")
     if len({lesson.slug for lesson in lessons}) != len(lessons):
         raise ContentError(f"{folder}: two lessons share a slug")
-    return Module(slug, _text(meta, "title", meta_path), _text(meta, "summary", meta_path), tuple(lessons))
+    return Module(
+        slug, _text(meta, "title", meta_path), _text(meta, "summary", meta_path), tuple(lessons)
+    )
 
 
 def load_question_set(path: Path) -> QuestionSet:

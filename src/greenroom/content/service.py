@@ -43,9 +43,7 @@ async def sets_for(session: AsyncSession, org: OrgSnapshot, pack: Pack) -> list[
     return [s for s in pack.question_sets if s.slug not in own_slugs] + own
 
 
-async def get_set(
-    session: AsyncSession, org: OrgSnapshot, pack: Pack, slug: str
-) -> QuestionSet:
+async def get_set(session: AsyncSession, org: OrgSnapshot, pack: Pack, slug: str) -> QuestionSet:
     for qset in await sets_for(session, org, pack):
         if qset.slug == slug:
             return qset
@@ -85,7 +83,9 @@ async def create_org_set(
 ) -> QuestionSetRow:
     stored = _validate(slug, title, category, interviewer_name, questions)
     existing = await session.execute(
-        select(QuestionSetRow.id).where(QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug)
+        select(QuestionSetRow.id).where(
+            QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
+        )
     )
     if existing.first() is not None:
         raise Conflict("A question set with this slug exists.", code="question_set_exists")

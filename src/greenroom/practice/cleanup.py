@@ -22,9 +22,7 @@ def subscribe_recordings_cleanup(storage: Storage) -> None:
             return
         partner_id = (data.get("user") or {}).get("partner_id")
         if isinstance(partner_id, str):
-            storage.delete_folder(
-                user_folder(tenant.org_id, tenant.environment.value, partner_id)
-            )
+            storage.delete_folder(user_folder(tenant.org_id, tenant.environment.value, partner_id))
 
     if id(storage) not in _registered:
         _registered[id(storage)] = on_event

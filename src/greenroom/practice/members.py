@@ -35,7 +35,9 @@ def active_conditions(tenant: Tenant) -> list[Any]:
 async def active_user_by_id(
     session: AsyncSession, tenant: Tenant, user_id: uuid.UUID
 ) -> User | None:
-    result = await session.execute(select(User).where(User.id == user_id, *active_conditions(tenant)))
+    result = await session.execute(
+        select(User).where(User.id == user_id, *active_conditions(tenant))
+    )
     return result.scalar_one_or_none()
 
 

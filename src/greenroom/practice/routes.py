@@ -268,7 +268,9 @@ async def recording(
 
 
 @router.post("/logout")
-async def logout(request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep) -> Response:
+async def logout(
+    request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep
+) -> Response:
     settings = request.app.state.settings
     stored = member.web_session.data.get("return_url")
     target = allowed_return_url(tenant.org, stored if isinstance(stored, str) else None)

@@ -277,7 +277,5 @@ async def list_for_user(
     items = list((await session.execute(query)).scalars())
     more = len(items) > page.limit
     items = items[: page.limit]
-    cursor = (
-        encode_cursor([items[-1].updated_at.isoformat(), str(items[-1].id)]) if more else None
-    )
+    cursor = encode_cursor([items[-1].updated_at.isoformat(), str(items[-1].id)]) if more else None
     return items, cursor

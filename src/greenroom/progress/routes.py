@@ -76,5 +76,5 @@ async def get_tracks(
     step's `link` is a path in the practice app: pass it as `redirect_to` when you sign the
     user in (`/sso/login?token=...&redirect_to=/members/modules/...`) to open that lesson.
     """
-    user, row = await service.for_partner_id(session, principal.tenant, partner_id)
+    _user, row = await service.for_partner_id(session, principal.tenant, partner_id)
     return {"tracks": service.tracks(row, pack)}

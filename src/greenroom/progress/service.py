@@ -208,7 +208,10 @@ async def list_progress(
         after = parse_cursor_time(str(stamp))
         query = query.where(
             (UserProgress.updated_at > after)
-            | ((UserProgress.updated_at == after) & (UserProgress.user_id > parse_cursor_uuid(str(user_id))))
+            | (
+                (UserProgress.updated_at == after)
+                & (UserProgress.user_id > parse_cursor_uuid(str(user_id)))
+            )
         )
     rows = (await session.execute(query)).all()
     more = len(rows) > page.limit

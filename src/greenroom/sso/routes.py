@@ -35,9 +35,7 @@ async def sso_login(
     """
     settings = request.app.state.settings
     try:
-        redeemed = await service.redeem(
-            session, settings, tenant, token, redirect_to=redirect_to
-        )
+        redeemed = await service.redeem(session, settings, tenant, token, redirect_to=redirect_to)
     except service.RedemptionFailed:
         await session.rollback()
         return render(

@@ -106,4 +106,3 @@ def _origin(url: str) -> str | None:
         return None
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
-
