@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.apidocs import routes as apidocs_routes
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -28,6 +29,23 @@ from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 
 log = logging.getLogger("greenroom")
+API_DESCRIPTION = """
+The Partner API of Greenroom, in the conventions of Big Interview's partner API: a partner that
+integrated with it switches by changing the host and the key.
+
+Every request goes to your organization's host: `https://{org}.{domain}` for production,
+`https://{org}.sandbox.{domain}` for the sandbox. For **XYZ Corporation** (`xyz`) with the key
+`935d85189822bf96c28c4fa79d3d8f31`, reading the progress of the user `abc123def` is:
+
+```http
+GET /api/users/abc123def/progress HTTP/1.1
+Host: xyz.greenroom.localhost
+Accept: application/json
+Authorization: 935d85189822bf96c28c4fa79d3d8f31
+```
+
+Errors are `application/problem+json` with a stable `code` and the `request_id`.
+"""
 # Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
 CSRF_ALWAYS_PROTECT = ("/login/admin",)
 
@@ -50,6 +68,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app = FastAPI(
         title="Greenroom Partner API",
         version=__version__,
+        description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -70,6 +89,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(practice_api.router)
     app.include_router(practice_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(apidocs_routes.router)
+    app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
     def body_limit(path: str) -> int:
         return (
