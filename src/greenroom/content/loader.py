@@ -121,6 +121,9 @@ def load_module(folder: Path) -> Module:
     meta_path = folder / "module.toml"
     meta = _toml(meta_path)
     slug = _slug(meta, meta_path)
+    folder_name = _ORDERED_NAME.fullmatch(folder.name)
+    if not folder_name or folder_name.group(2) != slug:
+        raise ContentError(f"{meta_path}: the folder must be named NN-{slug}")
     lessons: list[Lesson] = []
     for md in sorted(folder.glob("*.md")):
         match = _ORDERED_NAME.fullmatch(md.stem)
@@ -158,8 +161,11 @@ def load_question_set(path: Path) -> QuestionSet:
     order = data.get("order", 0)
     if not isinstance(order, int):
         raise ContentError(f"{path}: order must be an integer")
+    slug = _slug(data, path)
+    if slug != path.stem:
+        raise ContentError(f"{path}: slug {slug!r} must equal the file name")
     return QuestionSet(
-        slug=_slug(data, path),
+        slug=slug,
         title=_text(data, "title", path),
         category=category,
         interviewer_name=_text(data, "interviewer_name", path),
