@@ -22,6 +22,7 @@ from greenroom.ops.metrics import Metrics
 from greenroom.practice import api as practice_api
 from greenroom.practice import routes as practice_routes
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
+from greenroom.practice.members import NotSignedIn, not_signed_in_page
 from greenroom.practice.storage import LocalStorage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import routes as sso_routes
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     subscribe_recordings_cleanup(app.state.storage)
 
     install_error_handlers(app)
+    app.add_exception_handler(NotSignedIn, not_signed_in_page)
     app.include_router(ops_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(progress_routes.router)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from greenroom.core import clock
 from greenroom.core.events import publish
 from greenroom.practice.storage import user_folder
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
-from tests.factories import make_org
+from tests.factories import make_key, make_org
 from tests.practice.helpers import WEBM, Member, csrf_from, make_user, signed_in
 
 STAR_ANSWER = (
@@ -186,3 +189,57 @@ async def test_lessons_render_sanitised_markdown_and_mark_complete(app, client_f
     module = (await member.client.get("/members/modules/first-steps")).text
     assert module.count('class="badge">done') == 1
     assert (await member.client.get("/members/modules/nope/lessons/x")).status_code == 404
+
+
+async def test_browsers_that_are_not_signed_in_get_a_page(app, client_for) -> None:
+    org = await make_org(app)
+    response = await client_for(org.slug).get(
+        "/members/dashboard", headers={"accept": "text/html,application/xhtml+xml"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Please sign in" in response.text
+
+
+async def test_anonymous_users_use_the_app_until_they_expire(app, client_for) -> None:
+    org = await make_org(app, anonymous=True)
+    # Expiring within the session's idle limit, so only the user's expiry can end it.
+    user = await make_user(app, org, anonymous=True, expires_at=clock.now() + timedelta(hours=1))
+    browser = client_for(org.slug)
+    await signed_in(app, browser, org, user)
+    member = Member(browser)
+    await member.complete_lesson("/members/modules/stories/lessons/star")
+    clock.advance(timedelta(minutes=50))
+    assert (await browser.get("/members/dashboard")).status_code == 200
+    clock.advance(timedelta(minutes=11))
+    assert (await browser.get("/members/dashboard")).status_code == 401
+
+
+async def test_concurrent_activity_of_one_user_counts_exactly(app, client_for) -> None:
+    org = await make_org(app)
+    key = await make_key(app, org)
+    user = await make_user(app, org)
+    browser = client_for(org.slug)
+    await signed_in(app, browser, org, user)
+    links = [
+        "/members/modules/first-steps/lessons/why-practise",
+        "/members/modules/first-steps/lessons/research",
+        "/members/modules/first-steps/lessons/dress",
+        "/members/modules/stories/lessons/star",
+        "/members/modules/stories/lessons/star",
+    ]
+    tokens = [await csrf_from(browser, link) for link in links]
+    responses = await asyncio.gather(
+        *[
+            browser.post(f"{link}/complete", data={"csrftoken": token})
+            for link, token in zip(links, tokens, strict=True)
+        ]
+    )
+    assert all(r.status_code == 303 for r in responses)
+    progress = (
+        await client_for(org.slug).get(
+            f"/api/users/{user.partner_id}/progress", headers={"Authorization": key}
+        )
+    ).json()["progress"]
+    assert progress["lessons"]["completed"] == 4
+    assert [m["lessons_completed"] for m in progress["modules"]] == [3, 1]

@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
-from greenroom.core.errors import NotFound, Unauthorized
+from greenroom.core.errors import NotFound, Unauthorized, problem_response
+from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
@@ -87,3 +89,21 @@ async def current_member(request: Request, session: SessionDep, tenant: TenantDe
 
 
 MemberDep = Annotated[Member, Depends(current_member)]
+
+
+async def not_signed_in_page(request: Request, exc: Exception) -> Response:
+    """Browsers get a page with a way back to the org; API-style clients get problem+json."""
+    assert isinstance(exc, NotSignedIn)
+    if "text/html" not in request.headers.get("accept", ""):
+        return problem_response(exc)
+    tenant = getattr(request.state, "tenant", None)
+    org = tenant.org if isinstance(tenant, Tenant) else None
+    return render(
+        request,
+        "members/not_signed_in.html",
+        {
+            "return_url": org.sso_return_url if org else None,
+            "org_name": org.name if org else "your organization",
+        },
+        status_code=401,
+    )
