@@ -11,11 +11,12 @@ from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.practice import members, service
 from greenroom.progress.routes import PartnerId
+from greenroom.progress.schemas import InterviewList
 
 router = APIRouter(prefix="/api", tags=["Progress"])
 
 
-@router.get("/users/{partner_id}/interviews")
+@router.get("/users/{partner_id}/interviews", response_model=InterviewList)
 async def list_interviews(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, page: PageDep
 ) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from greenroom.auth.deps import ProgressRead
 from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
-from greenroom.progress import service
+from greenroom.progress import schemas, service
 
 router = APIRouter(prefix="/api", tags=["Progress"])
 PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc123def"])]
 
 
-@router.get("/users/{partner_id}/progress")
+@router.get("/users/{partner_id}/progress", response_model=schemas.ProgressEnvelope)
 async def get_progress(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
@@ -39,7 +39,7 @@ async def get_progress(
     return {"progress": service.to_public(user, row, pack)}
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=schemas.ProgressList)
 async def list_progress(
     principal: ProgressRead,
     session: SessionDep,
@@ -65,7 +65,7 @@ async def list_progress(
     return {"progress": items, "next_cursor": cursor}
 
 
-@router.get("/users/{partner_id}/tracks")
+@router.get("/users/{partner_id}/tracks", response_model=schemas.Tracks)
 async def get_tracks(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
