@@ -8,16 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admins import service as admins
 from greenroom.admins.passwords import generate_password
+from greenroom.content.loader import get_pack
 from greenroom.core.settings import Settings
+from greenroom.practice.demo import LEVELS, seed_activity
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.tenancy.models import Organization
+from greenroom.users.models import User
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.com"
+# partner_id, first name, last name, how far they are (practice/demo.py LEVELS)
+DEMO_USERS = (
+    ("abc123def", "Alex", "Rivera", "busy"),
+    ("demo-jordan", "Jordan", "Lee", "new"),
+    ("demo-priya", "Priya", "Shah", "nearly-done"),
+    ("demo-sam", "Sam", "Okafor", "started"),
+)
 
 
 @dataclass
@@ -41,6 +55,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         )
     else:
         await admins.set_password(session, admin, password)
+    await _seed_users(session, settings, org)
     origin = settings.org_origin(DEMO_SLUG)
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
     info.lines += [
@@ -48,5 +63,35 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin log-in:   {origin}/login/admin",
         f"  admin email:    {DEMO_ADMIN}",
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
+        "  users (partner_id): " + ", ".join(f"{p} ({level})" for p, _, _, level in DEMO_USERS),
     ]
     return info
+
+
+async def _seed_users(session: AsyncSession, settings: Settings, org: Organization) -> None:
+    """Production users with varied practice activity (kept as they are on a re-run)."""
+    await session.flush()
+    tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
+    pack = get_pack(settings.content_dir)
+    for partner_id, first, last, level in DEMO_USERS:
+        user = (
+            await session.execute(
+                select(User).where(
+                    User.org_id == org.id,
+                    User.environment == tenant.environment.value,
+                    User.partner_id == partner_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if user is None:
+            user = User(
+                org_id=org.id,
+                environment=tenant.environment.value,
+                partner_id=partner_id,
+                email=f"{first.lower()}.{last.lower()}@demo.example.com",
+                first_name=first,
+                last_name=last,
+            )
+            session.add(user)
+            await session.flush()
+        await seed_activity(session, tenant, user, pack, LEVELS[level])
