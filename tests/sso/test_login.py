@@ -90,7 +90,7 @@ async def test_expired_anonymous_users_cannot_sign_in(app, client_for) -> None:
 async def test_malformed_and_unknown_tokens_are_refused(app, client_for) -> None:
     org = await make_org(app)
     client = client_for(org.slug)
-    for value in ["", "x", "ab" * 32, "AB" * 31 + "zz", "ab" * 40]:
+    for value in ["", "x", "ab" * 32, "AB" * 31 + "zz", "ab" * 40, "a" * 5000]:
         assert (await client.get("/sso/login", params={"token": value})).status_code == 401
 
 
@@ -104,6 +104,7 @@ async def test_redirect_to_is_followed_only_for_safe_paths(app, client_for) -> N
         ("https://evil.com/", "/members/dashboard"),
         ("/%2F%2Fevil.com", "/members/dashboard"),
         ("/\\evil.com", "/members/dashboard"),
+        ("/" + "a" * 5000, "/members/dashboard"),
     ]:
         token = await make_token(app, org, user)
         response = await client_for(org.slug).get(
@@ -220,3 +221,28 @@ async def test_log_out_needs_the_csrf_token(app, client_for) -> None:
     response = await browser.post("/members/logout", data={"csrftoken": "forged"})
     assert response.status_code == 403
     assert (await browser.get("/members/dashboard")).status_code == 200
+
+
+async def test_the_session_cookie_is_secure_under_https(app, settings) -> None:
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from greenroom.app import create_app
+
+    secure_app = create_app(
+        settings.model_copy(update={"public_scheme": "https"}), configure_logs=False
+    )
+    org = await make_org(app)
+    user = await make_user(app, org)
+    token = await make_token(app, org, user)
+    async with (
+        LifespanManager(secure_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=secure_app),
+            base_url=f"https://{org.slug}.{settings.base_domain}",
+        ) as client,
+    ):
+        response = await client.get("/sso/login", params={"token": token})
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "gr_member=" in cookie and "Secure" in cookie and "HttpOnly" in cookie

@@ -21,9 +21,11 @@ async def sso_login(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    token: Annotated[str, Query(max_length=200)] = "",
-    redirect_to: Annotated[str | None, Query(max_length=2048)] = None,
-    return_url: Annotated[str | None, Query(max_length=2048)] = None,
+    token: Annotated[str, Query(description="The 64-character sign-in token.")] = "",
+    redirect_to: Annotated[str | None, Query(description="A path in the practice app.")] = None,
+    return_url: Annotated[
+        str | None, Query(description="Where log-out sends the user (allowed origins only).")
+    ] = None,
 ) -> Response:
     """Sign a user in with a token from `POST /api/users/{partner_id}` (or `.../sso`).
 

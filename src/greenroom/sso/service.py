@@ -85,7 +85,7 @@ async def redeem(
 
 def allowed_return_url(org: OrgSnapshot, candidate: str | None) -> str | None:
     """`candidate` when its origin is one the org allowed, else the org's own return URL."""
-    if candidate:
+    if candidate and len(candidate) <= 2048:
         origins = {_origin(o) for o in org.sso_allowed_return_origins}
         if org.sso_return_url:
             origins.add(_origin(org.sso_return_url))
