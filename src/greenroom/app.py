@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from greenroom import __version__
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.core.db import make_engine, sessionmaker
-from greenroom.core.errors import install_error_handlers
+from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.settings import Settings, get_settings
@@ -22,7 +22,7 @@ from greenroom.ops.metrics import Metrics
 from greenroom.practice import api as practice_api
 from greenroom.practice import routes as practice_routes
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
-from greenroom.practice.members import NotSignedIn, not_signed_in_page
+from greenroom.practice.members import error_page as members_error_page
 from greenroom.practice.storage import LocalStorage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import routes as sso_routes
@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     subscribe_recordings_cleanup(app.state.storage)
 
     install_error_handlers(app)
-    app.add_exception_handler(NotSignedIn, not_signed_in_page)
+    # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
+    app.add_exception_handler(AppError, members_error_page)
     app.include_router(ops_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(progress_routes.router)

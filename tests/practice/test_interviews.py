@@ -243,3 +243,12 @@ async def test_concurrent_activity_of_one_user_counts_exactly(app, client_for) -
     ).json()["progress"]
     assert progress["lessons"]["completed"] == 4
     assert [m["lessons_completed"] for m in progress["modules"]] == [3, 1]
+
+
+async def test_app_errors_are_pages_for_browsers_and_problems_for_the_api(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    html = {"accept": "text/html"}
+    page = await member.client.get("/members/interviews/not-an-id", headers=html)
+    assert page.status_code == 404 and "Back to your dashboard" in page.text
+    api = await member.client.get("/api/users/nobody/progress", headers=html)
+    assert api.headers["content-type"] == "application/problem+json"

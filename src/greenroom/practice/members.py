@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
-from greenroom.core.errors import NotFound, Unauthorized, problem_response
+from greenroom.core.errors import AppError, NotFound, Unauthorized, problem_response
 from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
 from greenroom.users.models import User
@@ -91,19 +91,25 @@ async def current_member(request: Request, session: SessionDep, tenant: TenantDe
 MemberDep = Annotated[Member, Depends(current_member)]
 
 
-async def not_signed_in_page(request: Request, exc: Exception) -> Response:
-    """Browsers get a page with a way back to the org; API-style clients get problem+json."""
-    assert isinstance(exc, NotSignedIn)
-    if "text/html" not in request.headers.get("accept", ""):
+async def error_page(request: Request, exc: Exception) -> Response:
+    """Errors in the practice app: a page for browsers, problem+json for everything else.
+
+    Only `/members/` requests that accept HTML get a page; the API's errors are unchanged.
+    """
+    assert isinstance(exc, AppError)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if not (request.url.path.startswith("/members/") and wants_html):
         return problem_response(exc)
     tenant = getattr(request.state, "tenant", None)
     org = tenant.org if isinstance(tenant, Tenant) else None
     return render(
         request,
-        "members/not_signed_in.html",
+        "members/error.html",
         {
+            "error": exc,
+            "signed_out": isinstance(exc, NotSignedIn),
             "return_url": org.sso_return_url if org else None,
             "org_name": org.name if org else "your organization",
         },
-        status_code=401,
+        status_code=exc.status,
     )
