@@ -80,3 +80,34 @@ async def _flow(app, api, live_server, chromium, org, user) -> None:  # type: ig
     ]
     interviews = (await api.get("/api/users/abc123def/interviews")).json()["interviews"]
     assert [(i["title"], i["completed"]) for i in interviews] == [("Interview basics", True)]
+
+
+async def test_keyboard_only_lesson_and_a_file_upload(app, live_server, chromium, tmp_path) -> None:
+    from tests.practice.helpers import WEBM
+
+    org = await make_org(app)
+    user = await make_user(app, org)
+    link = "/members/modules/stories/lessons/star"
+    token = await make_token(app, org, user, redirect_to=link)
+    context = await chromium.new_context()
+    page = await context.new_page()
+    async with screenshot_on_failure(page, "keyboard-and-upload"):
+        origin = live_server.origin(org.slug)
+        await page.goto(f"{origin}/sso/login?token={token}")
+        assert page.url == origin + link
+        for _ in range(15):  # Tab through the page until the button has focus
+            await page.keyboard.press("Tab")
+            if await page.evaluate("document.activeElement.textContent") == "Mark complete":
+                break
+        await page.keyboard.press("Enter")
+        await page.get_by_text("You completed this lesson").wait_for()
+
+        await page.goto(f"{origin}/members/practice/basics")
+        await page.get_by_role("button", name="Start the interview").click()
+        upload = tmp_path / "answer.webm"
+        upload.write_bytes(WEBM)
+        await page.get_by_label("Audio or video file").set_input_files(str(upload))
+        await page.get_by_role("button", name="Upload answer").click()
+        await page.get_by_role("heading", name="Your answer").wait_for()
+        assert await page.locator("video").count() == 1
+    await context.close()
