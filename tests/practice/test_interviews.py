@@ -104,6 +104,21 @@ async def test_users_see_only_their_own_interviews_and_recordings(app, client_fo
     assert (await anonymous.get(f"/members/recordings/{answer_id}")).status_code == 401
 
 
+async def test_an_audio_only_webm_plays_in_an_audio_player(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    page = f"/members/interviews/{interview}/questions/1"
+    token = await csrf_from(member.client, page)
+    response = await member.client.post(
+        f"{page}/media",
+        data={"csrftoken": token},
+        files={"media": ("a.webm", WEBM, "audio/webm;codecs=opus")},
+    )
+    assert response.status_code == 303
+    answered = (await member.client.get(page)).text
+    assert "<audio controls" in answered and "<video" not in answered
+
+
 async def test_uploads_are_sniffed_and_capped(app, settings, client_for) -> None:
     _, _, member = await _member(app, client_for)
     interview = await member.start("teamwork")

@@ -248,6 +248,7 @@ async def answer_media(
         rating=rating,
         storage=request.app.state.storage,
         max_bytes=settings.upload_max_bytes,
+        declared_type=media.content_type,
     )
     return _after_answer(interview_id, number)
 

@@ -188,8 +188,13 @@ async def answer_media(
     rating: int | None,
     storage: Storage,
     max_bytes: int,
+    declared_type: str | None = None,
 ) -> Answer:
-    """A recording or an uploaded file: its type is sniffed from the bytes, not trusted."""
+    """A recording or an uploaded file: its type is sniffed from the bytes, not trusted.
+
+    WebM and Ogg look the same with or without video; the declared type only decides between
+    `audio/` and `video/` of the sniffed container (so the review page picks the right player).
+    """
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"Recordings are limited to {max_bytes} bytes.")
     kind = filetype.guess(data) if data else None
@@ -202,8 +207,12 @@ async def answer_media(
     _check_rating(rating)
     _question(interview, index)
     await _refuse_answered(session, interview, index)
+    extension = MEDIA_TYPES[mime]
+    subtype = mime.split("/", 1)[1]
+    if (declared_type or "").split(";")[0].strip().lower() == f"audio/{subtype}":
+        mime = f"audio/{subtype}"
     folder = user_folder(tenant.org_id, tenant.environment.value, user.partner_id)
-    key = storage.save(folder, MEDIA_TYPES[mime], data)
+    key = storage.save(folder, extension, data)
     answer = Answer(kind="recording", media_key=key, media_type=mime, rating=rating)
     return await _save(session, tenant, user, pack, interview, index, answer)
 
