@@ -246,3 +246,18 @@ async def test_the_session_cookie_is_secure_under_https(app, settings) -> None:
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "gr_member=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
+async def test_sandbox_users_sign_in_on_the_sandbox_host_only(app, client_for) -> None:
+    org = await make_org(app)
+    user = await make_user(app, org, environment="sandbox")
+    token = await make_token(app, org, user)
+    assert (
+        await client_for(org.slug).get("/sso/login", params={"token": token})
+    ).status_code == 401
+    sandbox = client_for(org.slug, "sandbox")
+    assert (await sandbox.get("/sso/login", params={"token": token})).status_code == 303
+    assert (await sandbox.get("/members/dashboard")).status_code == 200
+    cookie = {"gr_member": sandbox.cookies["gr_member"]}
+    production = client_for(org.slug, cookies=cookie)
+    assert (await production.get("/members/dashboard")).status_code == 401
