@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,8 +17,10 @@ from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from greenroom.core.problems import install_problem_docs
 from greenroom.core.settings import Settings, get_settings
 from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
+from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
 from greenroom.practice import api as practice_api
@@ -25,9 +29,14 @@ from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.members import error_page as members_error_page
 from greenroom.practice.storage import LocalStorage
 from greenroom.progress import routes as progress_routes
+from greenroom.sso import login as sso_login
 from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
+from greenroom.users import routes as users_routes
+from greenroom.users.tasks import purge_forever
+from greenroom.webhooks import routes as webhooks_routes
+from greenroom.webhooks.worker import Worker
 
 log = logging.getLogger("greenroom")
 API_DESCRIPTION = """
@@ -61,9 +70,27 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
+        background: list[asyncio.Task[None]] = []
+        stop_worker = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if settings.run_worker:
+            background.append(
+                asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
+            )
+            worker = Worker(sessions, settings, metrics=app.state.metrics)
+            worker_task = asyncio.create_task(worker.run_forever(stop_worker))
+        app.state.background_tasks = background
         try:
             yield
         finally:
+            stop_worker.set()
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if worker_task is not None:
+                # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
+                await worker_task
             await engine.dispose()
 
     app = FastAPI(
@@ -87,10 +114,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
     app.add_exception_handler(AppError, members_error_page)
     app.include_router(ops_routes.router)
+    app.include_router(users_routes.router)
     app.include_router(sso_routes.router)
+    app.include_router(sso_login.router)
     app.include_router(progress_routes.router)
     app.include_router(practice_api.router)
     app.include_router(practice_routes.router)
+    app.include_router(webhooks_routes.router)
+    install_problem_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
@@ -102,6 +133,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     https = settings.public_scheme == "https"
     # Outermost last: request id and access log wrap everything, then the host, then bodies.
+    app.add_middleware(
+        IdempotencyMiddleware, sessions=sessions, secret=lambda: settings.server_secrets[0]
+    )
     app.add_middleware(
         CSRFMiddleware,
         secret=settings.server_secrets[0].value,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admins import service as admins
@@ -20,18 +19,19 @@ from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
-from greenroom.tenancy.models import Organization
-from greenroom.users.models import User
+from greenroom.users import service as users
+from greenroom.users.schemas import UserWrite
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.com"
-# partner_id, first name, last name, how far they are (practice/demo.py LEVELS)
+# (partner_id, first name, last name): the first is the seeds' example user.
 DEMO_USERS = (
-    ("abc123def", "Alex", "Rivera", "busy"),
-    ("demo-jordan", "Jordan", "Lee", "new"),
-    ("demo-priya", "Priya", "Shah", "nearly-done"),
-    ("demo-sam", "Sam", "Okafor", "started"),
+    ("abc123def", "Jane", "Doe"),
+    ("demo-user-2", "Sam", "Rivera"),
+    ("demo-user-3", "Priya", "Shah"),
 )
+# How far each demo user is with practice (practice/demo.py LEVELS), for varied progress.
+DEMO_LEVELS = {"abc123def": "busy", "demo-user-2": "started", "demo-user-3": "nearly-done"}
 
 
 @dataclass
@@ -55,7 +55,24 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         )
     else:
         await admins.set_password(session, admin, password)
-    await _seed_users(session, settings, org)
+    await session.flush()
+    pack = get_pack(settings.content_dir)
+    for environment in Environment:
+        tenant = Tenant(OrgSnapshot.of(org), environment)
+        for partner_id, first, last in DEMO_USERS:
+            # Through the service, so events fire like any other change; re-runs are no-ops.
+            made = await users.create_or_update(
+                session,
+                tenant,
+                partner_id,
+                UserWrite(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{first.lower()}.{last.lower()}@demo.example.com",
+                ),
+                secret=None,
+            )
+            await seed_activity(session, tenant, made.user, pack, LEVELS[DEMO_LEVELS[partner_id]])
     origin = settings.org_origin(DEMO_SLUG)
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
     info.lines += [
@@ -63,35 +80,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin log-in:   {origin}/login/admin",
         f"  admin email:    {DEMO_ADMIN}",
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
-        "  users (partner_id): " + ", ".join(f"{p} ({level})" for p, _, _, level in DEMO_USERS),
+        f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox,"
+        " with practice progress)",
     ]
     return info
-
-
-async def _seed_users(session: AsyncSession, settings: Settings, org: Organization) -> None:
-    """Production users with varied practice activity (kept as they are on a re-run)."""
-    await session.flush()
-    tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
-    pack = get_pack(settings.content_dir)
-    for partner_id, first, last, level in DEMO_USERS:
-        user = (
-            await session.execute(
-                select(User).where(
-                    User.org_id == org.id,
-                    User.environment == tenant.environment.value,
-                    User.partner_id == partner_id,
-                )
-            )
-        ).scalar_one_or_none()
-        if user is None:
-            user = User(
-                org_id=org.id,
-                environment=tenant.environment.value,
-                partner_id=partner_id,
-                email=f"{first.lower()}.{last.lower()}@demo.example.com",
-                first_name=first,
-                last_name=last,
-            )
-            session.add(user)
-            await session.flush()
-        await seed_activity(session, tenant, user, pack, LEVELS[level])

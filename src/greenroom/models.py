@@ -3,12 +3,19 @@
 from greenroom.admins.models import Admin
 from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
 from greenroom.practice.models import Answer, Interview
 from greenroom.progress.models import UserProgress
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from greenroom.websessions.models import WebSession
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "Answer",
     "ApiKey",
     "Base",
+    "IdempotencyRecord",
     "Interview",
     "Organization",
     "QuestionSetRow",
@@ -23,4 +31,8 @@ __all__ = [
     "User",
     "UserProgress",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

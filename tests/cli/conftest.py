@@ -19,6 +19,7 @@ def cli(settings, migrated):  # type: ignore[no-untyped-def]
         "GREENROOM_DATABASE_URL": settings.resolved_database_url,
         "GREENROOM_DATA_DIR": str(settings.data_dir),
         "GREENROOM_SECRETS": settings.secrets.get_secret_value(),
+        "GREENROOM_WEBHOOKS_ALLOW_PRIVATE": str(settings.webhooks_allow_private).lower(),
     }
     runner = CliRunner()
 

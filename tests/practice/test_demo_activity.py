@@ -45,7 +45,7 @@ async def test_the_demo_org_has_users_with_varied_progress(app, settings, client
     key = await make_key(app, org)
     api = client_for(DEMO_SLUG)
     percents = []
-    for partner_id, *_ in DEMO_USERS:
+    for partner_id, _, _ in DEMO_USERS:
         response = await api.get(
             f"/api/users/{partner_id}/progress", headers={"Authorization": key}
         )

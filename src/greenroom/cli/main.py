@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from greenroom.cli import admins, db, orgs, server
+from greenroom.cli import admins, db, orgs, purge, server, worker
 
 app = typer.Typer(
     help="Greenroom: run the service and manage organizations.",
@@ -18,6 +18,8 @@ app.add_typer(admins.app, name="admin")
 app.add_typer(db.app, name="db")
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)
+app.command("purge")(purge.purge)
+app.command("worker")(worker.worker)
 
 
 @app.callback()

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1)
     webhooks_allow_private: bool = False
     run_worker: bool = True
+    # Webhook deliveries (docs/operations.md, docs/webhooks.md).
+    webhooks_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    webhooks_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhooks_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhooks_retry_window_hours: float = Field(default=24.0, gt=0)
+    webhooks_disable_after_hours: float = Field(default=24.0, gt=0)
+    webhooks_worker_poll_seconds: float = Field(default=1.0, gt=0)
+    webhooks_worker_batch: int = Field(default=20, ge=1, le=500)
+    webhooks_log_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("base_domain")
     @classmethod

@@ -21,6 +21,23 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.webhook_attempts = Counter(
+            "greenroom_webhook_attempts_total",
+            "Webhook delivery attempts made by this process's worker",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "greenroom_webhook_attempt_duration_seconds",
+            "Time partners' endpoints took to answer a webhook",
+            registry=self.registry,
+        )
+
+    def observe_webhook(self, ok: bool, ms: int | None) -> None:
+        self.webhook_attempts.labels("succeeded" if ok else "failed").inc()
+        if ms is not None:
+            self.webhook_latency.observe(ms / 1000)
+
     def observe(self, method: str, status: int, seconds: float) -> None:
         self.requests.labels(method, str(status)).inc()
         self.latency.labels(method).observe(seconds)

@@ -16,14 +16,18 @@ from greenroom.progress.schemas import InterviewList
 router = APIRouter(prefix="/api", tags=["Progress"])
 
 
-@router.get("/users/{partner_id}/interviews", response_model=InterviewList)
+@router.get(
+    "/users/{partner_id}/interviews",
+    response_model=InterviewList,
+    summary="List a user's practice interviews",
+)
 async def list_interviews(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, page: PageDep
 ) -> dict[str, Any]:
     """A user's practice interviews, most recently updated first (scope `progress:read`).
 
     ```
-    curl 'https://xyz.greenroom.example/api/users/abc123def/interviews?limit=20' \\
+    curl 'http://xyz.greenroom.localhost/api/users/abc123def/interviews?limit=20' \\
       -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
     ```
     Each item: `id`, `title`, `interviewer_name`, `category`, `completed`, `created_at`,

@@ -17,9 +17,10 @@ from starlette.responses import Response
 
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
-from greenroom.core.errors import AppError, NotFound, Unauthorized, problem_response
+from greenroom.core.errors import AppError, Unauthorized, problem_response
 from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
+from greenroom.users import service as users
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
 from greenroom.websessions.models import WebSession
@@ -45,23 +46,7 @@ async def active_user_by_id(
 
 async def active_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> User:
     """The tenant's live user with this partner_id, or 404 (unknown, other org, expired)."""
-    result = await session.execute(
-        select(User).where(User.partner_id == partner_id, *active_conditions(tenant))
-    )
-    user = result.scalar_one_or_none()
-    if user is None:
-        raise NotFound("No user with this partner_id.", code="user_not_found")
-    return user
-
-
-def user_payload(user: User) -> dict[str, Any]:
-    return {
-        "partner_id": user.partner_id,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "anonymous": user.anonymous,
-    }
+    return await users.get_user(session, tenant, partner_id)
 
 
 class NotSignedIn(Unauthorized):

@@ -16,7 +16,7 @@ from greenroom.core.pagination import Page
 from greenroom.practice import service
 from greenroom.practice.members import MemberDep
 from greenroom.progress import service as progress
-from greenroom.sso.service import allowed_return_url
+from greenroom.sso.redeem import allowed_return_url
 from greenroom.templating import render
 from greenroom.tenancy.context import TenantDep
 from greenroom.websessions import service as websessions

@@ -17,14 +17,18 @@ router = APIRouter(prefix="/api", tags=["Progress"])
 PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc123def"])]
 
 
-@router.get("/users/{partner_id}/progress", response_model=schemas.ProgressEnvelope)
+@router.get(
+    "/users/{partner_id}/progress",
+    response_model=schemas.ProgressEnvelope,
+    summary="Get a user's progress",
+)
 async def get_progress(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
     """A user's progress (scope `progress:read`).
 
     ```
-    curl https://xyz.greenroom.example/api/users/abc123def/progress \\
+    curl http://xyz.greenroom.localhost/api/users/abc123def/progress \\
       -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
     ```
     Returns `{"progress": {...}}`: `percent_complete` (0 to 100, lessons completed of all
@@ -39,7 +43,7 @@ async def get_progress(
     return {"progress": service.to_public(user, row, pack)}
 
 
-@router.get("/progress", response_model=schemas.ProgressList)
+@router.get("/progress", response_model=schemas.ProgressList, summary="List progress of many users")
 async def list_progress(
     principal: ProgressRead,
     session: SessionDep,
@@ -55,6 +59,11 @@ async def list_progress(
     Lists users with any activity, least recently changed first; pass the `updated_at` of your
     last sync as `updated_since`, and follow `next_cursor` (null on the last page). Each item has
     the shape of `GET /api/users/{partner_id}/progress`.
+
+    ```
+    curl 'http://xyz.greenroom.localhost/api/progress?updated_since=2026-11-20T00:00:00Z' \\
+      -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
+    ```
     """
     since = updated_since
     if since is not None and since.tzinfo is None:
@@ -65,7 +74,9 @@ async def list_progress(
     return {"progress": items, "next_cursor": cursor}
 
 
-@router.get("/users/{partner_id}/tracks", response_model=schemas.Tracks)
+@router.get(
+    "/users/{partner_id}/tracks", response_model=schemas.Tracks, summary="Get a user's tracks"
+)
 async def get_tracks(
     partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
@@ -75,6 +86,12 @@ async def get_tracks(
     each module is a track with `progress` from 0.00 to 1.00, and its lessons are the steps. A
     step's `link` is a path in the practice app: pass it as `redirect_to` when you sign the
     user in (`/sso/login?token=...&redirect_to=/members/modules/...`) to open that lesson.
+
+    ```
+    curl http://xyz.greenroom.localhost/api/users/abc123def/tracks \\
+      -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
+    ```
+    404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
     """
     _user, row = await service.for_partner_id(session, principal.tenant, partner_id)
     return {"tracks": service.tracks(row, pack)}

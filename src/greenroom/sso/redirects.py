@@ -1,4 +1,8 @@
-"""Which `redirect_to` values are safe: a path on the org's own host, nothing else."""
+"""Which `redirect_to` values are safe: a path on the org's own host, nothing else.
+
+Used when a token is issued (POST /api/users/{partner_id}/sso) and again when it is redeemed
+(GET /sso/login), so both sides refuse the same open-redirect tricks.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,35 @@ from urllib.parse import unquote, urlsplit
 MAX_LENGTH = 2048
 
 
-def safe_path(value: str) -> str | None:
-    """`value` when it is a plain absolute path on this host, else None.
+def _plain_path(value: str, *, decoded: bool) -> bool:
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    # Raw, even a space is refused; once decoded, a space is just part of a path.
+    lowest = 32 if decoded else 33
+    if "\\" in value or any(ord(c) < lowest or ord(c) == 127 for c in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
 
-    Refused: anything not starting with a single `/` (`//host`, `https://...`, `javascript:`),
-    backslashes (browsers read `/\\host` as `//host`), control characters and whitespace, and the
-    same tricks percent-encoded (`/%2F%2Fevil.com`, `/%5Cevil.com`), decoded repeatedly.
+
+def safe_path(value: object) -> str | None:
+    """`value` when it is a path (with optional query) on this host, else None.
+
+    Refused: absolute and scheme-relative URLs (`https://x`, `//x`, `javascript:...`),
+    backslashes, whitespace and control characters, non-ASCII, and any of those hidden behind
+    percent-encoding (`/%2F%2Fevil.com`, `/%5Cevil`), decoded as many times as a browser or proxy
+    might.
     """
-    if not value or len(value) > MAX_LENGTH:
+    if not isinstance(value, str) or not value or len(value) > MAX_LENGTH:
         return None
-    decoded = value
-    for _ in range(4):  # undo nested encodings (%252F -> %2F -> /)
-        candidate = unquote(decoded)
-        if candidate == decoded:
-            break
-        decoded = candidate
-    else:
+    if not value.isascii():
         return None
-    for text in (value, decoded):
-        if not text.startswith("/") or text.startswith("//"):
+    current = value
+    for depth in range(4):
+        if not _plain_path(current, decoded=depth > 0):
             return None
-        if "\\" in text or any(ord(c) < 0x21 or ord(c) == 0x7F for c in text):
-            return None
-        parts = urlsplit(text)
-        if parts.scheme or parts.netloc:
-            return None
-    return value
+        decoded = unquote(current)
+        if decoded == current:
+            return value
+        current = decoded
+    return None

@@ -1,62 +1,64 @@
-"""`GET /sso/login`: where a partner sends a user's browser with a one-time token."""
+"""POST /api/users/{partner_id}/sso: a one-time sign-in link (DESIGN section 6)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from starlette.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
 
+from greenroom.auth.deps import SsoCreate
 from greenroom.core.db import SessionDep
+from greenroom.core.problems import problem_responses
+from greenroom.core.settings import Settings
 from greenroom.sso import service
-from greenroom.templating import render
-from greenroom.tenancy.context import TenantDep
-from greenroom.websessions import service as websessions
+from greenroom.sso.schemas import SsoRequest, SsoTokenOut
+from greenroom.users import service as users
+from greenroom.users.routes import PartnerId
 
-router = APIRouter(tags=["Single sign-on"])
+router = APIRouter(prefix="/api/users", tags=["Single sign-on"])
 
 
-@router.get("/sso/login", response_class=Response)
-async def sso_login(
+@router.post(
+    "/{partner_id}/sso",
+    status_code=201,
+    response_model=SsoTokenOut,
+    responses=problem_responses(404, 422),
+    summary="Create a sign-in link",
+)
+async def create_sso_token(
+    partner_id: PartnerId,
     request: Request,
     session: SessionDep,
-    tenant: TenantDep,
-    token: Annotated[str, Query(description="The 64-character sign-in token.")] = "",
-    redirect_to: Annotated[str | None, Query(description="A path in the practice app.")] = None,
-    return_url: Annotated[
-        str | None, Query(description="Where log-out sends the user (allowed origins only).")
-    ] = None,
-) -> Response:
-    """Sign a user in with a token from `POST /api/users/{partner_id}` (or `.../sso`).
+    principal: SsoCreate,
+    data: SsoRequest | None = None,
+) -> SsoTokenOut:
+    """A one-time sign-in token for the user, with the whole URL to send their browser to.
 
-    Send the browser to `https://xyz.greenroom.example/sso/login?token={token}`, optionally with
-    `redirect_to=/members/modules/...` (a path in the practice app; anything else lands on the
-    dashboard) and `return_url=https://lms.xyz.example/...` (where log-out sends the user; only
-    origins your org allowed). A token works once, within its lifetime; a failed sign-in shows
-    a page (401) linking back to your return URL.
+    `redirect_to` (optional) is where the user lands after signing in; it must be a path on
+    your organization's host such as `/members/dashboard` (anything else, including `//host`,
+    `https://...` or encoded tricks, is 422 `invalid_redirect`). `expires_in` (optional) makes
+    the token shorter-lived than your organization's lifetime (48 hours unless changed). Earlier
+    tokens keep working until used or expired. Example for XYZ Corporation:
+
+        POST /api/users/abc123def/sso
+        Host: xyz.greenroom.localhost
+        Authorization: 935d85189822bf96c28c4fa79d3d8f31
+        Content-Type: application/json
+
+        {"redirect_to": "/members/dashboard"}
     """
-    settings = request.app.state.settings
-    try:
-        redeemed = await service.redeem(session, settings, tenant, token, redirect_to=redirect_to)
-    except service.RedemptionFailed:
-        await session.rollback()
-        return render(
-            request,
-            "sso/failed.html",
-            {"return_url": tenant.org.sso_return_url, "org_name": tenant.org.name},
-            status_code=401,
-        )
-    previous = request.cookies.get(websessions.COOKIE_NAMES["member"])
-    cookie = await websessions.start(
+    data = data or SsoRequest()
+    tenant = principal.tenant
+    settings: Settings = request.app.state.settings
+    user = await users.get_user(session, tenant, partner_id)
+    issued = await service.issue_token(
         session,
-        settings,
         tenant,
-        kind="member",
-        subject_id=redeemed.user.id,
-        previous_token=previous if previous and len(previous) == 64 else None,
-        data={"return_url": service.allowed_return_url(tenant.org, return_url)},
+        user.id,
+        secret=settings.server_secrets[0],
+        expires_in=data.expires_in,
+        redirect_to=data.redirect_to,
     )
-    response = RedirectResponse(redeemed.redirect_to, status_code=303)
-    websessions.set_cookie(response, settings, "member", cookie)
-    response.headers["cache-control"] = "no-store"
-    return response
+    origin = settings.org_origin(tenant.org.slug, tenant.environment.value)
+    url = f"{origin}/sso/login?{urlencode({'token': issued.token})}"
+    return SsoTokenOut(token=issued.token, url=url, expires_at=issued.expires_at)

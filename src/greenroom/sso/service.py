@@ -1,108 +1,88 @@
-"""Redeeming a sign-in token (DESIGN section 6): once, atomically, for its org and environment."""
+"""Issuing one-time sign-in tokens (DESIGN section 6).
+
+`issue_token` is the one way tokens are made: the user create calls and
+POST /api/users/{partner_id}/sso both use it. Only the HMAC of a token is stored, under the
+current server secret, with that secret's version; redemption (GET /sso/login) looks tokens up
+by `token_hash_candidates`.
+"""
 
 from __future__ import annotations
 
-import re
+import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock
-from greenroom.core.events import publish
-from greenroom.core.security import candidate_digests, constant_time_equals
-from greenroom.core.settings import Settings
-from greenroom.practice import members
+from greenroom.core.errors import ValidationFailed
+from greenroom.core.security import candidate_digests, hmac_digest, random_hex
+from greenroom.core.settings import ServerSecret
 from greenroom.sso.models import SsoToken
 from greenroom.sso.redirects import safe_path
-from greenroom.tenancy.context import OrgSnapshot, Tenant
-from greenroom.users.models import User
+from greenroom.tenancy.context import Tenant
 
-TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
-DASHBOARD = "/members/dashboard"
-
-
-class RedemptionFailed(Exception):
-    """The token is unknown, used, expired, foreign, or its user is gone."""
+TOKEN_BYTES = 32
+MIN_LIFETIME_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
-class Redeemed:
-    user: User
-    redirect_to: str
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    redirect_to: str | None = None
 
 
-async def redeem(
-    session: AsyncSession,
-    settings: Settings,
-    tenant: Tenant,
-    token: str,
-    *,
-    redirect_to: str | None = None,
-) -> Redeemed:
-    """Mark the token used and return its user, or raise RedemptionFailed.
-
-    The conditional UPDATE is the whole check: of two concurrent redemptions only one finds
-    `used_at IS NULL` (PostgreSQL re-checks the row after the other's lock; SQLite serialises
-    writers), and a rowcount of 0 means unknown, used, expired or another org's/environment's.
-    """
-    token = token.strip().lower()
-    if not TOKEN_RE.fullmatch(token):
-        raise RedemptionFailed()
-    digests = candidate_digests(settings.server_secrets, token)
-    now = clock.now()
-    result = await session.execute(
-        update(SsoToken)
-        .where(
-            SsoToken.token_hash.in_(list(digests.values())),
-            SsoToken.org_id == tenant.org_id,
-            SsoToken.environment == tenant.environment.value,
-            SsoToken.used_at.is_(None),
-            SsoToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+class InvalidRedirect(ValidationFailed):
+    code = "invalid_redirect"
+    default_detail = (
+        "redirect_to must be a path on this organization's host, such as /members/dashboard."
     )
-    if getattr(result, "rowcount", 0) != 1:
-        raise RedemptionFailed()
-    row = (
-        await session.execute(
-            select(SsoToken).where(SsoToken.token_hash.in_(list(digests.values())))
+
+
+def token_hash_candidates(server_secrets: list[ServerSecret], token: str) -> list[str]:
+    """The stored hash `token` would have under each configured secret (for redemption)."""
+    return list(candidate_digests(server_secrets, token).values())
+
+
+async def issue_token(
+    session: AsyncSession,
+    tenant: Tenant,
+    user_id: uuid.UUID,
+    *,
+    secret: ServerSecret,
+    expires_in: int | None = None,
+    redirect_to: str | None = None,
+) -> IssuedToken:
+    """A new token for the user; earlier tokens stay valid until used or expired."""
+    lifetime = tenant.org.sso_token_ttl_seconds
+    if expires_in is not None:
+        if not MIN_LIFETIME_SECONDS <= expires_in <= lifetime:
+            raise ValidationFailed(
+                errors=[
+                    {
+                        "field": "expires_in",
+                        "message": f"Must be between {MIN_LIFETIME_SECONDS} and {lifetime} seconds.",
+                    }
+                ]
+            )
+        lifetime = expires_in
+    if redirect_to is not None and safe_path(redirect_to) is None:
+        raise InvalidRedirect(
+            errors=[{"field": "redirect_to", "message": "Not a path on this host."}]
         )
-    ).scalar_one()
-    expected = digests.get(row.secret_version)
-    if expected is None or not constant_time_equals(expected, row.token_hash):
-        raise RedemptionFailed()
-    user = await members.active_user_by_id(session, tenant, row.user_id)
-    if user is None:
-        raise RedemptionFailed()
-    user.last_activity_at = now
-    target = safe_path(redirect_to or "") or safe_path(row.redirect_to or "") or DASHBOARD
-    await publish(session, tenant, "sso.redeemed", {"user": members.user_payload(user)})
-    return Redeemed(user, target)
-
-
-def allowed_return_url(org: OrgSnapshot, candidate: str | None) -> str | None:
-    """`candidate` when its origin is one the org allowed, else the org's own return URL."""
-    if candidate and len(candidate) <= 2048:
-        origins = {_origin(o) for o in org.sso_allowed_return_origins}
-        if org.sso_return_url:
-            origins.add(_origin(org.sso_return_url))
-        origins.discard(None)
-        if _origin(candidate) in origins:
-            return candidate
-    return org.sso_return_url
-
-
-def _origin(url: str) -> str | None:
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if any(ord(c) < 0x21 for c in url) or "\\" in url:
-        return None
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+    token = random_hex(TOKEN_BYTES)
+    expires_at = clock.now() + timedelta(seconds=lifetime)
+    session.add(
+        SsoToken(
+            org_id=tenant.org_id,
+            environment=tenant.environment.value,
+            user_id=user_id,
+            token_hash=hmac_digest(secret, token),
+            secret_version=secret.version,
+            redirect_to=redirect_to,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return IssuedToken(token=token, expires_at=expires_at, redirect_to=redirect_to)

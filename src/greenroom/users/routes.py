@@ -1,0 +1,219 @@
+"""Partner users: `/api/users` (DESIGN section 5). Thin: the rules live in `users.service`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from greenroom.auth.deps import AnonymousCreate, UsersDelete, UsersRead, UsersWrite
+from greenroom.auth.principal import Principal
+from greenroom.auth.scopes import Scope
+from greenroom.core.db import SessionDep
+from greenroom.core.pagination import PageDep
+from greenroom.core.problems import problem_responses
+from greenroom.core.settings import ServerSecret, Settings
+from greenroom.users import service
+from greenroom.users.schemas import (
+    SignInToken,
+    UserCreated,
+    UserCreatedEnvelope,
+    UserEnvelope,
+    UserList,
+    UserOut,
+    UserWrite,
+)
+
+router = APIRouter(prefix="/api/users", tags=["Users"])
+
+
+def _partner_id(
+    request: Request,
+    partner_id: Annotated[
+        str,
+        Path(
+            description="Your own id for the user: 1 to 64 ASCII letters, digits, `-` or `_`.",
+            examples=["abc123def"],
+        ),
+    ],
+) -> str:
+    """The path's partner_id exactly as sent: percent-encoding (`abc%41`) is never decoded into
+    a valid id, since a valid id never needs it."""
+    raw_path = request.scope.get("raw_path") or b""
+    if b"%" in raw_path:
+        raise service.InvalidPartnerId()
+    return service.check_partner_id(partner_id)
+
+
+PartnerId = Annotated[str, Depends(_partner_id)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _token_secret(request: Request, principal: Principal) -> ServerSecret | None:
+    """Sign-in tokens come only with keys that may create them."""
+    if Scope.SSO_CREATE not in principal.scopes:
+        return None
+    return _settings(request).server_secrets[0]
+
+
+def _created_body(result: service.UserWithToken) -> UserCreatedEnvelope:
+    token = result.token
+    return UserCreatedEnvelope(
+        user=UserCreated(
+            **service.public_user(result.user),
+            token=SignInToken(token=token.token, expires_at=token.expires_at) if token else None,
+        )
+    )
+
+
+@router.post(
+    "/anonymous",
+    status_code=201,
+    response_model=UserCreatedEnvelope,
+    responses=problem_responses(403, 429),
+    summary="Create an anonymous user",
+)
+async def create_anonymous_user(
+    request: Request, response: Response, session: SessionDep, principal: AnonymousCreate
+) -> UserCreatedEnvelope:
+    """Create a temporary user whose `partner_id` the API generates (a UUID).
+
+    The user is active for 24 hours, then gone: every call about them answers 404 and their
+    data is deleted. Use the returned `partner_id` anywhere else a `partner_id` goes, and the
+    `token` to sign them in (`http://xyz.greenroom.localhost/sso/login?token=...`).
+
+    Your organization must be approved for anonymous users (else 403 `feature_not_enabled`), and
+    may create a limited number a day (429 beyond it). Example for XYZ Corporation:
+
+        POST /api/users/anonymous
+        Host: xyz.greenroom.localhost
+        Authorization: 935d85189822bf96c28c4fa79d3d8f31
+    """
+    result = await service.create_anonymous(
+        session,
+        principal.tenant,
+        secret=_token_secret(request, principal),
+        default_cap=_settings(request).anonymous_daily_cap,
+    )
+    response.headers["Location"] = f"/api/users/{result.user.partner_id}"
+    return _created_body(result)
+
+
+@router.post(
+    "/{partner_id}",
+    response_model=UserCreatedEnvelope,
+    responses={
+        201: {"model": UserCreatedEnvelope, "description": "The user was created."},
+        **problem_responses(404, 422),
+    },
+    summary="Create or update a user",
+)
+async def create_or_update_user(
+    partner_id: PartnerId,
+    data: UserWrite,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: UsersWrite,
+) -> UserCreatedEnvelope:
+    """Create the user `partner_id` (201, with `Location`) or update it (200).
+
+    On creation `first_name`, `last_name` and `email` are required; afterwards every field is
+    optional and whatever you send replaces what is stored. `metadata` is your own JSON object
+    (at most 4 KB). Each call returns a fresh one-time sign-in `token` in the user object when
+    your key holds `sso:create` (else `token` is null). Example for XYZ Corporation:
+
+        POST /api/users/abc123def
+        Host: xyz.greenroom.localhost
+        Authorization: 935d85189822bf96c28c4fa79d3d8f31
+        Content-Type: application/json
+
+        {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
+    """
+    result = await service.create_or_update(
+        session, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
+    )
+    if result.created:
+        response.status_code = 201
+        response.headers["Location"] = f"/api/users/{result.user.partner_id}"
+    return _created_body(result)
+
+
+@router.get(
+    "",
+    response_model=UserList,
+    summary="List users",
+)
+async def list_users(
+    session: SessionDep,
+    principal: UsersRead,
+    page: PageDep,
+    email: Annotated[
+        str | None,
+        Query(
+            max_length=320,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Only users with this email (any case).",
+        ),
+    ] = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="Only users changed at or after this ISO 8601 time (UTC if no zone)."),
+    ] = None,
+    anonymous: Annotated[
+        bool | None, Query(description="true: only anonymous users; false: only named ones.")
+    ] = None,
+) -> UserList:
+    """The organization's users in this environment, least recently changed first.
+
+    Page with `limit` and `cursor` (pass back `next_cursor`, which is null on the last page). To
+    keep a copy in sync, remember when you last called and pass it as `updated_since`. Example:
+
+        GET /api/users?updated_since=2026-11-01T00:00:00Z&limit=100
+        Host: xyz.greenroom.localhost
+        Authorization: 935d85189822bf96c28c4fa79d3d8f31
+    """
+    result = await service.list_users(
+        session,
+        principal.tenant,
+        limit=page.limit,
+        cursor=page.cursor,
+        email=email,
+        updated_since=updated_since,
+        anonymous=anonymous,
+    )
+    return UserList(
+        users=[UserOut(**service.public_user(u)) for u in result.users],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get("/{partner_id}", response_model=UserEnvelope, summary="Get a user")
+async def get_user(
+    partner_id: PartnerId, session: SessionDep, principal: UsersRead
+) -> UserEnvelope:
+    """One user by your `partner_id`. Example: `GET /api/users/abc123def` on
+    `xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
+    user = await service.get_user(session, principal.tenant, partner_id)
+    return UserEnvelope(user=UserOut(**service.public_user(user)))
+
+
+@router.delete(
+    "/{partner_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a user and all their data",
+)
+async def delete_user(
+    partner_id: PartnerId, session: SessionDep, principal: UsersDelete
+) -> Response:
+    """Erase the user for good: their profile, sign-in tokens, practice interviews, recordings and
+    progress. Answers 204; a user that does not exist (or no longer does) is 404. Example:
+    `DELETE /api/users/abc123def` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
+    await service.delete_user(session, principal.tenant, partner_id)
+    return Response(status_code=204)

@@ -1,0 +1,131 @@
+"""Request and response shapes of the users API (DESIGN section 5)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+METADATA_MAX_BYTES = 4096
+# No control characters (PostgreSQL refuses NUL in text, and none belongs in a name).
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+
+EXAMPLE_USER: dict[str, Any] = {
+    "partner_id": "abc123def",
+    "email": "jane.doe@xyz.example.com",
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "metadata": {"cohort": "2026-fall"},
+    "anonymous": False,
+    "expires_at": None,
+    "created_at": "2026-11-23T12:00:00Z",
+    "updated_at": "2026-11-23T12:00:00Z",
+}
+EXAMPLE_TOKEN: dict[str, Any] = {
+    "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "expires_at": "2026-11-25T12:00:00Z",
+}
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class UserWrite(BaseModel):
+    """Body of `POST /api/users/{partner_id}`. All fields are required when the user is created."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "email": "jane.doe@xyz.example.com",
+                    "metadata": {"cohort": "2026-fall"},
+                }
+            ]
+        },
+    )
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: EmailStr | None = Field(default=None, max_length=320)
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Your own data about the user: a JSON object of at most 4 KB."
+    )
+
+    @field_validator("first_name", "last_name", "email", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            if _has_nul(value):
+                raise ValueError("metadata may not contain NUL characters")
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            if size > METADATA_MAX_BYTES:
+                raise ValueError(f"metadata is {size} bytes; at most {METADATA_MAX_BYTES}")
+        return value
+
+
+class SignInToken(BaseModel):
+    token: str = Field(description="64 hex characters; use once at /sso/login?token=...")
+    expires_at: datetime
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_USER]})
+
+    partner_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    metadata: dict[str, Any] | None
+    anonymous: bool
+    expires_at: datetime | None = Field(description="When an anonymous user goes away; else null.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreated(UserOut):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**EXAMPLE_USER, "token": EXAMPLE_TOKEN}]}
+    )
+
+    token: SignInToken | None = Field(
+        description="A one-time sign-in token; null when the key lacks the sso:create scope."
+    )
+
+
+class UserEnvelope(BaseModel):
+    user: UserOut
+
+
+class UserCreatedEnvelope(BaseModel):
+    user: UserCreated
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

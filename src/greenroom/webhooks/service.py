@@ -1,0 +1,440 @@
+"""Webhook endpoints and their deliveries: everything the API, the admin pages and the worker share.
+
+- Management (create, list, get, update, delete, rotate the secret) for one tenant (org AND
+  environment); another tenant's endpoint is a NotFound.
+- `record_event` is subscribed to `greenroom.core.events`: it writes the message and one delivery
+  row per matching enabled endpoint in the transaction of the change that caused the event.
+- Deliveries: the log of an endpoint, and a manual resend. Sending is `webhooks.worker`.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.core import clock, events
+from greenroom.core.errors import Conflict, NotFound, ValidationFailed
+from greenroom.core.pagination import decode_cursor, encode_cursor
+from greenroom.core.settings import Settings
+from greenroom.tenancy.context import Tenant
+from greenroom.webhooks import repository, signing, ssrf
+from greenroom.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+
+ALL_EVENTS = "*"
+DELIVERY_STATUSES = ("pending", "succeeded", "failed")
+MAX_DESCRIPTION = 500
+
+
+class InvalidWebhookUrl(ValidationFailed):
+    code = "invalid_webhook_url"
+
+
+class WebhookDisabled(Conflict):
+    code = "webhook_disabled"
+    default_detail = "The webhook endpoint is disabled; enable it before resending."
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # whsec_...: shown once, never returned again
+
+
+def message_id(message: WebhookMessage | uuid.UUID) -> str:
+    """The `webhook-id` header: the same for every attempt and resend of one message."""
+    raw = message.id if isinstance(message, WebhookMessage) else message
+    return f"msg_{raw.hex}"
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+def normalise_events(values: Sequence[str] | None) -> list[str]:
+    if values is not None and not values:
+        raise ValidationFailed(
+            'List at least one event type, or ["*"] for all of them.',
+            errors=[{"field": "events", "message": "empty"}],
+        )
+    if values is None or ALL_EVENTS in values:
+        return [ALL_EVENTS]
+    unknown = [v for v in values if v not in events.EVENT_TYPES]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown event type {unknown[0]!r}.",
+            errors=[
+                {
+                    "field": "events",
+                    "message": "one of: " + ", ".join((*events.EVENT_TYPES, ALL_EVENTS)),
+                }
+            ],
+        )
+    return sorted(set(values))
+
+
+async def check_url(url: str, settings: Settings) -> str:
+    url = url.strip()
+    try:
+        await ssrf.resolve(url, settings)
+    except ssrf.UnsafeUrl as exc:
+        raise InvalidWebhookUrl(str(exc), errors=[{"field": "url", "message": str(exc)}]) from None
+    return url
+
+
+def _check_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    description = description.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n" for c in description):
+        raise ValidationFailed(
+            errors=[{"field": "description", "message": "no control characters"}]
+        )
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(
+            errors=[{"field": "description", "message": f"at most {MAX_DESCRIPTION} characters"}]
+        )
+    return description or None
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+async def create_endpoint(
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    settings: Settings,
+    url: str,
+    events: Sequence[str] | None = None,
+    description: str | None = None,
+    enabled: bool = True,
+) -> CreatedEndpoint:
+    url = await check_url(url, settings)
+    endpoint = WebhookEndpoint(
+        id=uuid.uuid4(),
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        url=url,
+        description=_check_description(description),
+        events=normalise_events(events),
+        enabled=enabled,
+        disabled_reason=None if enabled else "manual",
+        disabled_at=None if enabled else clock.now(),
+    )
+    secret = _set_secret(endpoint, settings)
+    session.add(endpoint)
+    await session.flush()
+    return CreatedEndpoint(endpoint, secret)
+
+
+def _set_secret(endpoint: WebhookEndpoint, settings: Settings) -> str:
+    secret = signing.generate()
+    server_secret = settings.server_secrets[0]
+    endpoint.secret_ciphertext = signing.encrypt(server_secret, endpoint.id, secret)
+    endpoint.secret_version = server_secret.version
+    return secret
+
+
+async def get_endpoint(
+    session: AsyncSession, tenant: Tenant, endpoint_id: str | uuid.UUID
+) -> WebhookEndpoint:
+    endpoint = await repository.get_endpoint(
+        session, tenant, _parse_id(endpoint_id, "webhook endpoint")
+    )
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+async def list_endpoints(
+    session: AsyncSession, tenant: Tenant, *, limit: int = 50, cursor: str | None = None
+) -> tuple[Sequence[WebhookEndpoint], str | None]:
+    after = None
+    if cursor:
+        created, last_id = decode_cursor(cursor, 2)
+        after = (_cursor_time(created), _cursor_uuid(last_id))
+    rows = await repository.list_endpoints(session, tenant, limit=limit + 1, after=after)
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([iso(page[-1].created_at), str(page[-1].id)]) if len(rows) > limit else None
+    )
+    return page, next_cursor
+
+
+_UNSET: Any = object()
+
+
+async def update_endpoint(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    *,
+    settings: Settings,
+    url: str = _UNSET,
+    events: Sequence[str] | None = _UNSET,
+    description: str | None = _UNSET,
+    enabled: bool = _UNSET,
+) -> WebhookEndpoint:
+    """Change what is given. Enabling clears the "disabled because failing" state."""
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    if url is not _UNSET:
+        endpoint.url = await check_url(url, settings)
+    if events is not _UNSET:
+        endpoint.events = normalise_events(events)
+    if description is not _UNSET:
+        endpoint.description = _check_description(description)
+    if enabled is not _UNSET:
+        if enabled and not endpoint.enabled:
+            endpoint.enabled = True
+            endpoint.disabled_reason = endpoint.disabled_at = None
+            endpoint.failing_since = None
+        elif not enabled and endpoint.enabled:
+            disable(endpoint, "manual")
+    endpoint.updated_at = clock.now()
+    await session.flush()
+    return endpoint
+
+
+def disable(endpoint: WebhookEndpoint, reason: str) -> None:
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    endpoint.disabled_at = clock.now()
+
+
+async def delete_endpoint(
+    session: AsyncSession, tenant: Tenant, endpoint_id: str | uuid.UUID
+) -> None:
+    """Deletes the endpoint with its delivery log; nothing more is sent to it."""
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def rotate_secret(
+    session: AsyncSession, tenant: Tenant, endpoint_id: str | uuid.UUID, *, settings: Settings
+) -> str:
+    """A new secret, effective at once (deliveries still queued are signed with it)."""
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    secret = _set_secret(endpoint, settings)
+    endpoint.updated_at = clock.now()
+    await session.flush()
+    return secret
+
+
+def endpoint_secret(endpoint: WebhookEndpoint, settings: Settings) -> str:
+    return signing.decrypt(
+        settings.server_secrets, endpoint.secret_version, endpoint.id, endpoint.secret_ciphertext
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DisabledState:
+    """What the admin area shows for an endpoint that is not receiving."""
+
+    reason: str  # "manual" or "failing"
+    at: datetime | None
+    failing_since: datetime | None
+    last_error: str | None
+
+
+def disabled_state(endpoint: WebhookEndpoint) -> DisabledState | None:
+    if endpoint.enabled:
+        return None
+    return DisabledState(
+        reason=endpoint.disabled_reason or "manual",
+        at=endpoint.disabled_at,
+        failing_since=endpoint.failing_since,
+        last_error=endpoint.last_error,
+    )
+
+
+# --- deliveries --------------------------------------------------------------------------------
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    status: str | None = None,
+) -> tuple[Sequence[WebhookDelivery], str | None]:
+    """The endpoint's delivery log, newest first."""
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise ValidationFailed(
+            errors=[{"field": "status", "message": "one of: " + ", ".join(DELIVERY_STATUSES)}]
+        )
+    before = None
+    if cursor:
+        created, last_id = decode_cursor(cursor, 2)
+        before = (_cursor_time(created), _cursor_uuid(last_id))
+    rows = await repository.list_deliveries(
+        session, tenant, endpoint.id, limit=limit + 1, before=before, status=status
+    )
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([iso(page[-1].created_at), str(page[-1].id)]) if len(rows) > limit else None
+    )
+    return page, next_cursor
+
+
+async def get_delivery(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    delivery_id: str | uuid.UUID,
+) -> WebhookDelivery:
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    delivery = await repository.get_delivery(
+        session, tenant, endpoint.id, _parse_id(delivery_id, "delivery")
+    )
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    return delivery
+
+
+async def list_attempts(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    delivery_id: str | uuid.UUID,
+) -> tuple[WebhookDelivery, Sequence[WebhookAttempt]]:
+    """A delivery with every attempt made so far (oldest first)."""
+    delivery = await get_delivery(session, tenant, endpoint_id, delivery_id)
+    return delivery, await repository.list_attempts(session, delivery.id)
+
+
+async def resend(
+    session: AsyncSession,
+    tenant: Tenant,
+    endpoint_id: str | uuid.UUID,
+    delivery_id: str | uuid.UUID,
+) -> WebhookDelivery:
+    """Queue the delivery's message again, as a new delivery due now (same `webhook-id`)."""
+    original = await get_delivery(session, tenant, endpoint_id, delivery_id)
+    endpoint = await get_endpoint(session, tenant, endpoint_id)
+    if not endpoint.enabled:
+        raise WebhookDisabled()
+    now = clock.now()
+    delivery = WebhookDelivery(
+        id=uuid.uuid4(),
+        org_id=original.org_id,
+        environment=original.environment,
+        endpoint_id=original.endpoint_id,
+        message_id=original.message_id,
+        event_type=original.event_type,
+        created_at=now,
+        next_attempt_at=now,
+        resend_of_id=original.id,
+    )
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    return ALL_EVENTS in endpoint.events or event_type in endpoint.events
+
+
+async def record_event(
+    session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+) -> None:
+    """The events subscriber: queue the event for every enabled endpoint that wants it."""
+    endpoints = [
+        e for e in await repository.enabled_endpoints(session, tenant) if subscribed(e, event_type)
+    ]
+    if not endpoints:
+        return
+    now = clock.now()
+    body = json.dumps(
+        {"type": event_type, "timestamp": iso(now), "data": data},
+        default=_json_default,
+        separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
+    )
+    message = WebhookMessage(
+        id=uuid.uuid4(),
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        event_type=event_type,
+        body=body,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()  # the deliveries refer to it
+    for endpoint in endpoints:
+        session.add(
+            WebhookDelivery(
+                id=uuid.uuid4(),
+                org_id=tenant.org_id,
+                environment=tenant.environment.value,
+                endpoint_id=endpoint.id,
+                message_id=message.id,
+                event_type=event_type,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    await session.flush()
+
+
+def install() -> None:
+    """Subscribe to domain events (idempotent; also done when this module is imported)."""
+    events.subscribe(record_event)
+
+
+def _cursor_time(value: object) -> datetime:
+    from greenroom.core.pagination import InvalidCursor
+
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidCursor() from None
+    if parsed.tzinfo is None:
+        raise InvalidCursor()
+    return parsed
+
+
+def _cursor_uuid(value: object) -> uuid.UUID:
+    from greenroom.core.pagination import InvalidCursor
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidCursor() from None
+
+
+install()

@@ -1,0 +1,35 @@
+"""The server's own periodic purge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+
+from greenroom.app import create_app
+from greenroom.core import clock
+from greenroom.users.models import User
+from greenroom.users.tasks import purge_forever
+from tests.factories import make_key, make_org
+
+
+async def test_the_lifespan_starts_the_purge_and_stops_it(settings) -> None:
+    worker_settings = settings.model_copy(update={"run_worker": True})
+    application = create_app(worker_settings, configure_logs=False)
+    async with LifespanManager(application):
+        (task,) = application.state.background_tasks
+        assert not task.done()
+    assert task.cancelled()
+
+
+async def test_a_round_of_the_periodic_purge_deletes_expired_anonymous_users(
+    app, client_for, db
+) -> None:
+    org = await make_org(app, anonymous=True)
+    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    await api.post("/api/users/anonymous")
+    clock.advance(timedelta(hours=24, seconds=1))
+    await purge_forever(app.state.sessionmaker, 0, rounds=1)
+    rows = (await db.execute(select(User).where(User.org_id == org.id))).scalars().all()
+    assert rows == []

@@ -1,0 +1,331 @@
+"""Deliveries to a real receiver, verified by the `standardwebhooks` library."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from greenroom.core import clock, events
+from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.factories import make_key, make_org
+from tests.webhooks.conftest import make_worker, publish, tenant_of, user_data
+
+
+@pytest.fixture
+async def setup(app, client_for, receiver):  # type: ignore[no-untyped-def]
+    """An org, its API client, and a production endpoint on the receiver at /hook."""
+    org = await make_org(app)
+    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    created = (await client.post("/api/webhooks", json={"url": receiver.url("/hook")})).json()
+    receiver.secrets["/hook"] = created["webhook"]["secret"]
+    return org, client, created["webhook"]["id"]
+
+
+async def deliveries(client, webhook_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    response = await client.get(f"/api/webhooks/{webhook_id}/deliveries")
+    assert response.status_code == 200
+    return response.json()["deliveries"]  # type: ignore[no-any-return]
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_an_event_is_delivered_signed_and_logged(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    await publish(app, org, "user.created", user_data())
+    assert await make_worker(app, org).run_until_idle() == 1
+
+    [got] = receiver.at("/hook")
+    assert got.verify_error is None
+    assert got.payload["type"] == "user.created"
+    assert got.payload["data"] == user_data()
+    assert when(got.payload["timestamp"])
+    assert got.webhook_id.startswith("msg_")
+    assert got.headers["content-type"] == "application/json"
+
+    [delivery] = await deliveries(client, webhook_id)
+    assert delivery["status"] == "succeeded"
+    assert delivery["attempts"] == 1
+    assert delivery["response_status"] == 200
+    assert delivery["response_ms"] is not None
+    assert delivery["response_excerpt"] == '{"ok": true}'
+    assert delivery["message_id"] == got.webhook_id
+    assert delivery["event_type"] == "user.created"
+    one = await client.get(f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}")
+    assert one.json()["delivery"]["id"] == delivery["id"]
+    # Nothing is sent twice.
+    assert await make_worker(app, org).run_until_idle() == 0
+
+
+async def test_only_subscribed_event_types_are_queued(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(app)
+    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    await client.post(
+        "/api/webhooks", json={"url": receiver.url("/progress"), "events": ["progress.updated"]}
+    )
+    await publish(app, org, "user.created", user_data())
+    await publish(app, org, "progress.updated", {"progress": {"partner_id": "abc123def"}})
+    await make_worker(app, org).run_until_idle()
+    assert [r.body.count(b"progress.updated") for r in receiver.at("/progress")] == [1]
+
+
+async def test_events_of_a_rolled_back_change_are_never_queued(app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    org, _client, _id = setup
+    async with app.state.sessionmaker() as session:
+        await session.begin()
+        await events.publish(session, tenant_of(org), "user.created", user_data())
+        await session.rollback()
+    count = await db.scalar(
+        select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.org_id == org.id)
+    )
+    assert count == 0
+
+
+async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    receiver.statuses["/hook"] = [500]
+    receiver.bodies["/hook"] = b"x" * 5000
+    await publish(app, org, "user.updated", user_data())
+    worker = make_worker(app, org)
+    assert await worker.run_until_idle() == 1
+
+    [delivery] = await deliveries(client, webhook_id)
+    assert delivery["status"] == "pending" and delivery["attempts"] == 1
+    assert delivery["response_status"] == 500
+    assert len(delivery["response_excerpt"].encode()) <= 1024
+    wait = when(delivery["next_attempt_at"]) - when(delivery["last_attempt_at"])
+    assert timedelta(seconds=3) <= wait <= timedelta(seconds=7)  # 5 s +- 25 % jitter
+    assert await worker.run_until_idle() == 0  # not due yet
+
+    clock.advance(when(delivery["next_attempt_at"]) - clock.now())
+    assert await worker.run_until_idle() == 1
+    first, second = receiver.at("/hook")
+    assert first.webhook_id == second.webhook_id
+    assert first.verify_error is None and second.verify_error is None
+    [delivery] = await deliveries(client, webhook_id)
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
+    detail = (await client.get(f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}")).json()
+    log = detail["delivery"]["attempt_log"]
+    assert [(a["number"], a["succeeded"], a["response_status"]) for a in log] == [
+        (1, False, 500),
+        (2, True, 200),
+    ]
+    assert log[0]["error"] == "HTTP 500." and len(log[0]["response_excerpt"]) == 1024
+    assert (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"][
+        "failing_since"
+    ] is None
+
+
+async def test_a_receiver_that_does_not_answer_times_out(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    receiver.held_paths.add("/hook")
+    await publish(app, org, "user.created", user_data())
+    await make_worker(app, org, webhooks_timeout_seconds=0.3).run_until_idle()
+    [delivery] = await deliveries(client, webhook_id)
+    assert delivery["status"] == "pending"
+    assert delivery["error"] == "Timed out."
+    assert delivery["response_status"] is None
+
+
+async def test_redirects_are_not_followed(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    receiver.redirects.add("/hook")
+    await publish(app, org, "user.created", user_data())
+    await make_worker(app, org).run_until_idle()
+    assert [r.path for r in receiver.requests] == ["/hook"]
+    [delivery] = await deliveries(client, webhook_id)
+    assert delivery["response_status"] == 302 and delivery["status"] == "pending"
+    assert "redirect" in delivery["error"]
+
+
+async def test_an_endpoint_failing_for_24_hours_is_disabled(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    receiver.statuses["/hook"] = [500] * 1000
+    await publish(app, org, "user.created", user_data())
+    worker = make_worker(app, org)
+    start = clock.now()
+    for _ in range(200):
+        await worker.run_until_idle()
+        [delivery] = await deliveries(client, webhook_id)
+        if delivery["status"] != "pending":
+            break
+        clock.advance(when(delivery["next_attempt_at"]) - clock.now())
+    assert delivery["status"] == "failed"
+    assert 10 <= delivery["attempts"] <= 60
+    # Retried for the whole window, then given up.
+    assert when(delivery["last_attempt_at"]) - start >= timedelta(hours=24)
+    webhook = (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"]
+    assert webhook["enabled"] is False
+    assert webhook["disabled_reason"] == "failing"
+    assert webhook["disabled_at"] and webhook["failing_since"]
+    assert webhook["last_error"] == "HTTP 500."
+
+    # Disabled: new events are not queued for it, and resend is refused.
+    await publish(app, org, "user.updated", user_data())
+    assert len(await deliveries(client, webhook_id)) == 1
+    resend = await client.post(f"/api/webhooks/{webhook_id}/deliveries/{delivery['id']}/resend")
+    assert resend.status_code == 409 and resend.json()["code"] == "webhook_disabled"
+
+    # Enabled again: the state is cleared and deliveries flow.
+    receiver.statuses["/hook"] = []
+    enabled = (await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": True})).json()
+    assert enabled["webhook"]["failing_since"] is None
+    assert enabled["webhook"]["disabled_reason"] is None
+    await publish(app, org, "user.deleted", user_data())
+    await worker.run_until_idle()
+    # (Not verified: the clock was moved a day ahead, beyond the receiver's 5-minute tolerance.)
+    assert json.loads(receiver.at("/hook")[-1].body)["type"] == "user.deleted"
+
+
+async def test_a_success_in_between_resets_the_failure_streak(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    receiver.statuses["/hook"] = [500, 200, 500]
+    await publish(app, org, "user.created", user_data("a"))
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    assert (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"]["failing_since"]
+    await publish(app, org, "user.created", user_data("b"))
+    clock.advance(timedelta(seconds=10))
+    await worker.run_until_idle()
+    webhook = (await client.get(f"/api/webhooks/{webhook_id}")).json()["webhook"]
+    assert webhook["enabled"] is True
+
+
+async def test_resend_sends_the_same_message_again(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    await publish(app, org, "user.created", user_data())
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    [original] = await deliveries(client, webhook_id)
+    response = await client.post(f"/api/webhooks/{webhook_id}/deliveries/{original['id']}/resend")
+    assert response.status_code == 202, response.text
+    resent = response.json()["delivery"]
+    assert resent["status"] == "pending" and resent["resend_of"] == original["id"]
+    assert await worker.run_until_idle() == 1
+    first, second = receiver.at("/hook")
+    assert second.verify_error is None
+    assert second.webhook_id == first.webhook_id and second.body == first.body
+    log = await deliveries(client, webhook_id)
+    assert [d["status"] for d in log] == ["succeeded", "succeeded"]
+    assert log[0]["id"] == resent["id"]
+    missing = await client.post(
+        f"/api/webhooks/{webhook_id}/deliveries/00000000-0000-4000-8000-000000000000/resend"
+    )
+    assert missing.status_code == 404
+
+
+async def test_after_rotation_only_the_new_secret_verifies(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    old_secret = receiver.secrets["/hook"]
+    await publish(app, org, "user.created", user_data("before"))
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    new_secret = (await client.post(f"/api/webhooks/{webhook_id}/rotate-secret")).json()["secret"]
+    receiver.secrets["/hook"] = new_secret
+    await publish(app, org, "user.updated", user_data("after"))
+    await worker.run_until_idle()
+    before, after = receiver.at("/hook")
+    assert before.verify_error is None and after.verify_error is None
+    assert after.payload["data"]["user"]["partner_id"] == "after"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret).verify(before.body, before.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old_secret).verify(after.body, after.headers)
+
+
+async def test_events_reach_only_their_own_org_and_environment(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, other = await make_org(app), await make_org(app)
+    targets = {
+        "/org-prod": (org, "production"),
+        "/org-sandbox": (org, "sandbox"),
+        "/other-prod": (other, "production"),
+    }
+    for path, (owner, environment) in targets.items():
+        key = await make_key(app, owner, environment=environment)
+        client = client_for(owner.slug, environment, headers={"Authorization": key})
+        created = (await client.post("/api/webhooks", json={"url": receiver.url(path)})).json()
+        assert created["webhook"]["environment"] == environment
+        receiver.secrets[path] = created["webhook"]["secret"]
+    await publish(app, org, "user.created", user_data("prod-user"))
+    await publish(app, org, "user.created", user_data("sandbox-user"), environment="sandbox")
+    await make_worker(app, org, other).run_until_idle()
+    seen = {
+        path: [r.payload["data"]["user"]["partner_id"] for r in receiver.at(path)]
+        for path in targets
+    }
+    assert seen == {"/org-prod": ["prod-user"], "/org-sandbox": ["sandbox-user"], "/other-prod": []}
+
+
+async def test_a_disabled_endpoints_queue_waits_until_it_is_enabled(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    await publish(app, org, "user.created", user_data())
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})
+    assert await make_worker(app, org).run_until_idle() == 0
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": True})
+    assert await make_worker(app, org).run_until_idle() == 1
+    assert len(receiver.at("/hook")) == 1
+
+
+async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(
+    app, setup, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    org, _client, _id = setup
+    await publish(app, org, "user.created", user_data())
+    dead = make_worker(app, org)
+    assert len(await dead._claim()) == 1  # claimed, then the process "dies"
+    other = make_worker(app, org)
+    assert await other.run_until_idle() == 0  # leased to the dead worker
+    clock.advance(other.lease + timedelta(seconds=1))
+    assert await other.run_until_idle() == 1
+    assert len(receiver.at("/hook")) == 1
+
+
+async def test_finished_deliveries_are_purged_after_the_retention_period(
+    app, setup, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    org, client, webhook_id = setup
+    await publish(app, org, "user.created", user_data())
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})
+    await publish(app, org, "user.updated", user_data())  # not queued: disabled
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": True})
+    await publish(app, org, "user.deleted", user_data())
+    await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})  # stays pending
+    assert await worker.purge() == 0
+    clock.advance(timedelta(days=30, seconds=1))
+    assert await worker.purge() == 1
+    assert [d["event_type"] for d in await deliveries(client, webhook_id)] == ["user.deleted"]
+
+
+async def test_signing_secrets_survive_a_server_secret_rotation(app, setup, receiver, db) -> None:  # type: ignore[no-untyped-def]
+    org, _client, webhook_id = setup
+    old = app.state.settings.secrets.get_secret_value()
+    rotated = SecretStr(f"t2:second-secret-0123456789abcdef0123456789,{old}")
+    await publish(app, org, "user.created", user_data("one"))
+    await make_worker(app, org, secrets=rotated).run_until_idle()
+    row = await db.get(WebhookEndpoint, uuid.UUID(webhook_id))
+    assert row.secret_version == "t2"  # re-encrypted under the newest server secret
+    await db.rollback()  # end the read (SQLite: let the writers in)
+    # The old server secret can now go.
+    await publish(app, org, "user.created", user_data("two"))
+    only_new = SecretStr("t2:second-secret-0123456789abcdef0123456789")
+    await make_worker(app, org, secrets=only_new).run_until_idle()
+    assert [r.verify_error for r in receiver.at("/hook")] == [None, None]
+
+
+async def test_odd_characters_in_event_data_are_delivered_intact(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
+    org, _client, _id = setup
+    data = {"user": {"partner_id": "abc123def", "first_name": "Zoë \u0000 😀 \ud800"}}
+    await publish(app, org, "user.updated", data)
+    await make_worker(app, org).run_until_idle()
+    [got] = receiver.at("/hook")
+    assert got.verify_error is None
+    assert got.payload["data"] == data

@@ -1,0 +1,42 @@
+"""The Python SDK's webhook calls against the real API, and its `verify` on real deliveries."""
+
+from __future__ import annotations
+
+import httpx
+
+from greenroom.client import AsyncGreenroom, verify
+from tests.factories import make_key, make_org
+from tests.webhooks.conftest import make_worker, publish, user_data
+
+
+async def test_sdk_manages_webhooks_and_verifies_deliveries(app, settings, receiver) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(app)
+    key = await make_key(app, org)
+    async with AsyncGreenroom(
+        org=org.slug,
+        api_key=key,
+        base_domain=settings.base_domain,
+        scheme="http",
+        transport=httpx.ASGITransport(app=app),
+    ) as sdk:
+        created = (await sdk.webhooks.create(url=receiver.url("/sdk"), events=["user.created"]))[
+            "webhook"
+        ]
+        webhook_id = created["id"]
+        assert [w["id"] async for w in sdk.webhooks.list()] == [webhook_id]
+        updated = await sdk.webhooks.update(webhook_id, description="XYZ Corporation LMS")
+        assert updated["webhook"]["description"] == "XYZ Corporation LMS"
+        secret = (await sdk.webhooks.rotate_secret(webhook_id))["secret"]
+        receiver.secrets["/sdk"] = secret
+
+        await publish(app, org, "user.created", user_data())
+        await make_worker(app, org).run_until_idle()
+        [got] = receiver.at("/sdk")
+        assert got.verify_error is None  # the standardwebhooks library
+        assert verify(got.body, got.headers, secret)["type"] == "user.created"  # the SDK
+
+        [delivery] = (await sdk.webhooks.deliveries_page(webhook_id))["deliveries"]
+        resent = await sdk.webhooks.resend(webhook_id, delivery["id"])
+        assert resent["delivery"]["status"] == "pending"
+        await sdk.webhooks.delete(webhook_id)
+        assert [w async for w in sdk.webhooks.list()] == []
