@@ -1,13 +1,9 @@
-"""Users and sign-in tokens made directly as rows, until the users API and token issuing land.
-
-Tokens are hashed exactly as the issuing side stores them: `hmac_digest(secret, token)` under the
-first server secret, with its version.
-"""
+"""Arranging practice tests: users as rows (any state, e.g. already expired), sign-in tokens
+from the issuing service, and a `Member` that drives the app's forms."""
 
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,10 +14,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.core import clock, events
-from greenroom.core.security import hmac_digest
-from greenroom.sso.models import SsoToken
-from greenroom.tenancy.context import Tenant
+from greenroom.core import events
+from greenroom.sso import service as sso
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 
@@ -56,25 +52,21 @@ async def make_token(
     org: Organization,
     user: User,
     *,
-    environment: str | None = None,
-    ttl: timedelta = timedelta(hours=48),
+    ttl: timedelta | None = None,
     redirect_to: str | None = None,
 ) -> str:
-    secret = app.state.settings.server_secrets[0]
-    token = secrets.token_hex(32)
+    """A sign-in token made by the issuing service, as the partner API would."""
+    tenant = Tenant(OrgSnapshot.of(org), Environment(user.environment))
     async with app.state.sessionmaker() as session, session.begin():
-        session.add(
-            SsoToken(
-                org_id=org.id,
-                environment=environment or user.environment,
-                user_id=user.id,
-                token_hash=hmac_digest(secret, token),
-                secret_version=secret.version,
-                redirect_to=redirect_to,
-                expires_at=clock.now() + ttl,
-            )
+        issued = await sso.issue_token(
+            session,
+            tenant,
+            user.id,
+            secret=app.state.settings.server_secrets[0],
+            expires_in=int(ttl.total_seconds()) if ttl else None,
+            redirect_to=redirect_to,
         )
-    return token
+    return issued.token
 
 
 async def signed_in(

@@ -19,15 +19,19 @@ async def test_sign_in_lesson_text_and_recorded_answers_show_in_the_api(
 ) -> None:
     org = await make_org(app)
     key = await make_key(app, org)
-    user = await make_user(app, org, partner_id="abc123def")
     async with live_server.api(org.slug, key) as api:
-        await _flow(app, api, live_server, chromium, org, user)
+        await _flow(api, live_server, chromium, org)
 
 
-async def _flow(app, api, live_server, chromium, org, user) -> None:  # type: ignore[no-untyped-def]
+async def _flow(api, live_server, chromium, org) -> None:  # type: ignore[no-untyped-def]
+    created = await api.post(
+        "/api/users/abc123def",
+        json={"first_name": "Jane", "last_name": "Doe", "email": "jane@xyz.example.com"},
+    )
+    assert created.status_code == 201, created.text
+    token = created.json()["user"]["token"]["token"]
     tracks = (await api.get("/api/users/abc123def/tracks")).json()["tracks"]
     lesson_link = tracks[1]["tracks"][0]["link"]
-    token = await make_token(app, org, user)
 
     context = await chromium.new_context(viewport={"width": 390, "height": 844})
     page = await context.new_page()

@@ -5,10 +5,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from greenroom.core import clock
 from greenroom.core.events import publish
+from greenroom.practice.models import Answer, Interview
 from greenroom.practice.storage import user_folder
+from greenroom.progress.models import UserProgress
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
@@ -267,3 +270,27 @@ async def test_app_errors_are_pages_for_browsers_and_problems_for_the_api(app, c
     assert page.status_code == 404 and "Back to your dashboard" in page.text
     api = await member.client.get("/api/users/nobody/progress", headers=html)
     assert api.headers["content-type"] == "application/problem+json"
+
+
+async def test_deleting_a_user_through_the_api_erases_practice_data_and_files(
+    app, settings, client_for
+) -> None:
+    org, user, member = await _member(app, client_for)
+    key = await make_key(app, org)
+    interview = await member.start("teamwork")
+    await member.upload(interview, 1)
+    await member.complete_lesson("/members/modules/stories/lessons/star")
+    folder = (
+        Path(settings.data_dir) / "recordings" / user_folder(org.id, "production", user.partner_id)
+    )
+    assert folder.exists()
+    api = client_for(org.slug)
+    deleted = await api.delete(f"/api/users/{user.partner_id}", headers={"Authorization": key})
+    assert deleted.status_code == 204
+    assert not folder.exists()
+    assert (await member.client.get("/members/dashboard")).status_code == 401
+    async with app.state.sessionmaker() as session:
+        for model in (Interview, Answer):
+            rows = await session.execute(select(model).where(model.user_id == user.id))
+            assert rows.first() is None
+        assert await session.get(UserProgress, user.id) is None
