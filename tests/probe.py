@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, ConfigDict
 
+from greenroom.app import create_app
 from greenroom.auth.deps import UsersRead
+from greenroom.core.db import SessionDep
 from greenroom.core.errors import Forbidden, RateLimited, Unauthorized
+from greenroom.keys import service as keys
 from greenroom.tenancy.context import TenantDep
 
 router = APIRouter(prefix="/api/_probe", include_in_schema=False)
@@ -46,3 +51,16 @@ async def whoami(principal: UsersRead) -> dict[str, object]:
         "scopes": sorted(principal.scopes),
         "environment": principal.tenant.environment.value,
     }
+
+
+@router.post("/keys/{key_id}/revoke", status_code=204)
+async def revoke_key(key_id: uuid.UUID, tenant: TenantDep, session: SessionDep) -> None:
+    """Revokes through this process, as the admin area will (it calls the same service)."""
+    await keys.revoke_key(session, tenant.org_id, key_id, actor="cli")
+
+
+def create_probe_app() -> FastAPI:
+    """The real app plus these probes, for tests that start real server processes."""
+    application = create_app()
+    application.include_router(router)
+    return application

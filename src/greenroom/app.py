@@ -13,6 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
 from greenroom.apidocs import routes as apidocs_routes
+from greenroom.auth import routes as auth_routes
+from greenroom.auth.authenticator import Authenticator
+from greenroom.auth.openapi import install_security_docs
 from greenroom.core.db import make_engine, sessionmaker
 from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             if worker_task is not None:
                 # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
                 await worker_task
+            await app.state.authenticator.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -109,11 +113,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
     app.state.storage = LocalStorage(settings.data_dir / "recordings")
     subscribe_recordings_cleanup(app.state.storage)
+    app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
     app.add_exception_handler(AppError, members_error_page)
     app.include_router(ops_routes.router)
+    app.include_router(auth_routes.router)
     app.include_router(users_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(sso_login.router)
@@ -122,6 +128,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.include_router(practice_routes.router)
     app.include_router(webhooks_routes.router)
     install_problem_docs(app)
+    # After the problem docs: it wraps whatever `app.openapi` is when installed.
+    install_security_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")

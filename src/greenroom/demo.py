@@ -14,6 +14,7 @@ from greenroom.admins import service as admins
 from greenroom.admins.passwords import generate_password
 from greenroom.content.loader import get_pack
 from greenroom.core.settings import Settings
+from greenroom.keys import service as keys
 from greenroom.practice.demo import LEVELS, seed_activity
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
@@ -24,6 +25,7 @@ from greenroom.users.schemas import UserWrite
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.com"
+DEMO_KEY_NAME = "Demo key"
 # (partner_id, first name, last name): the first is the seeds' example user.
 DEMO_USERS = (
     ("abc123def", "Jane", "Doe"),
@@ -39,6 +41,7 @@ class DemoInfo:
     org: str
     admin_email: str
     admin_password: str
+    keys: dict[str, str] = field(default_factory=dict)  # environment -> full key
     lines: list[str] = field(default_factory=list)
 
 
@@ -73,8 +76,23 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
                 secret=None,
             )
             await seed_activity(session, tenant, made.user, pack, LEVELS[DEMO_LEVELS[partner_id]])
-    origin = settings.org_origin(DEMO_SLUG)
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
+    # Fresh keys on every run; the previous run's demo keys can never be shown again, so they go.
+    for old in await keys.list_keys(session, org.id):
+        if old.name == DEMO_KEY_NAME and old.revoked_at is None:
+            await keys.revoke_key(session, org.id, old.id, actor="cli")
+    for environment in Environment:
+        created = await keys.create_key(
+            session,
+            org_id=org.id,
+            environment=environment,
+            name=DEMO_KEY_NAME,
+            created_by="cli",
+            server_secret=settings.server_secrets[0],
+        )
+        info.keys[environment.value] = created.secret
+    origin = settings.org_origin(DEMO_SLUG)
+    sandbox = settings.org_origin(DEMO_SLUG, "sandbox")
     info.lines += [
         f"Demo organization: {origin}",
         f"  admin log-in:   {origin}/login/admin",
@@ -82,5 +100,14 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
         f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox,"
         " with practice progress)",
+        f"  production key: {info.keys['production']}",
+        f"  sandbox key:    {info.keys['sandbox']}   (keys are shown once; new ones every run)",
+        "",
+        "Try it:",
+        f"  curl -H 'Authorization: {info.keys['production']}' {origin}/api/auth/check",
+        f"  curl -H 'X-API-Key: {info.keys['sandbox']}' {sandbox}/api/auth/check",
+        f"  curl -X POST -H 'X-API-Key: {info.keys['production']}' "
+        f"-H 'Content-Type: application/json' "
+        f"""-d '{{"email": "{DEMO_ADMIN}", "password": "{password}"}}' {origin}/api/auth/token""",
     ]
     return info

@@ -1,6 +1,8 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
 from greenroom.admins.models import Admin
+from greenroom.audit.models import AuditEvent
+from greenroom.auth.models import AuthToken
 from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
@@ -22,6 +24,8 @@ __all__ = [
     "Admin",
     "Answer",
     "ApiKey",
+    "AuditEvent",
+    "AuthToken",
     "Base",
     "IdempotencyRecord",
     "Interview",

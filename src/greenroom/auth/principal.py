@@ -17,6 +17,8 @@ class Principal:
     key_last4: str
     # Effective: the key's scopes, intersected with the admin's role when a bearer token came.
     scopes: frozenset[Scope]
+    # The key's own scopes (equal to `scopes` without a bearer token).
+    key_scopes: frozenset[Scope] | None = None
     admin_id: uuid.UUID | None = None
     admin_email: str | None = None
     admin_role: str | None = None

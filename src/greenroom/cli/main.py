@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from greenroom.cli import admins, db, orgs, purge, server, worker
+from greenroom.cli import admins, db, keys, orgs, purge, server, worker
 
 app = typer.Typer(
     help="Greenroom: run the service and manage organizations.",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(orgs.app, name="org")
 app.add_typer(admins.app, name="admin")
+app.add_typer(keys.app, name="key")
 app.add_typer(db.app, name="db")
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)

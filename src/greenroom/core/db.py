@@ -119,6 +119,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
+        # Dependencies resolved later in the same request (authentication) reuse it.
+        request.state.db_session = session
         try:
             yield session
         except BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -34,6 +35,10 @@ class TTLCache(Generic[K, V]):
 
     def drop(self, key: K) -> None:
         self._data.pop(key, None)
+
+    def drop_where(self, predicate: Callable[[V], bool]) -> None:
+        for key in [k for k, (_, v) in self._data.items() if predicate(v)]:
+            self._data.pop(key, None)
 
     def clear(self) -> None:
         self._data.clear()

@@ -7,6 +7,7 @@ repository function takes it, so no query can forget the org or the environment.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -77,16 +78,32 @@ class OrgResolver:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float) -> None:
         self._sessions = sessions
         self._cache: TTLCache[str, OrgSnapshot | None] = TTLCache(ttl)
+        self._lookups: dict[str, asyncio.Future[OrgSnapshot | None]] = {}
 
     async def get(self, slug: str) -> OrgSnapshot | None:
         hit, snapshot = self._cache.get(slug)
         if hit:
             return snapshot
-        async with self._sessions() as session:
-            org = await repository.get_by_slug(session, slug)
-            snapshot = OrgSnapshot.of(org) if org else None
-        self._cache.put(slug, snapshot)
-        return snapshot
+        # Single flight: when the entry expires under load, one query refreshes it and the
+        # requests arriving meanwhile wait for that one instead of piling up on the database.
+        pending = self._lookups.get(slug)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[OrgSnapshot | None] = asyncio.get_running_loop().create_future()
+        self._lookups[slug] = future
+        try:
+            async with self._sessions() as session:
+                org = await repository.get_by_slug(session, slug)
+                snapshot = OrgSnapshot.of(org) if org else None
+            self._cache.put(slug, snapshot)
+            future.set_result(snapshot)
+            return snapshot
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
+        finally:
+            del self._lookups[slug]
 
     def forget(self, slug: str) -> None:
         self._cache.drop(slug)
@@ -133,4 +150,10 @@ def get_tenant(request: Request) -> Tenant:
     return tenant
 
 
-TenantDep = Annotated[Tenant, Depends(get_tenant)]
+async def _tenant_dependency(request: Request) -> Tenant:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, which costs
+    # more than everything else on the authenticated hot path.
+    return get_tenant(request)
+
+
+TenantDep = Annotated[Tenant, Depends(_tenant_dependency)]

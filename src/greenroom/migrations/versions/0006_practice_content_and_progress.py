@@ -1,7 +1,7 @@
 """practice, content and progress
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-23 12:30:32.156017
 """
 
@@ -13,7 +13,7 @@ import greenroom.core.db
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0007'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,213 @@
+"""Benchmark of the authenticated hot path against a bare ASGI app, on 127.0.0.1 only.
+
+    python bench/run.py [--rounds 3] [--duration 4] [--connections 16] [--log-level INFO]
+                        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5433/bench]
+
+Starts real uvicorn processes (one worker each, same settings), drives them with wrk, and prints
+for every case the median throughput and latency of the rounds, and their ratio to the bare app.
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+SECRETS = "b1:bench-secret-0123456789abcdef0123456789abcdef"
+SLUG = "bench"
+HOST = f"{SLUG}.greenroom.localhost"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(target: str, env: dict[str, str], factory: bool) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
+           "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    if factory:
+        cmd.append("--factory")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc, port
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server {target} did not start") from None
+            time.sleep(0.1)
+
+
+def lua_script(headers: dict[str, str]) -> str:
+    lines = [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse_duration_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    assert match, text
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua_script(headers))
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+             "-s", script.name, f"http://127.0.0.1:{port}{path}"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = parse_duration_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = parse_duration_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+async def seed(database_url: str) -> dict[str, str]:
+    """An org with generous rate limits (the limiter still runs), an admin, a key, a token."""
+    from greenroom.admins import service as admins
+    from greenroom.core.db import make_engine, sessionmaker
+    from greenroom.keys import service as keys
+    from greenroom.tenancy import repository
+    from greenroom.tenancy import service as orgs
+    from greenroom.tenancy.hosts import Environment
+    from greenroom.core.settings import Settings
+
+    settings = Settings(secrets=SECRETS, database_url=database_url)  # type: ignore[arg-type]
+    engine = make_engine(database_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        org = await repository.get_by_slug(session, SLUG)
+        if org is None:
+            org = await orgs.create_org(session, slug=SLUG, name="Bench Corporation")
+            await admins.create_admin(session, org, email="bench@xyz.example.com", password=PASSWORD)
+        org.rate_limit_per_minute = 1_000_000_000
+        org.key_rate_limit_per_minute = 1_000_000_000
+        created = await keys.create_key(
+            session, org_id=org.id, environment=Environment.PRODUCTION, name="bench",
+            created_by="cli", server_secret=settings.server_secrets[0],
+        )
+    await engine.dispose()
+    return {"key": created.secret}
+
+
+def get_token(port: int, key: str) -> str:
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/api/auth/token",
+        headers={"Host": HOST, "X-API-Key": key},
+        json={"email": "bench@xyz.example.com", "password": PASSWORD},
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bench_database(label: str, database_url: str, args: argparse.Namespace) -> None:
+    from greenroom.core.migrate import upgrade
+
+    upgrade(database_url)
+    key = asyncio.run(seed(database_url))["key"]
+    env = {**os.environ, "GREENROOM_DATABASE_URL": database_url, "GREENROOM_SECRETS": SECRETS,
+           "GREENROOM_RUN_WORKER": "false", "PYTHONPATH": str(ROOT / "src"),
+           "GREENROOM_LOG_LEVEL": args.log_level}
+    bare, bare_port = start_server("bench.bare:app", {**env, "PYTHONPATH": str(ROOT)}, False)
+    app, app_port = start_server("greenroom.app:create_app", env, True)
+    try:
+        token = get_token(app_port, key)
+        cases: list[tuple[str, dict[str, str]]] = [
+            ("GET /api/auth/check, Authorization: key", {"Host": HOST, "Authorization": key}),
+            ("GET /api/auth/check, X-API-Key + Bearer", {"Host": HOST, "X-API-Key": key,
+                                                        "Authorization": f"Bearer {token}"}),
+            ("GET /api/auth/check, unknown key (401)", {"Host": HOST,
+                                                       "Authorization": "0" * 32}),
+        ]
+        # Warm both (caches, connection pools), then alternate rounds so drift hits both alike.
+        run_wrk(bare_port, "/", {}, argparse.Namespace(**{**vars(args), "duration": 1}))
+        for _, headers in cases:
+            run_wrk(app_port, "/api/auth/check", headers,
+                    argparse.Namespace(**{**vars(args), "duration": 1}))
+        bare_results: list[Result] = []
+        case_results: dict[str, list[Result]] = {name: [] for name, _ in cases}
+        for _ in range(args.rounds):
+            bare_results.append(run_wrk(bare_port, "/", {}, args))
+            for name, headers in cases:
+                case_results[name].append(run_wrk(app_port, "/api/auth/check", headers, args))
+    finally:
+        for proc in (bare, app):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    def med(results: list[Result], attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in results)
+
+    base_rps, base_p50 = med(bare_results, "rps"), med(bare_results, "p50_ms")
+    print(f"\n== {label}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
+          f"1 worker, server log level {args.log_level}, medians")
+    print(f"{'case':44} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}")
+    print(f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
+          f"{med(bare_results, 'p99_ms'):7.2f} {0:8d}")
+    for name, results in case_results.items():
+        rps = med(results, "rps")
+        errors = sum(r.errors for r in results)
+        print(f"{name:44} {rps:9.0f} {rps / base_rps:6.2f} {med(results, 'p50_ms'):7.2f} "
+              f"{med(results, 'p99_ms'):7.2f} {errors:8d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=4, help="seconds per round")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--database-url", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="GREENROOM_LOG_LEVEL of the server (INFO, the default, writes an access line per "
+        "request, as in production; WARNING shows what that line costs)",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_database("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
+    if args.database_url:
+        bench_database("PostgreSQL", args.database_url, args)
+
+
+if __name__ == "__main__":
+    main()

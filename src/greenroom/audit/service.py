@@ -1,0 +1,113 @@
+"""The audit log: who did what to an org's credentials, when, and from where.
+
+`record` is called by every feature inside its own transaction (so an event is logged exactly
+when the change it describes is committed); `list_events` feeds the admin area's audit page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.audit import repository
+from greenroom.audit.models import AuditEvent
+from greenroom.core import clock
+from greenroom.core.logging import request_id_var
+from greenroom.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+
+
+class AuditEventType(StrEnum):
+    KEY_CREATED = "key.created"
+    KEY_ROLLED = "key.rolled"
+    KEY_REVOKED = "key.revoked"
+    TOKEN_ISSUED = "token.issued"  # noqa: S105 (an event name)
+    TOKEN_REFRESHED = "token.refreshed"  # noqa: S105 (an event name)
+    TOKEN_REUSED = "token.reused"  # noqa: S105 (an event name)
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105 (an event name)
+    LOGIN_SUCCEEDED = "admin.login_succeeded"
+    LOGIN_FAILED = "admin.login_failed"
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    environment: str | None,
+    event: AuditEventType | str,
+    actor: str,
+    admin_id: uuid.UUID | None = None,
+    key_id: uuid.UUID | None = None,
+    client_address: str | None = None,
+    request_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the session (it is committed with the caller's transaction).
+
+    `actor` is "cli", "admin:{email}", "key:{key id}" or "anonymous"; `request_id` defaults to
+    the id of the request being served. Never put a key, token or password in `details`.
+    """
+    entry = AuditEvent(
+        org_id=org_id,
+        environment=environment,
+        event=str(event),
+        actor=actor[:400],
+        admin_id=admin_id,
+        key_id=key_id,
+        client_address=(client_address or None) and client_address[:64],
+        request_id=request_id or request_id_var.get(),
+        details=details or {},
+        created_at=clock.now(),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    events: Sequence[AuditEvent]
+    next_cursor: str | None
+
+
+async def list_events(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    event: str | None = None,
+    admin_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> AuditPage:
+    """An org's events, newest first, filtered by event type, admin and a date range
+    (`since` inclusive, `until` exclusive), a page at a time."""
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor:
+        raw_time, raw_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(str(raw_time)), uuid.UUID(str(raw_id)))
+        except ValueError as exc:
+            raise InvalidCursor() from exc
+    rows = await repository.list_for_org(
+        session,
+        org_id,
+        event=event,
+        admin_id=admin_id,
+        since=since,
+        until=until,
+        before=after,
+        limit=limit + 1,
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return AuditPage(rows, next_cursor)

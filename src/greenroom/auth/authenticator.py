@@ -1,0 +1,148 @@
+"""The per-process state of authentication: parsed secrets, the key cache, rate limits, and the
+throttled `last_used_at` writes. One instance lives on `app.state.authenticator`.
+
+On a cache hit the hot path does no database round trip: one HMAC, a dict look-up, the rate
+limit counters, and (at most once a minute per key) a background `last_used_at` write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from greenroom.auth import tokens
+from greenroom.auth.errors import InvalidToken
+from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
+from greenroom.core import clock
+from greenroom.core.security import hmac_digest
+from greenroom.core.settings import Settings
+from greenroom.keys import service as keys
+from greenroom.keys.cache import KeyCache, KeyRecord
+from greenroom.tenancy.context import Tenant
+
+log = logging.getLogger("greenroom.auth")
+
+
+T = TypeVar("T")
+
+
+async def _single_flight(
+    pending: dict[str, asyncio.Future[T]], key: str, load: Callable[[], Awaitable[T]]
+) -> T:
+    """One look-up per key at a time: when a cache entry expires under load, the requests that
+    arrive meanwhile wait for that look-up instead of all queueing at the database."""
+    running = pending.get(key)
+    if running is not None:
+        return await asyncio.shield(running)
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    pending[key] = future
+    try:
+        result = await load()
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved here, so a failure nobody waited for is not reported
+        raise
+    else:
+        future.set_result(result)
+        return result
+    finally:
+        del pending[key]
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.server_secrets = settings.server_secrets
+        self.signing_secret = self.server_secrets[0]
+        self.sessions = sessions
+        self.cache = KeyCache(settings.auth_cache_seconds)
+        self.access_cache = tokens.new_access_cache(settings.auth_cache_seconds)
+        storage = make_storage(settings.redis_url)
+        self.limiter = RequestLimiter(storage, settings)
+        self.login_throttle = LoginThrottle(storage)
+        # When this process last wrote last_used_at, per key.
+        self._touched: dict[uuid.UUID, datetime] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+        self._lookups: dict[str, asyncio.Future[KeyRecord | None]] = {}
+        self._token_lookups: dict[str, asyncio.Future[tokens.AccessRecord | None]] = {}
+
+    @asynccontextmanager
+    async def session_for(self, request: Request) -> AsyncIterator[AsyncSession]:
+        """The request's own session when the endpoint already opened one (so that SQLite never
+        sees two transactions of one request), else a short one of our own, closed at once."""
+        shared = getattr(request.state, "db_session", None)
+        if isinstance(shared, AsyncSession):
+            yield shared
+            return
+        async with self.sessions() as session:
+            yield session
+
+    async def resolve_key(self, request: Request, presented: str) -> KeyRecord | None:
+        """The key record for `presented` (any state), from the cache when fresh."""
+        digest = hmac_digest(self.signing_secret, presented)
+        hit, record = self.cache.get(digest)
+        if hit:
+            return record
+
+        async def load() -> KeyRecord | None:
+            async with self.session_for(request) as session:
+                key = await keys.find_key(session, self.server_secrets, presented)
+            return KeyRecord.of(key) if key is not None else None
+
+        record = await _single_flight(self._lookups, digest, load)
+        self.cache.put(digest, record)
+        return record
+
+    async def resolve_bearer(
+        self, request: Request, tenant: Tenant, token: str
+    ) -> tokens.AccessRecord:
+        """The access token's record, or InvalidToken (cached like keys, by digest)."""
+        digest = hmac_digest(self.signing_secret, token)
+        hit, record = self.access_cache.get(digest)
+        if not hit:
+
+            async def load() -> tokens.AccessRecord | None:
+                async with self.session_for(request) as session:
+                    return await tokens.lookup_access(session, self.server_secrets, token)
+
+            record = await _single_flight(self._token_lookups, digest, load)
+            self.access_cache.put(digest, record)
+        if record is None or not record.valid_for(tenant, clock.now()):
+            raise InvalidToken()
+        return record
+
+    def note_use(self, record: KeyRecord, now: datetime) -> None:
+        """Schedule a last_used_at write unless one was made (here or, per the row, anywhere)
+        within the last minute. Never awaited by the request."""
+        last = self._touched.get(record.id) or record.last_used_at
+        if last is not None and now - last < keys.LAST_USED_RESOLUTION:
+            return
+        if len(self._touched) > 100_000:
+            self._touched.clear()
+        self._touched[record.id] = now
+        task = asyncio.get_running_loop().create_task(self._write_use(record.id, now))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write_use(self, key_id: uuid.UUID, now: datetime) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await keys.record_use(session, key_id, now)
+        except Exception:  # best effort: a lost last_used_at must not fail anything
+            log.warning("could not record key use", exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for pending last_used_at writes (shutdown, tests)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await close_storage(self.limiter.storage)

@@ -1,0 +1,48 @@
+"""Per-key and per-org request budgets (org settings from `greenroom org set`)."""
+
+from __future__ import annotations
+
+from greenroom.tenancy import service as orgs
+from tests.auth.conftest import CHECK
+from tests.factories import make_key, make_org
+
+
+async def _limit(app, org, **values: int) -> None:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as session, session.begin():
+        await orgs.update_org(session, org.slug, **values)
+
+
+async def test_key_over_its_budget_gets_429_with_retry_after(app, client_for) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(app)
+    await _limit(app, org, key_rate_limit_per_minute=3)
+    key, other_key = await make_key(app, org), await make_key(app, org)
+    api = client_for(org.slug)
+    statuses = [
+        (await api.get(CHECK, headers={"Authorization": key})).status_code for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    response = await api.get(CHECK, headers={"Authorization": key})
+    assert response.json()["code"] == "rate_limited"
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.headers["ratelimit-limit"] == "3"
+    assert response.headers["ratelimit-remaining"] == "0"
+    assert response.headers["ratelimit-policy"] == "3;w=60"
+    # The budget is the key's: another key of the org still gets through.
+    assert (await api.get(CHECK, headers={"Authorization": other_key})).status_code == 200
+
+
+async def test_org_budget_is_shared_by_its_keys(app, client_for) -> None:  # type: ignore[no-untyped-def]
+    org = await make_org(app)
+    await _limit(app, org, rate_limit_per_minute=4)
+    first, second = await make_key(app, org), await make_key(app, org)
+    api = client_for(org.slug)
+    statuses = []
+    for key in (first, second, first, second, first):
+        statuses.append((await api.get(CHECK, headers={"Authorization": key})).status_code)
+    assert statuses == [200, 200, 200, 200, 429]
+    other = await make_org(app)
+    assert (
+        await client_for(other.slug).get(
+            CHECK, headers={"Authorization": await make_key(app, other)}
+        )
+    ).status_code == 200
