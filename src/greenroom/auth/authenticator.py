@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVar
@@ -98,7 +98,20 @@ class Authenticator:
 
         record = await _single_flight(self._lookups, digest, load)
         self.cache.put(digest, record)
+        if record is not None and record.secret_version != self.signing_secret.version:
+            # Presented in full right now: re-hash it under the current secret, so that the old
+            # secret can be retired without every partner rolling their keys.
+            self._background(self._rehash(record, digest))
         return record
+
+    async def _rehash(self, record: KeyRecord, digest: str) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await keys.rehash(
+                    session, record.id, record.secret_version, digest, self.signing_secret.version
+                )
+        except Exception:  # best effort, retried at the next cache miss
+            log.warning("could not re-hash key", exc_info=True)
 
     async def resolve_bearer(
         self, request: Request, tenant: Tenant, token: str
@@ -127,7 +140,10 @@ class Authenticator:
         if len(self._touched) > 100_000:
             self._touched.clear()
         self._touched[record.id] = now
-        task = asyncio.get_running_loop().create_task(self._write_use(record.id, now))
+        self._background(self._write_use(record.id, now))
+
+    def _background(self, work: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

@@ -93,6 +93,7 @@ def list_(org: Annotated[str, typer.Option(help="The org's slug")]) -> None:
                         if key.last_used_at
                         else "never used",
                         state,
+                        f"secret {key.secret_version}",
                     ]
                 )
             )

@@ -30,6 +30,7 @@ class KeyRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    secret_version: str
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyRecord:
@@ -43,6 +44,7 @@ class KeyRecord:
             expires_at=key.expires_at,
             revoked_at=key.revoked_at,
             last_used_at=key.last_used_at,
+            secret_version=key.secret_version,
         )
 
     def usable_at(self, now: datetime) -> bool:

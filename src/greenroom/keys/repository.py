@@ -49,3 +49,16 @@ async def touch(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def rehash(
+    session: AsyncSession, key_id: uuid.UUID, old_version: str, key_hash: str, version: str
+) -> bool:
+    """Store the key's HMAC under a newer server secret (once: the old version must still hold)."""
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.secret_version == old_version)
+        .values(key_hash=key_hash, secret_version=version)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

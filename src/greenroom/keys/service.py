@@ -248,6 +248,13 @@ def is_usable(key: ApiKey, now: datetime) -> bool:
     return key.expires_at is None or key.expires_at > now
 
 
+async def rehash(
+    session: AsyncSession, key_id: uuid.UUID, old_version: str, key_hash: str, version: str
+) -> bool:
+    """Move a key's stored HMAC to a newer server secret (see docs/operations.md)."""
+    return await repository.rehash(session, key_id, old_version, key_hash, version)
+
+
 async def record_use(session: AsyncSession, key_id: uuid.UUID, now: datetime) -> bool:
     """Write last_used_at unless it was written within the last minute (by any process)."""
     return await repository.touch(session, key_id, now, now - LAST_USED_RESOLUTION)
