@@ -7,9 +7,12 @@ the `x-csrftoken` header. The Partner API (`/api/`, authenticated by keys, not c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
-from asgi_csrf import asgi_csrf
+import asgi_csrf as _asgi_csrf_module
+from asgi_csrf import FileBeforeToken, TokenFound, asgi_csrf
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenroom.core.errors import Forbidden, problem_response
@@ -58,6 +61,73 @@ async def _csrf_failed(scope: Scope, send: Send, _error: object) -> None:
     )
     await send({"type": "http.response.start", "status": 403, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def _find_multipart_token(
+    boundary: bytes, receive: Receive
+) -> tuple[str | None, Callable[[], Awaitable[Message]]]:
+    """asgi-csrf's multipart scan, rewritten for python-multipart >= 0.0.13 (asgi-csrf 0.11 passes
+    a `FileClass` argument that newer versions refuse, so every multipart POST failed with 500).
+
+    Reads parts until the `csrftoken` field ends (returns it) or a file part starts (refused):
+    the token must come first, so a file is never buffered before the check.
+    """
+    messages: list[Message] = []
+    state: dict[str, Any] = {"header": b"", "name": None, "value": b"", "headers": {}}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["header"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        name = state["header"].lower()
+        state["headers"][name] = state["headers"].get(name, b"") + data[start:end]
+
+    def on_header_end() -> None:
+        state["header"] = b""
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        if b"filename" in options:
+            raise FileBeforeToken()
+        state["name"], state["value"], state["headers"] = options.get(b"name"), b"", {}
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+        if len(state["value"]) > 4096:
+            raise FileBeforeToken()
+
+    def on_part_end() -> None:
+        if state["name"] == b"csrftoken":
+            raise TokenFound(state["value"].decode("utf-8", "replace"))
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+
+    async def replay_receive() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    more_body = True
+    try:
+        while more_body:
+            message = await receive()
+            messages.append(message)
+            parser.write(message.get("body", b""))
+            more_body = message.get("more_body", False)
+    except TokenFound as found:
+        return str(found.args[0]), replay_receive
+    return None, replay_receive
+
+
+_asgi_csrf_module._parse_multipart_form_data = _find_multipart_token
 
 
 class CSRFMiddleware:
