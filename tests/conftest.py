@@ -53,6 +53,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         log_json=True,
         webhooks_allow_private=True,
         run_worker=False,
+        content_dir=Path(__file__).parent / "practice" / "pack",
     )
 
 

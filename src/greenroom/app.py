@@ -18,7 +18,7 @@ from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
 from greenroom.core.db import make_engine, sessionmaker
-from greenroom.core.errors import install_error_handlers
+from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.problems import install_problem_docs
@@ -27,6 +27,13 @@ from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
+from greenroom.practice import api as practice_api
+from greenroom.practice import routes as practice_routes
+from greenroom.practice.cleanup import subscribe_recordings_cleanup
+from greenroom.practice.members import error_page as members_error_page
+from greenroom.practice.storage import LocalStorage
+from greenroom.progress import routes as progress_routes
+from greenroom.sso import login as sso_login
 from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
@@ -105,13 +112,21 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+    app.state.storage = LocalStorage(settings.data_dir / "recordings")
+    subscribe_recordings_cleanup(app.state.storage)
     app.state.authenticator = Authenticator(settings, sessions)
 
     install_error_handlers(app)
+    # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
+    app.add_exception_handler(AppError, members_error_page)
     app.include_router(ops_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(users_routes.router)
     app.include_router(sso_routes.router)
+    app.include_router(sso_login.router)
+    app.include_router(progress_routes.router)
+    app.include_router(practice_api.router)
+    app.include_router(practice_routes.router)
     app.include_router(webhooks_routes.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.

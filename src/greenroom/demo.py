@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admins import service as admins
 from greenroom.admins.passwords import generate_password
+from greenroom.content.loader import get_pack
 from greenroom.core.settings import Settings
 from greenroom.keys import service as keys
+from greenroom.practice.demo import LEVELS, seed_activity
 from greenroom.tenancy import repository as orgs_repo
 from greenroom.tenancy import service as orgs
 from greenroom.tenancy.context import OrgSnapshot, Tenant
@@ -30,6 +32,8 @@ DEMO_USERS = (
     ("demo-user-2", "Sam", "Rivera"),
     ("demo-user-3", "Priya", "Shah"),
 )
+# How far each demo user is with practice (practice/demo.py LEVELS), for varied progress.
+DEMO_LEVELS = {"abc123def": "busy", "demo-user-2": "started", "demo-user-3": "nearly-done"}
 
 
 @dataclass
@@ -55,11 +59,12 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
     else:
         await admins.set_password(session, admin, password)
     await session.flush()
+    pack = get_pack(settings.content_dir)
     for environment in Environment:
         tenant = Tenant(OrgSnapshot.of(org), environment)
         for partner_id, first, last in DEMO_USERS:
             # Through the service, so events fire like any other change; re-runs are no-ops.
-            await users.create_or_update(
+            made = await users.create_or_update(
                 session,
                 tenant,
                 partner_id,
@@ -70,6 +75,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
                 ),
                 secret=None,
             )
+            await seed_activity(session, tenant, made.user, pack, LEVELS[DEMO_LEVELS[partner_id]])
     info = DemoInfo(org=DEMO_SLUG, admin_email=DEMO_ADMIN, admin_password=password)
     # Fresh keys on every run; the previous run's demo keys can never be shown again, so they go.
     for old in await keys.list_keys(session, org.id):
@@ -92,7 +98,8 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> DemoInfo:
         f"  admin log-in:   {origin}/login/admin",
         f"  admin email:    {DEMO_ADMIN}",
         f"  admin password: {password}   (shown once; a new one is set on every --demo run)",
-        f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox)",
+        f"  users:          {', '.join(p for p, _, _ in DEMO_USERS)} (production and sandbox,"
+        " with practice progress)",
         f"  production key: {info.keys['production']}",
         f"  sandbox key:    {info.keys['sandbox']}   (keys are shown once; new ones every run)",
         "",

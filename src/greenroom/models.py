@@ -4,9 +4,12 @@ from greenroom.admin.models import ImportJob
 from greenroom.admins.models import Admin
 from greenroom.audit.models import AuditEvent
 from greenroom.auth.models import AuthToken
+from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
+from greenroom.practice.models import Answer, Interview
+from greenroom.progress.models import UserProgress
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
@@ -20,15 +23,19 @@ from greenroom.websessions.models import WebSession
 
 __all__ = [
     "Admin",
+    "Answer",
     "ApiKey",
     "AuditEvent",
     "AuthToken",
     "Base",
     "IdempotencyRecord",
     "ImportJob",
+    "Interview",
     "Organization",
+    "QuestionSetRow",
     "SsoToken",
     "User",
+    "UserProgress",
     "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",

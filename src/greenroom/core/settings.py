@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     upload_max_bytes: int = Field(default=50 * 1_048_576, ge=1024)
+    # The content pack (modules, question sets); None means the one shipped in the package.
+    content_dir: Path | None = None
     # Key and org look-ups are cached per process for at most this long.
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=5)
     redis_url: str | None = None

@@ -1,7 +1,7 @@
 """Admin area: CSV import jobs of users (progress polled by the page)
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-23 12:44:04.506009
 """
 
@@ -13,7 +13,7 @@ import greenroom.core.db
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

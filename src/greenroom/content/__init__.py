@@ -1,0 +1,1 @@
+"""Learning content: modules of lessons and question sets (DESIGN section 7)."""

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from greenroom.content.loader import Pack, get_pack
+
+
+def current_pack(request: Request) -> Pack:
+    return get_pack(request.app.state.settings.content_dir)
+
+
+PackDep = Annotated[Pack, Depends(current_pack)]

@@ -1,0 +1,1 @@
+"""The practice application under /members/: lessons, practice interviews, recordings."""

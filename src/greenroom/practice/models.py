@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from greenroom.core import clock
+from greenroom.core.db import Base, IdMixin, TimestampMixin
+
+
+class Interview(IdMixin, TimestampMixin, Base):
+    """One practice interview. The questions are copied in when it starts, so an interview reads
+    the same later even when its question set changes or goes away."""
+
+    __tablename__ = "practice_interviews"
+    __table_args__ = (Index("ix_practice_interviews_user_updated", "user_id", "updated_at", "id"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    set_slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    interviewer_name: Mapped[str] = mapped_column(String(100))
+    questions: Mapped[list[Any]] = mapped_column(JSON)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Answer(IdMixin, Base):
+    """The answer to one question of an interview: text, or a recording/upload in storage."""
+
+    __tablename__ = "practice_answers"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "question_index", name="uq_practice_answers_question"),
+    )
+
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_interviews.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    question_index: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(16))  # "text" or "recording"
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    media_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    media_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    rating: Mapped[int | None] = mapped_column(default=None)
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

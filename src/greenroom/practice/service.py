@@ -1,0 +1,290 @@
+"""Practice interviews: start, answer one question at a time, complete, review, retake.
+
+An answer cannot be replaced (retake the interview instead), so every count in progress moves
+exactly once per answer. The interview completes when its last question is answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import filetype
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.content.loader import Pack, QuestionSet
+from greenroom.core import clock
+from greenroom.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from greenroom.core.events import publish
+from greenroom.core.pagination import Page, decode_cursor, encode_cursor
+from greenroom.practice import feedback
+from greenroom.practice.models import Answer, Interview
+from greenroom.practice.storage import Storage, user_folder
+from greenroom.progress import service as progress
+from greenroom.tenancy.context import Tenant
+from greenroom.users.models import User
+
+MAX_TEXT = 10_000
+# Sniffed MIME type -> file extension we store under.
+MEDIA_TYPES = {
+    "video/webm": "webm", "audio/webm": "webm", "audio/ogg": "ogg", "video/mp4": "mp4",
+    "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/mpeg": "mp3", "audio/x-wav": "wav",
+    "audio/wav": "wav", "video/quicktime": "mov",
+}  # fmt: skip
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def interview_payload(interview: Interview) -> dict[str, Any]:
+    return {
+        "id": str(interview.id),
+        "title": interview.title,
+        "interviewer_name": interview.interviewer_name,
+        "category": interview.category,
+        "completed": interview.completed_at is not None,
+        "created_at": _iso(interview.created_at),
+        "updated_at": _iso(interview.updated_at),
+        "links": {
+            "review": f"/members/interviews/{interview.id}",
+            "retake": f"/members/interviews/{interview.id}/retake",
+        },
+    }
+
+
+async def start(
+    session: AsyncSession, tenant: Tenant, user: User, pack: Pack, qset: QuestionSet
+) -> Interview:
+    return await _create(
+        session,
+        tenant,
+        user,
+        pack,
+        set_slug=qset.slug,
+        title=qset.title,
+        category=qset.category,
+        interviewer_name=qset.interviewer_name,
+        questions=[{"prompt": q.prompt, "tips": list(q.tips)} for q in qset.questions],
+    )
+
+
+async def retake(
+    session: AsyncSession, tenant: Tenant, user: User, pack: Pack, old: Interview
+) -> Interview:
+    """A new interview with the same questions as `old`."""
+    return await _create(
+        session,
+        tenant,
+        user,
+        pack,
+        set_slug=old.set_slug,
+        title=old.title,
+        category=old.category,
+        interviewer_name=old.interviewer_name,
+        questions=list(old.questions),
+    )
+
+
+async def _create(
+    session: AsyncSession, tenant: Tenant, user: User, pack: Pack, **fields: Any
+) -> Interview:
+    now = clock.now()
+    interview = Interview(
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        user_id=user.id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    session.add(interview)
+    await session.flush()
+    await progress.interview_started(session, tenant, user, pack)
+    await publish(session, tenant, "interview.created", _event(user, interview))
+    return interview
+
+
+def _event(user: User, interview: Interview) -> dict[str, Any]:
+    return {"interview": {**interview_payload(interview), "partner_id": user.partner_id}}
+
+
+async def get_own(
+    session: AsyncSession, tenant: Tenant, user: User, interview_id: str
+) -> Interview:
+    """The user's own interview, or 404 (another user's, org's or environment's included)."""
+    try:
+        wanted = uuid.UUID(interview_id)
+    except ValueError as exc:
+        raise NotFound(code="interview_not_found") from exc
+    result = await session.execute(
+        select(Interview).where(
+            Interview.id == wanted,
+            Interview.user_id == user.id,
+            Interview.org_id == tenant.org_id,
+            Interview.environment == tenant.environment.value,
+        )
+    )
+    interview = result.scalar_one_or_none()
+    if interview is None:
+        raise NotFound(code="interview_not_found")
+    return interview
+
+
+async def answers_of(session: AsyncSession, interview: Interview) -> dict[int, Answer]:
+    result = await session.execute(select(Answer).where(Answer.interview_id == interview.id))
+    return {a.question_index: a for a in result.scalars()}
+
+
+async def own_answer(session: AsyncSession, user: User, answer_id: str) -> Answer:
+    try:
+        wanted = uuid.UUID(answer_id)
+    except ValueError as exc:
+        raise NotFound() from exc
+    result = await session.execute(
+        select(Answer).where(Answer.id == wanted, Answer.user_id == user.id)
+    )
+    answer = result.scalar_one_or_none()
+    if answer is None or answer.media_key is None:
+        raise NotFound()
+    return answer
+
+
+def _check_rating(rating: int | None) -> None:
+    if rating is not None and not 1 <= rating <= 5:
+        raise ValidationFailed(errors=[{"field": "rating", "message": "1 to 5"}])
+
+
+async def answer_text(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    interview: Interview,
+    index: int,
+    *,
+    text: str,
+    rating: int | None,
+) -> Answer:
+    text = text.strip()
+    if not text or len(text) > MAX_TEXT:
+        raise ValidationFailed(errors=[{"field": "text", "message": f"1 to {MAX_TEXT} characters"}])
+    _check_rating(rating)
+    answer = Answer(kind="text", text=text, rating=rating, feedback=feedback.analyse(text))
+    return await _save(session, tenant, user, pack, interview, index, answer)
+
+
+async def answer_media(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    interview: Interview,
+    index: int,
+    *,
+    data: bytes,
+    rating: int | None,
+    storage: Storage,
+    max_bytes: int,
+    declared_type: str | None = None,
+) -> Answer:
+    """A recording or an uploaded file: its type is sniffed from the bytes, not trusted.
+
+    WebM and Ogg look the same with or without video; the declared type only decides between
+    `audio/` and `video/` of the sniffed container (so the review page picks the right player).
+    """
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"Recordings are limited to {max_bytes} bytes.")
+    kind = filetype.guess(data) if data else None
+    mime = kind.mime if kind else None
+    if mime not in MEDIA_TYPES:
+        raise ValidationFailed(
+            "Upload an audio or video file (WebM, Ogg, MP4, M4A, MP3, WAV, MOV).",
+            errors=[{"field": "media", "message": "not an audio or video file"}],
+        )
+    _check_rating(rating)
+    _question(interview, index)
+    await _refuse_answered(session, interview, index)
+    extension = MEDIA_TYPES[mime]
+    subtype = mime.split("/", 1)[1]
+    if (declared_type or "").split(";")[0].strip().lower() == f"audio/{subtype}":
+        mime = f"audio/{subtype}"
+    folder = user_folder(tenant.org_id, tenant.environment.value, user.partner_id)
+    key = storage.save(folder, extension, data)
+    answer = Answer(kind="recording", media_key=key, media_type=mime, rating=rating)
+    return await _save(session, tenant, user, pack, interview, index, answer)
+
+
+def _question(interview: Interview, index: int) -> dict[str, Any]:
+    if not 0 <= index < len(interview.questions):
+        raise NotFound(code="question_not_found")
+    question: dict[str, Any] = interview.questions[index]
+    return question
+
+
+async def _refuse_answered(session: AsyncSession, interview: Interview, index: int) -> None:
+    if index in await answers_of(session, interview):
+        raise Conflict(
+            "This question has an answer; retake the interview to answer again.",
+            code="already_answered",
+        )
+
+
+async def _save(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    interview: Interview,
+    index: int,
+    answer: Answer,
+) -> Answer:
+    _question(interview, index)
+    await _refuse_answered(session, interview, index)
+    now = clock.now()
+    answer.interview_id, answer.user_id = interview.id, user.id
+    answer.question_index, answer.created_at = index, now
+    session.add(answer)
+    await session.flush()
+    answered = len(await answers_of(session, interview))
+    completes = interview.completed_at is None and answered == len(interview.questions)
+    if completes:
+        interview.completed_at = now
+    interview.updated_at = now
+    await session.flush()
+    await progress.answer_saved(
+        session, tenant, user, pack, rating=answer.rating, completed_interview=completes
+    )
+    await publish(session, tenant, "interview.updated", _event(user, interview))
+    return answer
+
+
+async def list_for_user(
+    session: AsyncSession, tenant: Tenant, user: User, page: Page
+) -> tuple[list[Interview], str | None]:
+    """Most recently updated first."""
+    query = (
+        select(Interview)
+        .where(
+            Interview.user_id == user.id,
+            Interview.org_id == tenant.org_id,
+            Interview.environment == tenant.environment.value,
+        )
+        .order_by(Interview.updated_at.desc(), Interview.id.desc())
+        .limit(page.limit + 1)
+    )
+    if page.cursor:
+        stamp, last_id = decode_cursor(page.cursor, 2)
+        after = progress.parse_cursor_time(str(stamp))
+        before_id = progress.parse_cursor_uuid(str(last_id))
+        query = query.where(
+            (Interview.updated_at < after)
+            | ((Interview.updated_at == after) & (Interview.id < before_id))
+        )
+    items = list((await session.execute(query)).scalars())
+    more = len(items) > page.limit
+    items = items[: page.limit]
+    cursor = encode_cursor([items[-1].updated_at.isoformat(), str(items[-1].id)]) if more else None
+    return items, cursor

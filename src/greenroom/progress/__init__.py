@@ -1,0 +1,1 @@
+"""Per-user progress, kept up to date as activity happens, and the progress API."""

@@ -1,0 +1,97 @@
+"""Progress API: what a partner reads to show a user's practice in their own system."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from greenroom.auth.deps import ProgressRead
+from greenroom.content.deps import PackDep
+from greenroom.core.db import SessionDep
+from greenroom.core.pagination import PageDep
+from greenroom.progress import schemas, service
+
+router = APIRouter(prefix="/api", tags=["Progress"])
+PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc123def"])]
+
+
+@router.get(
+    "/users/{partner_id}/progress",
+    response_model=schemas.ProgressEnvelope,
+    summary="Get a user's progress",
+)
+async def get_progress(
+    partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
+) -> dict[str, Any]:
+    """A user's progress (scope `progress:read`).
+
+    ```
+    curl http://xyz.greenroom.localhost/api/users/abc123def/progress \\
+      -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
+    ```
+    Returns `{"progress": {...}}`: `percent_complete` (0 to 100, lessons completed of all
+    lessons), `lessons` `{completed, total}`, `practice_interviews` `{started, completed}`,
+    `answers_recorded` (answers given, by text or recording), `average_rating` (the user's
+    self-ratings, 1 to 5, or null), `last_activity_at`, `modules` (each with `slug`, `title`,
+    `lessons_completed`, `lessons_total`, `percent_complete`, and `link`, a path you can pass as
+    `redirect_to` at sign-in) and `updated_at`. A user with no activity yet reads as all zeros.
+    404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
+    """
+    user, row = await service.for_partner_id(session, principal.tenant, partner_id)
+    return {"progress": service.to_public(user, row, pack)}
+
+
+@router.get("/progress", response_model=schemas.ProgressList, summary="List progress of many users")
+async def list_progress(
+    principal: ProgressRead,
+    session: SessionDep,
+    pack: PackDep,
+    page: PageDep,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="Only users whose progress changed at or after this ISO 8601 time."),
+    ] = None,
+) -> dict[str, Any]:
+    """Progress of many users at once, for keeping your system in sync (scope `progress:read`).
+
+    Lists users with any activity, least recently changed first; pass the `updated_at` of your
+    last sync as `updated_since`, and follow `next_cursor` (null on the last page). Each item has
+    the shape of `GET /api/users/{partner_id}/progress`.
+
+    ```
+    curl 'http://xyz.greenroom.localhost/api/progress?updated_since=2026-11-20T00:00:00Z' \\
+      -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
+    ```
+    """
+    since = updated_since
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    items, cursor = await service.list_progress(
+        session, principal.tenant, pack, updated_since=since, page=page
+    )
+    return {"progress": items, "next_cursor": cursor}
+
+
+@router.get(
+    "/users/{partner_id}/tracks", response_model=schemas.Tracks, summary="Get a user's tracks"
+)
+async def get_tracks(
+    partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
+) -> dict[str, Any]:
+    """A user's lessons in Big Interview's track shape (scope `progress:read`).
+
+    `{"tracks": [{"title", "progress", "tracks": [{"step", "title", "link", "completed"}]}]}`:
+    each module is a track with `progress` from 0.00 to 1.00, and its lessons are the steps. A
+    step's `link` is a path in the practice app: pass it as `redirect_to` when you sign the
+    user in (`/sso/login?token=...&redirect_to=/members/modules/...`) to open that lesson.
+
+    ```
+    curl http://xyz.greenroom.localhost/api/users/abc123def/tracks \\
+      -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
+    ```
+    404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
+    """
+    _user, row = await service.for_partner_id(session, principal.tenant, partner_id)
+    return {"tracks": service.tracks(row, pack)}

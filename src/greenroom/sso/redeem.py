@@ -1,0 +1,112 @@
+"""Redeeming a sign-in token (DESIGN section 6): once, atomically, for its org and environment.
+
+Issuing lives in `sso/service.py`; this is the other half, used by `GET /sso/login`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from greenroom.core import clock
+from greenroom.core.events import publish
+from greenroom.core.security import candidate_digests, constant_time_equals
+from greenroom.core.settings import Settings
+from greenroom.practice import members
+from greenroom.sso.models import SsoToken
+from greenroom.sso.redirects import safe_path
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.users import service as users
+from greenroom.users.models import User
+
+TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
+DASHBOARD = "/members/dashboard"
+
+
+class RedemptionFailed(Exception):
+    """The token is unknown, used, expired, foreign, or its user is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    user: User
+    redirect_to: str
+
+
+async def redeem(
+    session: AsyncSession,
+    settings: Settings,
+    tenant: Tenant,
+    token: str,
+    *,
+    redirect_to: str | None = None,
+) -> Redeemed:
+    """Mark the token used and return its user, or raise RedemptionFailed.
+
+    The conditional UPDATE is the whole check: of two concurrent redemptions only one finds
+    `used_at IS NULL` (PostgreSQL re-checks the row after the other's lock; SQLite serialises
+    writers), and a rowcount of 0 means unknown, used, expired or another org's/environment's.
+    """
+    token = token.strip().lower()
+    if not TOKEN_RE.fullmatch(token):
+        raise RedemptionFailed()
+    digests = candidate_digests(settings.server_secrets, token)
+    now = clock.now()
+    result = await session.execute(
+        update(SsoToken)
+        .where(
+            SsoToken.token_hash.in_(list(digests.values())),
+            SsoToken.org_id == tenant.org_id,
+            SsoToken.environment == tenant.environment.value,
+            SsoToken.used_at.is_(None),
+            SsoToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise RedemptionFailed()
+    row = (
+        await session.execute(
+            select(SsoToken).where(SsoToken.token_hash.in_(list(digests.values())))
+        )
+    ).scalar_one()
+    expected = digests.get(row.secret_version)
+    if expected is None or not constant_time_equals(expected, row.token_hash):
+        raise RedemptionFailed()
+    user = await members.active_user_by_id(session, tenant, row.user_id)
+    if user is None:
+        raise RedemptionFailed()
+    user.last_activity_at = now
+    target = safe_path(redirect_to or "") or safe_path(row.redirect_to or "") or DASHBOARD
+    await publish(session, tenant, "sso.redeemed", {"user": users.public_user(user)})
+    return Redeemed(user, target)
+
+
+def allowed_return_url(org: OrgSnapshot, candidate: str | None) -> str | None:
+    """`candidate` when its origin is one the org allowed, else the org's own return URL."""
+    if candidate and len(candidate) <= 2048:
+        origins = {_origin(o) for o in org.sso_allowed_return_origins}
+        if org.sso_return_url:
+            origins.add(_origin(org.sso_return_url))
+        origins.discard(None)
+        if _origin(candidate) in origins:
+            return candidate
+    return org.sso_return_url
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ord(c) < 0x21 for c in url) or "\\" in url:
+        return None
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
