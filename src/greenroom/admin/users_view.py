@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from greenroom.content.loader import Pack
 from greenroom.core.errors import NotFound
+from greenroom.progress import service as progress
+from greenroom.progress.models import UserProgress
 from greenroom.tenancy.hosts import Environment
 from greenroom.users.models import User
 
@@ -23,7 +27,8 @@ PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 EXPORT_COLUMNS = (
     "partner_id", "email", "first_name", "last_name", "anonymous", "created_at",
-    "last_activity_at",
+    "last_activity_at", "percent_complete", "lessons_completed", "lessons_total",
+    "interviews_started", "interviews_completed", "answers_recorded", "average_rating",
 )  # fmt: skip
 
 
@@ -40,6 +45,20 @@ class UserPage:
     total: int
     page: int
     pages: int
+    # users.id -> the progress object of DESIGN section 5 (progress.service.to_public)
+    progress: dict[uuid.UUID, dict[str, Any]]
+
+
+async def progress_of(
+    session: AsyncSession, users_: Sequence[User], pack: Pack
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The progress of each of `users_`, in one query."""
+    ids = [u.id for u in users_]
+    rows = {}
+    if ids:
+        result = await session.execute(select(UserProgress).where(UserProgress.user_id.in_(ids)))
+        rows = {r.user_id: r for r in result.scalars()}
+    return {u.id: progress.to_public(u, rows.get(u.id), pack) for u in users_}
 
 
 def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Select[Any]:
@@ -58,7 +77,7 @@ def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Sel
 
 
 async def search(
-    session: AsyncSession, org_id: object, environment: Environment, query: UserQuery
+    session: AsyncSession, org_id: object, environment: Environment, query: UserQuery, pack: Pack
 ) -> UserPage:
     stmt = _filtered(org_id, environment, query)
     total = int(
@@ -71,7 +90,8 @@ async def search(
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
-    return UserPage(rows.scalars().all(), total, page, pages)
+    found = rows.scalars().all()
+    return UserPage(found, total, page, pages, await progress_of(session, found, pack))
 
 
 async def get_user(
@@ -103,6 +123,7 @@ async def export_csv(
     org_id: object,
     environment: Environment,
     query: UserQuery,
+    pack: Pack,
     *,
     batch: int = EXPORT_BATCH,
 ) -> AsyncIterator[str]:
@@ -130,12 +151,17 @@ async def export_csv(
                 return
             out.seek(0)
             out.truncate()
+            progress_by_user = await progress_of(session, users, pack)
             for user in users:
+                p = progress_by_user[user.id]
                 writer.writerow(
                     [
                         _cell(user.partner_id), _cell(user.email), _cell(user.first_name),
                         _cell(user.last_name), "yes" if user.anonymous else "no",
-                        _cell(user.created_at), _cell(user.last_activity_at),
+                        _cell(user.created_at), _cell(p["last_activity_at"]),
+                        p["percent_complete"], p["lessons"]["completed"], p["lessons"]["total"],
+                        p["practice_interviews"]["started"], p["practice_interviews"]["completed"],
+                        p["answers_recorded"], _cell(p["average_rating"]),
                     ]
                 )  # fmt: skip
             yield out.getvalue()
