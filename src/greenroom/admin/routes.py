@@ -11,6 +11,7 @@ from greenroom.admin import (
     routes_auth,
     routes_imports,
     routes_keys,
+    routes_question_sets,
     routes_users,
     routes_view,
     routes_webhooks,
@@ -26,6 +27,7 @@ ROUTERS = (
     routes_imports.router,
     routes_webhooks.router,
     routes_audit.router,
+    routes_question_sets.router,
 )
 
 
