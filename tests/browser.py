@@ -73,7 +73,6 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, migrated: str) -> Iterator[LiveServer]:
     """The app served by uvicorn on 127.0.0.1 in a background thread (same database)."""
-    require_chromium()
     port = _free_port()
     live_settings = settings.model_copy(update={"public_port": port})
     app = create_app(live_settings, configure_logs=False)
