@@ -209,3 +209,27 @@ async def test_throttled_log_in_says_so(app, live_server, chromium) -> None:
         await page.get_by_text("Too many failed log-ins. Try again in 15 minutes.").wait_for()
         assert page.url == f"{origin}/login/admin"
     await context.close()
+
+
+async def test_sandbox_toggle_and_user_chart(app, live_server, chromium) -> None:
+    from tests.practice.helpers import make_user
+
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    await make_user(app, org, partner_id="prod-user")
+    await make_user(app, org, partner_id="sandbox-user", environment="sandbox")
+    origin = live_server.origin(org.slug)
+    context, page = await open_page(chromium)
+    async with screenshot_on_failure(page, "admin-sandbox"):
+        await log_in(page, origin, admin.email)
+        await page.goto(f"{origin}/admin/users")
+        await page.get_by_role("link", name="prod-user").wait_for()
+        await page.get_by_role("button", name="Show sandbox").click()
+        await page.get_by_role("link", name="sandbox-user").wait_for()
+        assert await page.get_by_test_id("view").inner_text() == "Sandbox data"
+        assert await page.get_by_role("link", name="prod-user").count() == 0
+        await page.get_by_role("link", name="sandbox-user").click()
+        chart = page.locator("[data-testid=chart] svg")
+        await chart.wait_for()
+        assert await chart.locator("rect.track").count() >= 1
+    await context.close()
