@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.admin import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
@@ -132,11 +133,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     install_security_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(apidocs_routes.router)
+    admin_routes.install(app)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
     def body_limit(path: str) -> int:
         return (
-            settings.upload_max_bytes if path.startswith("/members/") else settings.max_body_bytes
+            settings.upload_max_bytes
+            if path.startswith("/members/") or path == "/admin/imports"
+            else settings.max_body_bytes
         )
 
     https = settings.public_scheme == "https"

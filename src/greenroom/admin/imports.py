@@ -1,0 +1,226 @@
+"""CSV import of users: every row checked up front, then applied in the background in batches.
+
+1. `parse` reads the whole file and checks every row (header, partner_id, email, lengths,
+   duplicates). Any bad row stops the import before anything is written, and each is reported
+   with its line number.
+2. `start` stores the checked rows in an `ImportJob`; `run` applies them through the users
+   service (create or update, exactly like `POST /api/users/{partner_id}`), a batch per
+   transaction, updating `processed` so that the page can show progress. A row the service
+   refuses (say, a new user without a name) is reported with its line number and skipped.
+3. Running the same file twice is safe: rows update the users the first run created.
+   A job is claimed atomically (`queued` -> `running`), so it is never applied twice at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from greenroom.admin.models import ImportJob
+from greenroom.core import clock
+from greenroom.core.errors import AppError, NotFound
+from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.users import service as users
+from greenroom.users.schemas import UserWrite
+
+log = logging.getLogger("greenroom.admin.imports")
+PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+COLUMNS = ("partner_id", "email", "first_name", "last_name")
+MAX_ROWS = 100_000
+BATCH = 200
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass(slots=True)
+class Parsed:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def error(self, line: int, message: str, partner_id: str = "") -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"line": line, "partner_id": partner_id, "message": message})
+
+
+def parse(data: bytes) -> Parsed:
+    """Every row checked; `errors` names each bad one by its line in the file (header = 1)."""
+    out = Parsed()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        out.error(1, "The file is not UTF-8 text.")
+        return out
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "partner_id" not in header:
+        out.error(1, "The first line must be a header with at least a partner_id column.")
+        return out
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        out.error(1, f"Unknown columns: {', '.join(unknown)} (allowed: {', '.join(COLUMNS)}).")
+        return out
+    reader.fieldnames = header
+    seen: dict[str, int] = {}
+    line = 1
+    for record in reader:
+        line = reader.line_num
+        if len(out.rows) >= MAX_ROWS:
+            out.error(line, f"At most {MAX_ROWS} rows per file.")
+            break
+        if None in record:
+            out.error(line, "This row has more cells than the header.")
+            continue
+        row = {k: (v or "").strip() for k, v in record.items() if k}
+        _check_row(out, line, row, seen)
+    if not out.rows and not out.errors:
+        out.error(max(line, 1), "The file has no rows.")
+    return out
+
+
+def _check_row(out: Parsed, line: int, row: dict[str, str], seen: dict[str, int]) -> None:
+    partner_id = row.get("partner_id", "")
+    if not PARTNER_ID_RE.fullmatch(partner_id) or partner_id == "anonymous":
+        out.error(line, "partner_id must be 1 to 64 of A-Z a-z 0-9 _ -.", partner_id)
+        return
+    if partner_id in seen:
+        out.error(line, f"partner_id repeats line {seen[partner_id]}.", partner_id)
+        return
+    seen[partner_id] = line
+    # Empty cells leave the field as it is; the rest is checked exactly as the API checks it.
+    fields = {k: row[k] for k in ("email", "first_name", "last_name") if row.get(k)}
+    try:
+        checked = UserWrite.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        out.error(line, f"Invalid {problems}", partner_id)
+        return
+    fields = checked.model_dump(exclude_unset=True)
+    out.rows.append({"line": line, "partner_id": partner_id, "fields": fields})
+
+
+async def start(
+    session: AsyncSession,
+    tenant: Tenant,
+    environment: str,
+    *,
+    rows: Sequence[dict[str, Any]],
+    created_by: str,
+    filename: str,
+) -> ImportJob:
+    job = ImportJob(
+        org_id=tenant.org_id,
+        environment=environment,
+        created_by=created_by,
+        filename=filename[:255],
+        total=len(rows),
+        rows="\n".join(json.dumps(r, separators=(",", ":")) for r in rows),
+        errors=[],
+    )
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_job(session: AsyncSession, tenant: Tenant, job_id: uuid.UUID) -> ImportJob:
+    job = await session.get(ImportJob, job_id)
+    if job is None or job.org_id != tenant.org_id:
+        raise NotFound("No such import.", code="import_not_found")
+    return job
+
+
+async def recent_jobs(
+    session: AsyncSession, tenant: Tenant, limit: int = 10
+) -> Sequence[ImportJob]:
+    result = await session.execute(
+        select(ImportJob)
+        .where(ImportJob.org_id == tenant.org_id)
+        .order_by(ImportJob.created_at.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def run(
+    sessions: async_sessionmaker[AsyncSession], tenant: Tenant, job_id: uuid.UUID
+) -> None:
+    """Applies a queued job (claimed atomically: a second runner finds nothing to do)."""
+    async with sessions() as session, session.begin():
+        claimed = await session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == "queued")
+            .values(status="running")
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        job = await session.get(ImportJob, job_id)
+        assert job is not None
+        rows = [json.loads(line) for line in job.rows.splitlines() if line]
+        environment = job.environment
+    try:
+        for start_at in range(0, len(rows), BATCH):
+            await _apply_batch(
+                sessions, tenant, environment, job_id, rows[start_at : start_at + BATCH]
+            )
+    except Exception:
+        log.exception("import job failed", extra={"job_id": str(job_id)})
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(status="failed", finished_at=clock.now())
+            )
+        return
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(status="done", finished_at=clock.now(), rows="")
+        )
+
+
+async def _apply_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    environment: str,
+    job_id: uuid.UUID,
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    target = Tenant(tenant.org, Environment(environment), tenant.host)
+    created = updated = 0
+    errors: list[dict[str, Any]] = []
+    async with sessions() as session, session.begin():
+        for row in rows:
+            try:
+                async with session.begin_nested():
+                    result = await users.create_or_update(
+                        session,
+                        target,
+                        row["partner_id"],
+                        UserWrite.model_validate(row["fields"]),
+                        secret=None,
+                    )
+            except AppError as exc:
+                errors.append(
+                    {"line": row["line"], "partner_id": row["partner_id"], "message": exc.detail}
+                )
+                continue
+            created += result.created
+            updated += not result.created
+        job = await session.get(ImportJob, job_id, with_for_update=True)
+        assert job is not None
+        job.processed += len(rows)
+        job.created_count += created
+        job.updated_count += updated
+        if errors:
+            job.errors = [*job.errors, *errors][:MAX_REPORTED_ERRORS]

@@ -1,0 +1,89 @@
+"""CSV import of users: upload (every row checked), then a job page that shows progress."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from greenroom.admin import imports, service
+from greenroom.admin.deps import AdminDep, WriterDep, settings_of
+from greenroom.admin.pages import client_address, page
+from greenroom.core.db import SessionDep
+
+router = APIRouter(include_in_schema=False)
+PATH = "/admin/imports"
+
+
+@router.get(PATH)
+async def import_form(request: Request, session: SessionDep, ctx: WriterDep) -> Response:
+    jobs = await imports.recent_jobs(session, ctx.tenant)
+    return page(request, ctx, "admin/import.html", {"jobs": jobs, "parsed": None}, section="users")
+
+
+@router.post(PATH)
+async def upload(
+    request: Request,
+    session: SessionDep,
+    ctx: WriterDep,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    limit = settings_of(request).upload_max_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        parsed = imports.Parsed()
+        parsed.error(1, f"The file is larger than {limit} bytes.")
+    else:
+        parsed = imports.parse(data)
+    if parsed.errors:
+        jobs = await imports.recent_jobs(session, ctx.tenant)
+        return page(
+            request,
+            ctx,
+            "admin/import.html",
+            {"jobs": jobs, "parsed": parsed},
+            section="users",
+            status_code=422,
+        )
+    job = await imports.start(
+        session,
+        ctx.tenant,
+        ctx.view.value,
+        rows=parsed.rows,
+        created_by=ctx.actor,
+        filename=file.filename or "",
+    )
+    await service.record(
+        session, ctx.tenant, ctx.admin, service.USERS_IMPORTED, client=client_address(request),
+        environment=ctx.view.value, details={"rows": str(job.total), "file": job.filename},
+    )  # fmt: skip
+    # The job row must be committed before the runner (another session) looks for it.
+    await session.commit()
+    background.add_task(imports.run, request.app.state.sessionmaker, ctx.tenant, job.id)
+    return RedirectResponse(f"{PATH}/{job.id}", status_code=303)
+
+
+@router.get(PATH + "/{job_id}")
+async def job_page(
+    request: Request, session: SessionDep, ctx: AdminDep, job_id: uuid.UUID
+) -> Response:
+    job = await imports.get_job(session, ctx.tenant, job_id)
+    return page(request, ctx, "admin/import_job.html", {"job": job}, section="users")
+
+
+@router.get(PATH + "/{job_id}/status")
+async def job_status(session: SessionDep, ctx: AdminDep, job_id: uuid.UUID) -> Response:
+    job = await imports.get_job(session, ctx.tenant, job_id)
+    return JSONResponse(
+        {
+            "status": job.status,
+            "total": job.total,
+            "processed": job.processed,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "errors": len(job.errors),
+        }
+    )
