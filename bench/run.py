@@ -50,14 +50,30 @@ def free_port() -> int:
         return port
 
 
-def start_server(target: str, env: dict[str, str], factory: bool) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    target: str, env: dict[str, str], factory: bool
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if factory:
         cmd.append("--factory")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -86,9 +102,19 @@ def run_wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namesp
         script.write(lua_script(headers))
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-             "-s", script.name, f"http://127.0.0.1:{port}{path}"],
-            check=True, capture_output=True, text=True,
+            [
+                "wrk",
+                "-t1",
+                f"-c{args.connections}",
+                f"-d{args.duration}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     finally:
         os.unlink(script.name)
@@ -103,11 +129,11 @@ async def seed(database_url: str) -> dict[str, str]:
     """An org with generous rate limits (the limiter still runs), an admin, a key, a token."""
     from greenroom.admins import service as admins
     from greenroom.core.db import make_engine, sessionmaker
+    from greenroom.core.settings import Settings
     from greenroom.keys import service as keys
     from greenroom.tenancy import repository
     from greenroom.tenancy import service as orgs
     from greenroom.tenancy.hosts import Environment
-    from greenroom.core.settings import Settings
 
     settings = Settings(secrets=SECRETS, database_url=database_url)  # type: ignore[arg-type]
     engine = make_engine(database_url)
@@ -115,12 +141,18 @@ async def seed(database_url: str) -> dict[str, str]:
         org = await repository.get_by_slug(session, SLUG)
         if org is None:
             org = await orgs.create_org(session, slug=SLUG, name="Bench Corporation")
-            await admins.create_admin(session, org, email="bench@xyz.example.com", password=PASSWORD)
+            await admins.create_admin(
+                session, org, email="bench@xyz.example.com", password=PASSWORD
+            )
         org.rate_limit_per_minute = 1_000_000_000
         org.key_rate_limit_per_minute = 1_000_000_000
         created = await keys.create_key(
-            session, org_id=org.id, environment=Environment.PRODUCTION, name="bench",
-            created_by="cli", server_secret=settings.server_secrets[0],
+            session,
+            org_id=org.id,
+            environment=Environment.PRODUCTION,
+            name="bench",
+            created_by="cli",
+            server_secret=settings.server_secrets[0],
         )
     await engine.dispose()
     return {"key": created.secret}
@@ -142,25 +174,35 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
 
     upgrade(database_url)
     key = asyncio.run(seed(database_url))["key"]
-    env = {**os.environ, "GREENROOM_DATABASE_URL": database_url, "GREENROOM_SECRETS": SECRETS,
-           "GREENROOM_RUN_WORKER": "false", "PYTHONPATH": str(ROOT / "src"),
-           "GREENROOM_LOG_LEVEL": args.log_level}
+    env = {
+        **os.environ,
+        "GREENROOM_DATABASE_URL": database_url,
+        "GREENROOM_SECRETS": SECRETS,
+        "GREENROOM_RUN_WORKER": "false",
+        "PYTHONPATH": str(ROOT / "src"),
+        "GREENROOM_LOG_LEVEL": args.log_level,
+    }
     bare, bare_port = start_server("bench.bare:app", {**env, "PYTHONPATH": str(ROOT)}, False)
     app, app_port = start_server("greenroom.app:create_app", env, True)
     try:
         token = get_token(app_port, key)
         cases: list[tuple[str, dict[str, str]]] = [
             ("GET /api/auth/check, Authorization: key", {"Host": HOST, "Authorization": key}),
-            ("GET /api/auth/check, X-API-Key + Bearer", {"Host": HOST, "X-API-Key": key,
-                                                        "Authorization": f"Bearer {token}"}),
-            ("GET /api/auth/check, unknown key (401)", {"Host": HOST,
-                                                       "Authorization": "0" * 32}),
+            (
+                "GET /api/auth/check, X-API-Key + Bearer",
+                {"Host": HOST, "X-API-Key": key, "Authorization": f"Bearer {token}"},
+            ),
+            ("GET /api/auth/check, unknown key (401)", {"Host": HOST, "Authorization": "0" * 32}),
         ]
         # Warm both (caches, connection pools), then alternate rounds so drift hits both alike.
         run_wrk(bare_port, "/", {}, argparse.Namespace(**{**vars(args), "duration": 1}))
         for _, headers in cases:
-            run_wrk(app_port, "/api/auth/check", headers,
-                    argparse.Namespace(**{**vars(args), "duration": 1}))
+            run_wrk(
+                app_port,
+                "/api/auth/check",
+                headers,
+                argparse.Namespace(**{**vars(args), "duration": 1}),
+            )
         bare_results: list[Result] = []
         case_results: dict[str, list[Result]] = {name: [] for name, _ in cases}
         for _ in range(args.rounds):
@@ -176,20 +218,28 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
         return statistics.median(getattr(r, attr) for r in results)
 
     base_rps, base_p50 = med(bare_results, "rps"), med(bare_results, "p50_ms")
-    print(f"\n== {label}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
-          f"1 worker, server log level {args.log_level}, medians")
+    print(
+        f"\n== {label}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
+        f"1 worker, server log level {args.log_level}, medians"
+    )
     print(f"{'case':44} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}")
-    print(f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
-          f"{med(bare_results, 'p99_ms'):7.2f} {0:8d}")
+    print(
+        f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
+        f"{med(bare_results, 'p99_ms'):7.2f} {0:8d}"
+    )
     for name, results in case_results.items():
         rps = med(results, "rps")
         errors = sum(r.errors for r in results)
-        print(f"{name:44} {rps:9.0f} {rps / base_rps:6.2f} {med(results, 'p50_ms'):7.2f} "
-              f"{med(results, 'p99_ms'):7.2f} {errors:8d}")
+        print(
+            f"{name:44} {rps:9.0f} {rps / base_rps:6.2f} {med(results, 'p50_ms'):7.2f} "
+            f"{med(results, 'p99_ms'):7.2f} {errors:8d}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=4, help="seconds per round")
     parser.add_argument("--connections", type=int, default=16)
