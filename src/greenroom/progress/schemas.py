@@ -94,6 +94,26 @@ class InterviewLinks(BaseModel):
 
 
 class InterviewItem(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
+                    "title": "Behavioural basics",
+                    "interviewer_name": "Maya Chen",
+                    "category": "behavioural",
+                    "completed": True,
+                    "created_at": "2026-11-20T15:02:11Z",
+                    "updated_at": "2026-11-20T15:24:40Z",
+                    "links": {
+                        "review": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
+                        "retake": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c/retake",
+                    },
+                }
+            ]
+        }
+    )
+
     id: str
     title: str
     interviewer_name: str

@@ -45,7 +45,42 @@ class WebhookUpdate(BaseModel):
     enabled: bool | None = None
 
 
+EXAMPLE_WEBHOOK = {
+    "id": "0b8f6c3e-2d55-4a4e-9a43-1f8a3c2e9d10",
+    "url": "https://lms.xyz.example.com/hooks/greenroom",
+    "description": "XYZ Corporation LMS sync",
+    "events": ["user.created", "progress.updated"],
+    "enabled": True,
+    "disabled_reason": None,
+    "disabled_at": None,
+    "failing_since": None,
+    "last_error": None,
+    "environment": "production",
+    "created_at": "2026-11-23T09:30:00Z",
+    "updated_at": "2026-11-23T09:30:00Z",
+}
+EXAMPLE_DELIVERY = {
+    "id": "5a7d2e1c-8b0f-4c7e-a1d2-3e4f5a6b7c8d",
+    "webhook_id": EXAMPLE_WEBHOOK["id"],
+    "message_id": "msg_2Kx9bQ7aTm4Vd1",
+    "event_type": "user.created",
+    "status": "succeeded",
+    "attempts": 1,
+    "created_at": "2026-11-23T09:31:00Z",
+    "last_attempt_at": "2026-11-23T09:31:01Z",
+    "next_attempt_at": None,
+    "response_status": 204,
+    "response_ms": 87,
+    "response_excerpt": "",
+    "error": None,
+    "resend_of": None,
+}
+EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
 class WebhookOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_WEBHOOK]})
+
     id: str
     url: str
     description: str | None
@@ -82,6 +117,9 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**EXAMPLE_WEBHOOK, "secret": EXAMPLE_SECRET}]}
+    )
     secret: str = Field(description="The signing secret (`whsec_...`). Shown only this once.")
 
 
@@ -99,10 +137,13 @@ class WebhookList(BaseModel):
 
 
 class SecretOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"secret": EXAMPLE_SECRET}]})
     secret: str = Field(description="The new signing secret, shown only this once.")
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DELIVERY]})
+
     id: str
     webhook_id: str
     message_id: str = Field(description="The `webhook-id` header: the same on retries and resends.")
@@ -139,6 +180,21 @@ class DeliveryOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": 1,
+                    "at": "2026-11-23T09:31:01Z",
+                    "succeeded": True,
+                    "response_status": 204,
+                    "response_ms": 87,
+                    "response_excerpt": "",
+                    "error": None,
+                }
+            ]
+        }
+    )
     number: int
     at: datetime
     succeeded: bool
