@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -45,7 +45,7 @@ class WebhookUpdate(BaseModel):
     enabled: bool | None = None
 
 
-EXAMPLE_WEBHOOK = {
+EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
     "id": "0b8f6c3e-2d55-4a4e-9a43-1f8a3c2e9d10",
     "url": "https://lms.xyz.example.com/hooks/greenroom",
     "description": "XYZ Corporation LMS sync",
@@ -59,7 +59,7 @@ EXAMPLE_WEBHOOK = {
     "created_at": "2026-11-23T09:30:00Z",
     "updated_at": "2026-11-23T09:30:00Z",
 }
-EXAMPLE_DELIVERY = {
+EXAMPLE_DELIVERY: dict[str, JsonValue] = {
     "id": "5a7d2e1c-8b0f-4c7e-a1d2-3e4f5a6b7c8d",
     "webhook_id": EXAMPLE_WEBHOOK["id"],
     "message_id": "msg_2Kx9bQ7aTm4Vd1",
@@ -75,7 +75,7 @@ EXAMPLE_DELIVERY = {
     "error": None,
     "resend_of": None,
 }
-EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - documentation
 
 
 class WebhookOut(BaseModel):
