@@ -49,9 +49,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
+        fields = record.__dict__
+        for key in fields.keys() - _STANDARD:  # the `extra` and context fields, in one C-level pass
+            if not key.startswith("_"):
+                entry[key] = fields[key]
         if record.exc_info:
             # Stack traces go to the log (never to a response) for the operator to read.
             entry["exception"] = self.formatException(record.exc_info)
@@ -59,6 +60,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
+    # Documented speed-ups (see "Optimization" in the logging HOWTO): our lines carry none of
+    # the caller's file and line, thread or process, so the logging module need not look them up.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging.logAsyncioTasks = False
     handler = logging.StreamHandler(sys.stderr)
     if json_output:
         handler.setFormatter(JsonFormatter())

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,7 +47,7 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = (
-            incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else (uuid.uuid4().hex)
+            incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else secrets.token_hex(16)
         )
         tokens = [
             request_id_var.set(request_id),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.requests = Counter(
             "greenroom_http_requests_total",
             "HTTP requests",
@@ -39,5 +42,13 @@ class Metrics:
             self.webhook_latency.observe(ms / 1000)
 
     def observe(self, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, str(status)).inc()
-        self.latency.labels(method).observe(seconds)
+        # Labelled children are looked up once and kept: `labels()` takes a lock and validates
+        # its arguments on every call, which the per-request path need not pay.
+        key = (method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, str(status)), self.latency.labels(method))
+            if len(self._children) < 1000:  # methods x statuses is small; stay bounded anyway
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
