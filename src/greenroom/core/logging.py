@@ -66,7 +66,6 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging.logAsyncioTasks = False
     handler = logging.StreamHandler(sys.stderr)
     if json_output:
         handler.setFormatter(JsonFormatter())
