@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
@@ -31,6 +32,7 @@ from greenroom.practice import api as practice_api
 from greenroom.practice import routes as practice_routes
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.members import error_page as members_error_page
+from greenroom.practice.members import validation_error_page as members_validation_error_page
 from greenroom.practice.storage import LocalStorage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import login as sso_login
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     install_error_handlers(app)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
     app.add_exception_handler(AppError, members_error_page)
+    app.add_exception_handler(RequestValidationError, members_validation_error_page)
     app.include_router(ops_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(users_routes.router)

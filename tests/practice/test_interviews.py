@@ -72,6 +72,23 @@ async def test_ratings_outside_one_to_five_are_refused(app, client_for) -> None:
     assert response.status_code == 422
 
 
+async def test_an_invalid_form_shows_a_page_naming_the_field(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    page = f"/members/interviews/{interview}/questions/1"
+    token = await csrf_from(member.client, page)
+    response = await member.client.post(
+        f"{page}/text",
+        data={"csrftoken": token, "rating": "6"},
+        headers={"Accept": "text/html,application/xhtml+xml"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<li>text: This field is required.</li>" in response.text
+    assert "<li>rating:" in response.text
+    assert "Back to your dashboard" in response.text
+
+
 async def test_retake_starts_a_new_interview_with_the_same_questions(app, client_for) -> None:
     _, _, member = await _member(app, client_for)
     first = await member.start("teamwork")

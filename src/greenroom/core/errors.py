@@ -204,13 +204,17 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return problem_response(error)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+def validation_problem(exc: RequestValidationError) -> AppError:
+    """The framework's validation error as ours: 400 for malformed JSON, else 422 with fields."""
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem_response(MalformedJSON())
-    errors = validation_errors(raw)
-    return problem_response(ValidationFailed(errors=errors))
+        return MalformedJSON()
+    return ValidationFailed(errors=validation_errors(raw))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(validation_problem(exc))
 
 
 async def _unhandled(_request: Request, exc: Exception) -> Response:

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
-from greenroom.core.errors import AppError, Unauthorized, problem_response
+from greenroom.core.errors import AppError, Unauthorized, problem_response, validation_problem
 from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
 from greenroom.users import service as users
@@ -98,3 +99,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
         },
         status_code=exc.status,
     )
+
+
+async def validation_error_page(request: Request, exc: Exception) -> Response:
+    """A form in the practice app sent something invalid: the same page as other errors, listing
+    the fields (problem+json outside `/members/`, as everywhere)."""
+    assert isinstance(exc, RequestValidationError)
+    return await error_page(request, validation_problem(exc))
