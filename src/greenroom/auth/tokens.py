@@ -197,6 +197,28 @@ async def _admin_email(session: AsyncSession, admin_id: uuid.UUID) -> str:
     return f"admin:{email}" if email else "anonymous"
 
 
+async def _audit_family(
+    session: AsyncSession,
+    tenant: Tenant,
+    row: AuthToken,
+    event: AuditEventType,
+    key_id: uuid.UUID,
+    client_address: str | None,
+) -> None:
+    """Audit something that happened to a token family (refreshed, reused, revoked)."""
+    await audit.record(
+        session,
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        event=event,
+        actor=await _admin_email(session, row.admin_id),
+        admin_id=row.admin_id,
+        key_id=key_id,
+        client_address=client_address,
+        details={"family": str(row.family_id)},
+    )
+
+
 async def refresh(
     session: AsyncSession,
     tenant: Tenant,
@@ -227,16 +249,8 @@ async def refresh(
     )
     if row.used_at is not None or not getattr(spent, "rowcount", 0):
         await _revoke_family(session, row.family_id, now)
-        await audit.record(
-            session,
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            event=AuditEventType.TOKEN_REUSED,
-            actor=await _admin_email(session, row.admin_id),
-            admin_id=row.admin_id,
-            key_id=key_id,
-            client_address=client_address,
-            details={"family": str(row.family_id)},
+        await _audit_family(
+            session, tenant, row, AuditEventType.TOKEN_REUSED, key_id, client_address
         )
         return Failure(InvalidToken("This refresh token was already used; sign in again."))
     pair = await _issue_pair(
@@ -248,16 +262,8 @@ async def refresh(
         secret=server_secrets[0],
         now=now,
     )
-    await audit.record(
-        session,
-        org_id=tenant.org_id,
-        environment=tenant.environment.value,
-        event=AuditEventType.TOKEN_REFRESHED,
-        actor=await _admin_email(session, row.admin_id),
-        admin_id=row.admin_id,
-        key_id=key_id,
-        client_address=client_address,
-        details={"family": str(row.family_id)},
+    await _audit_family(
+        session, tenant, row, AuditEventType.TOKEN_REFRESHED, key_id, client_address
     )
     return pair
 
@@ -277,16 +283,8 @@ async def revoke(
         return False
     if row.revoked_at is None:
         await _revoke_family(session, row.family_id, clock.now())
-        await audit.record(
-            session,
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            event=AuditEventType.TOKEN_REVOKED,
-            actor=await _admin_email(session, row.admin_id),
-            admin_id=row.admin_id,
-            key_id=key_id,
-            client_address=client_address,
-            details={"family": str(row.family_id)},
+        await _audit_family(
+            session, tenant, row, AuditEventType.TOKEN_REVOKED, key_id, client_address
         )
     return True
 
