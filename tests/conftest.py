@@ -66,7 +66,7 @@ async def migrated(database_url: str) -> str:
 @pytest.fixture(scope="session")
 async def app(settings: Settings, migrated: str) -> AsyncIterator[FastAPI]:
     application = create_app(settings, configure_logs=False)
-    application.include_router(probe.router)
+    probe.include(application)
     async with LifespanManager(application):
         yield application
 

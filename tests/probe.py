@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
 
 from greenroom.app import create_app
-from greenroom.auth.deps import UsersRead
+from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Forbidden, RateLimited, Unauthorized
 from greenroom.keys import service as keys
 from greenroom.tenancy.context import TenantDep
 
 router = APIRouter(prefix="/api/_probe", include_in_schema=False)
+# Probes that need a key, as every real Partner API route does.
+authenticated = APIRouter(prefix="/api/_probe", include_in_schema=False, route_class=ApiRoute)
 
 
 class Thing(BaseModel):
@@ -44,8 +47,10 @@ async def fail(status: int) -> None:
     raise RuntimeError("secret internals: password=hunter2 SELECT * FROM admins")
 
 
-@router.get("/whoami")
-async def whoami(principal: UsersRead) -> dict[str, object]:
+@authenticated.get("/whoami")
+@requires(Scope.USERS_READ)
+async def whoami(request: Request) -> dict[str, object]:
+    principal = principal_of(request)
     return {
         "key_name": principal.key_name,
         "scopes": sorted(principal.scopes),
@@ -59,8 +64,13 @@ async def revoke_key(key_id: uuid.UUID, tenant: TenantDep, session: SessionDep) 
     await keys.revoke_key(session, tenant.org_id, key_id, actor="cli")
 
 
+def include(application: FastAPI) -> None:
+    application.include_router(router)
+    application.include_router(authenticated)
+
+
 def create_probe_app() -> FastAPI:
     """The real app plus these probes, for tests that start real server processes."""
     application = create_app()
-    application.include_router(router)
+    include(application)
     return application

@@ -23,8 +23,9 @@ from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.problems import install_problem_docs
+from greenroom.core.routing import add_routes
 from greenroom.core.settings import Settings, get_settings
-from greenroom.core.web import CSRFMiddleware, SecurityHeadersMiddleware
+from greenroom.core.web import CSRFMiddleware, security_headers
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
@@ -108,6 +109,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Our metrics are Prometheus (ops/metrics.py); FastAPI's OpenTelemetry bridge would
+        # otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -122,20 +126,20 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
     app.add_exception_handler(AppError, members_error_page)
     app.add_exception_handler(RequestValidationError, members_validation_error_page)
-    app.include_router(ops_routes.router)
-    app.include_router(auth_routes.router)
-    app.include_router(users_routes.router)
-    app.include_router(sso_routes.router)
-    app.include_router(sso_login.router)
-    app.include_router(progress_routes.router)
-    app.include_router(practice_api.router)
-    app.include_router(practice_routes.router)
-    app.include_router(webhooks_routes.router)
+    add_routes(app, ops_routes.router)
+    add_routes(app, auth_routes.router)
+    add_routes(app, users_routes.router)
+    add_routes(app, sso_routes.router)
+    add_routes(app, sso_login.router)
+    add_routes(app, progress_routes.router)
+    add_routes(app, practice_api.router)
+    add_routes(app, practice_routes.router)
+    add_routes(app, webhooks_routes.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(apidocs_routes.router)
+    add_routes(app, apidocs_routes.router)
     admin_routes.install(app)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
@@ -158,7 +162,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         always_protect=CSRF_ALWAYS_PROTECT,
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
-    app.add_middleware(SecurityHeadersMiddleware, https=https)
     app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)
-    app.add_middleware(RequestContextMiddleware, on_response=app.state.metrics.observe)
+    app.add_middleware(
+        RequestContextMiddleware,
+        on_response=app.state.metrics.observe,
+        response_headers=security_headers(https=https),
+    )
     return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
+import pytest
+from fastapi import APIRouter, FastAPI
 
-from greenroom.auth.deps import UsersWrite
+from greenroom.auth.deps import ApiRoute, requires
 from greenroom.auth.openapi import install_security_docs
+from greenroom.auth.scopes import Scope
 from tests.auth.conftest import CHECK, get_tokens
 from tests.factories import make_admin, make_key, make_org
 
@@ -32,11 +34,14 @@ def test_each_operation_declares_its_scope_in_its_security_requirements() -> Non
     # A stand-alone app, because the endpoints that need scopes belong to other features.
     sample = FastAPI()
     install_security_docs(sample)
+    router = APIRouter(route_class=ApiRoute)
 
-    @sample.post("/api/things")
-    async def make_thing(principal: UsersWrite) -> None:
+    @router.post("/api/things")
+    @requires(Scope.USERS_WRITE)
+    async def make_thing() -> None:
         return None
 
+    sample.include_router(router)
     operation = sample.openapi()["paths"]["/api/things"]["post"]
     assert operation["security"] == [
         {"ApiKeyAuthorization": ["users:write"]},
@@ -45,6 +50,23 @@ def test_each_operation_declares_its_scope_in_its_security_requirements() -> Non
     ]
     assert "**Scope:** `users:write`" in operation["description"]
     assert "ApiKeyHeader" in sample.openapi()["components"]["securitySchemes"]
+
+
+def test_a_partner_api_route_without_a_declared_scope_is_refused_at_start_up() -> None:
+    router = APIRouter(route_class=ApiRoute)
+    with pytest.raises(TypeError, match="@requires"):
+
+        @router.get("/api/open")
+        async def forgot_to_declare() -> None:
+            return None
+
+    # Declared in the wrong order (under the route decorator is right): refused too.
+    with pytest.raises(TypeError, match="@requires"):
+
+        @requires(None)
+        @router.get("/api/open")
+        async def declared_too_late() -> None:
+            return None
 
 
 async def test_keys_and_tokens_never_reach_the_logs(app, client_for, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -67,7 +67,7 @@ async def test_two_limiters_on_one_redis_share_the_budget(redis_url: str) -> Non
     # Two limiters with their own storage objects: as in two server processes.
     one = RequestLimiter(make_storage(redis_url), settings)
     two = RequestLimiter(make_storage(redis_url), settings)
-    org, key_id = _org(key_limit=4, org_limit=100), uuid.uuid4()
+    org, key_id = _org(key_limit=4, org_limit=100), str(uuid.uuid4())
     try:
         for limiter in (one, two, one, two):
             await limiter.hit(org, key_id)
@@ -85,7 +85,7 @@ async def test_memory_limiters_are_per_process() -> None:
         RequestLimiter(make_storage(None), settings),
         RequestLimiter(make_storage(None), settings),
     )
-    org, key_id = _org(key_limit=2, org_limit=100), uuid.uuid4()
+    org, key_id = _org(key_limit=2, org_limit=100), str(uuid.uuid4())
     for limiter in (one, one, two, two):
         await limiter.hit(org, key_id)
     with pytest.raises(RateLimited):

@@ -17,6 +17,7 @@ from greenroom.admin import (
     routes_webhooks,
 )
 from greenroom.admin.deps import LoginRequired, WrongHost
+from greenroom.core.routing import add_routes
 
 ROUTERS = (
     routes_auth.router,
@@ -45,6 +46,6 @@ async def _wrong_host(request: Request, _exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     for router in ROUTERS:
-        app.include_router(router)
+        add_routes(app, router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(WrongHost, _wrong_host)

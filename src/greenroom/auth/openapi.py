@@ -2,19 +2,17 @@
 operation, the scope it needs.
 
 FastAPI would derive this from security dependencies, but those run on every request; here it is
-derived once from the dependency tree (`authenticate`, and `require_scope`'s marker).
+read from each `ApiRoute`'s declared scope (`@requires`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, routing
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
-from greenroom.auth.deps import authenticate
+from greenroom.auth.deps import ApiRoute
+from greenroom.auth.scopes import Scope
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyAuthorization": {
@@ -39,20 +37,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 }
 
 
-def _walk(dependant: Dependant) -> Iterator[Dependant]:
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _walk(sub)
-
-
-def security_of(dependant: Dependant) -> list[dict[str, list[str]]] | None:
-    """The operation's security requirements (alternatives), or None when it needs no key."""
-    calls = [d.call for d in _walk(dependant)]
-    if authenticate not in calls:
-        return None
-    scopes = sorted(
-        {str(c.required_scope) for c in calls if hasattr(c, "required_scope")}  # type: ignore[union-attr]
-    )
+def security_for(scope: Scope | None) -> list[dict[str, list[str]]]:
+    """The operation's security requirements (alternatives) for an endpoint that needs `scope`."""
+    scopes = [scope.value] if scope is not None else []
     return [
         {"ApiKeyAuthorization": scopes},
         {"ApiKeyHeader": scopes},
@@ -70,11 +57,10 @@ def install_security_docs(app: FastAPI) -> None:
         doc.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
         # Routes of included routers come wrapped; iterate their contexts like FastAPI does.
         for route in routing.iter_route_contexts(app.routes):
-            if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            api_route = route.original_route
+            if not isinstance(api_route, ApiRoute) or not route.include_in_schema:
                 continue
-            security = security_of(route.dependant)
-            if security is None:
-                continue
+            security = security_for(api_route.required_scope)
             for method in route.methods or ():
                 operation = doc["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is not None:

@@ -73,17 +73,17 @@ class RequestLimiter:
             item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
         return item
 
-    async def hit(self, org: OrgSnapshot, key_id: uuid.UUID) -> None:
+    async def hit(self, org: OrgSnapshot, key_id: str) -> None:
         """Spend one request of the key's and the org's budgets, or raise 429."""
         key_item = self._item(org.key_rate_limit_per_minute or self._key_default)
-        if not await self._strategy.hit(key_item, "key", str(key_id)):
-            stats = await self._strategy.get_window_stats(key_item, "key", str(key_id))
+        if not await self._strategy.hit(key_item, "key", key_id):
+            stats = await self._strategy.get_window_stats(key_item, "key", key_id)
             raise _too_many(
                 key_item, stats.reset_time, "key", "This API key made too many requests."
             )
         org_item = self._item(org.rate_limit_per_minute or self._org_default)
-        if not await self._strategy.hit(org_item, "org", str(org.id)):
-            stats = await self._strategy.get_window_stats(org_item, "org", str(org.id))
+        if not await self._strategy.hit(org_item, "org", org.id_text):
+            stats = await self._strategy.get_window_stats(org_item, "org", org.id_text)
             raise _too_many(
                 org_item, stats.reset_time, "org", "Your organization made too many requests."
             )

@@ -5,11 +5,13 @@ Pure ASGI (not BaseHTTPMiddleware) keeps the hot path cheap and lets bodies stre
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,22 +22,57 @@ from greenroom.core.errors import (
     UnsupportedMediaType,
     problem_response,
 )
-from greenroom.core.logging import environment_var, key_id_var, org_var, request_id_var
+from greenroom.core.logging import (
+    access_log,
+    environment_var,
+    key_id_var,
+    org_var,
+    request_id_var,
+)
 
-access_log = logging.getLogger("greenroom.access")
 error_log = logging.getLogger("greenroom.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def _new_id_prefix() -> str:
+    return secrets.token_hex(8)
+
+
+_id_prefix = _new_id_prefix()
+_id_counter = itertools.count(1)
+
+
+def _reseed() -> None:
+    global _id_prefix, _id_counter
+    _id_prefix, _id_counter = _new_id_prefix(), itertools.count(1)
+
+
+# A forked worker must not hand out its parent's ids.
+os.register_at_fork(after_in_child=_reseed)
+
+
+def new_request_id() -> str:
+    """32 hex characters: a random per-process prefix and a counter. Unique, and cheaper than
+    reading the system's random source on every request (ids need not be unguessable)."""
+    return f"{_id_prefix}{next(_id_counter):016x}"
+
+
 class RequestContextMiddleware:
-    """Gives every request an id (the client's when sane), echoes it, and logs one access line.
+    """Gives every request an id (the client's when sane), echoes it with the security headers,
+    logs one access line and counts the response in the metrics.
 
     The access line carries the path without its query string: SSO tokens travel there.
     """
 
-    def __init__(self, app: ASGIApp, on_response: Callable[[str, int, float], None] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        on_response: Callable[[str, int, float], None] | None = None,
+        response_headers: Iterable[tuple[bytes, bytes]] = (),
+    ):
         self.app = app
         self.on_response = on_response
+        self.response_headers = list(response_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,7 +84,7 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = (
-            incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else secrets.token_hex(16)
+            incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         )
         tokens = [
             request_id_var.set(request_id),
@@ -58,13 +95,15 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         status_sent = False
+        extra_headers = [(b"x-request-id", request_id.encode()), *self.response_headers]
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, status_sent
             if message["type"] == "http.response.start":
                 status, status_sent = message["status"], True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in extra_headers if h[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -79,15 +118,7 @@ class RequestContextMiddleware:
             await send_wrapper_problem(send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            access_log.write(scope["method"], scope["path"], status, round(elapsed * 1000, 2))
             if self.on_response:
                 self.on_response(scope["method"], status, elapsed)
             for var, token in zip(

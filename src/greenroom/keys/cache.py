@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from greenroom.auth.scopes import Scope
@@ -31,6 +31,11 @@ class KeyRecord:
     revoked_at: datetime | None
     last_used_at: datetime | None
     secret_version: str
+    # str(id), made once: the hot path logs it and counts requests under it.
+    id_text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id_text", str(self.id))
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyRecord:

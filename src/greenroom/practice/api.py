@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from greenroom.auth.deps import ProgressRead
+from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.practice import members, service
 from greenroom.progress.routes import PartnerId
 from greenroom.progress.schemas import InterviewList
 
-router = APIRouter(prefix="/api", tags=["Progress"])
+router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
 
 
 @router.get(
@@ -21,8 +22,9 @@ router = APIRouter(prefix="/api", tags=["Progress"])
     response_model=InterviewList,
     summary="List a user's practice interviews",
 )
+@requires(Scope.PROGRESS_READ)
 async def list_interviews(
-    partner_id: PartnerId, principal: ProgressRead, session: SessionDep, page: PageDep
+    partner_id: PartnerId, request: Request, session: SessionDep, page: PageDep
 ) -> dict[str, Any]:
     """A user's practice interviews, most recently updated first (scope `progress:read`).
 
@@ -35,6 +37,7 @@ async def list_interviews(
     as a new interview), both paths you can pass as `redirect_to` at sign-in. Follow
     `next_cursor` for more (null on the last page). 404 for an unknown partner_id.
     """
+    principal = principal_of(request)
     user = await members.active_user(session, principal.tenant, partner_id)
     items, cursor = await service.list_for_user(session, principal.tenant, user, page)
     return {"interviews": [service.interview_payload(i) for i in items], "next_cursor": cursor}

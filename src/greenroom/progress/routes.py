@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from greenroom.auth.deps import ProgressRead
+from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.scopes import Scope
 from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.progress import schemas, service
 
-router = APIRouter(prefix="/api", tags=["Progress"])
+router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
 PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc123def"])]
 
 
@@ -22,8 +23,9 @@ PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc
     response_model=schemas.ProgressEnvelope,
     summary="Get a user's progress",
 )
+@requires(Scope.PROGRESS_READ)
 async def get_progress(
-    partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
+    partner_id: PartnerId, request: Request, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
     """A user's progress (scope `progress:read`).
 
@@ -39,13 +41,15 @@ async def get_progress(
     `redirect_to` at sign-in) and `updated_at`. A user with no activity yet reads as all zeros.
     404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
     """
+    principal = principal_of(request)
     user, row = await service.for_partner_id(session, principal.tenant, partner_id)
     return {"progress": service.to_public(user, row, pack)}
 
 
 @router.get("/progress", response_model=schemas.ProgressList, summary="List progress of many users")
+@requires(Scope.PROGRESS_READ)
 async def list_progress(
-    principal: ProgressRead,
+    request: Request,
     session: SessionDep,
     pack: PackDep,
     page: PageDep,
@@ -65,6 +69,7 @@ async def list_progress(
       -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
     ```
     """
+    principal = principal_of(request)
     since = updated_since
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
@@ -77,8 +82,9 @@ async def list_progress(
 @router.get(
     "/users/{partner_id}/tracks", response_model=schemas.Tracks, summary="Get a user's tracks"
 )
+@requires(Scope.PROGRESS_READ)
 async def get_tracks(
-    partner_id: PartnerId, principal: ProgressRead, session: SessionDep, pack: PackDep
+    partner_id: PartnerId, request: Request, session: SessionDep, pack: PackDep
 ) -> dict[str, Any]:
     """A user's lessons in Big Interview's track shape (scope `progress:read`).
 
@@ -93,5 +99,6 @@ async def get_tracks(
     ```
     404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
     """
+    principal = principal_of(request)
     _user, row = await service.for_partner_id(session, principal.tenant, partner_id)
     return {"tracks": service.tracks(row, pack)}

@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 
-from greenroom.auth.deps import SsoCreate
+from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.problems import problem_responses
 from greenroom.core.settings import Settings
@@ -15,7 +16,7 @@ from greenroom.sso.schemas import SsoRequest, SsoTokenOut
 from greenroom.users import service as users
 from greenroom.users.routes import PartnerId
 
-router = APIRouter(prefix="/api/users", tags=["Single sign-on"])
+router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=ApiRoute)
 
 
 @router.post(
@@ -25,11 +26,11 @@ router = APIRouter(prefix="/api/users", tags=["Single sign-on"])
     responses=problem_responses(404, 422),
     summary="Create a sign-in link",
 )
+@requires(Scope.SSO_CREATE)
 async def create_sso_token(
     partner_id: PartnerId,
     request: Request,
     session: SessionDep,
-    principal: SsoCreate,
     data: SsoRequest | None = None,
 ) -> SsoTokenOut:
     """A one-time sign-in token for the user, with the whole URL to send their browser to.
@@ -47,6 +48,7 @@ async def create_sso_token(
 
         {"redirect_to": "/members/dashboard"}
     """
+    principal = principal_of(request)
     data = data or SsoRequest()
     tenant = principal.tenant
     settings: Settings = request.app.state.settings

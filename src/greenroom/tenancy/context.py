@@ -40,6 +40,11 @@ class OrgSnapshot:
     rate_limit_per_minute: int | None
     key_rate_limit_per_minute: int | None
     anonymous_daily_cap: int | None
+    # str(id), made once for the hot path (rate limit counters).
+    id_text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id_text", str(self.id))
 
     @classmethod
     def of(cls, org: Organization) -> OrgSnapshot:
@@ -143,7 +148,7 @@ class TenancyMiddleware:
 
 
 def get_tenant(request: Request) -> Tenant:
-    tenant = getattr(request.state, "tenant", None)
+    tenant = request.scope.get("state", {}).get("tenant")  # `request.state` wraps this dict
     if tenant is None:  # only the host-less operational paths get here without one
         raise NotFound(code="unknown_host")
     assert isinstance(tenant, Tenant)

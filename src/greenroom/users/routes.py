@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from greenroom.auth.deps import AnonymousCreate, UsersDelete, UsersRead, UsersWrite
+from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.principal import Principal
 from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
@@ -25,7 +25,7 @@ from greenroom.users.schemas import (
     UserWrite,
 )
 
-router = APIRouter(prefix="/api/users", tags=["Users"])
+router = APIRouter(prefix="/api/users", tags=["Users"], route_class=ApiRoute)
 
 
 def _partner_id(
@@ -78,8 +78,11 @@ def _created_body(result: service.UserWithToken) -> UserCreatedEnvelope:
     responses=problem_responses(403, 429),
     summary="Create an anonymous user",
 )
+@requires(Scope.ANONYMOUS_CREATE)
 async def create_anonymous_user(
-    request: Request, response: Response, session: SessionDep, principal: AnonymousCreate
+    request: Request,
+    response: Response,
+    session: SessionDep,
 ) -> UserCreatedEnvelope:
     """Create a temporary user whose `partner_id` the API generates (a UUID).
 
@@ -94,6 +97,7 @@ async def create_anonymous_user(
         Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
+    principal = principal_of(request)
     result = await service.create_anonymous(
         session,
         principal.tenant,
@@ -113,13 +117,13 @@ async def create_anonymous_user(
     },
     summary="Create or update a user",
 )
+@requires(Scope.USERS_WRITE)
 async def create_or_update_user(
     partner_id: PartnerId,
     data: UserWrite,
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: UsersWrite,
 ) -> UserCreatedEnvelope:
     """Create the user `partner_id` (201, with `Location`) or update it (200).
 
@@ -135,6 +139,7 @@ async def create_or_update_user(
 
         {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
     """
+    principal = principal_of(request)
     result = await service.create_or_update(
         session, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
     )
@@ -149,9 +154,10 @@ async def create_or_update_user(
     response_model=UserList,
     summary="List users",
 )
+@requires(Scope.USERS_READ)
 async def list_users(
     session: SessionDep,
-    principal: UsersRead,
+    request: Request,
     page: PageDep,
     email: Annotated[
         str | None,
@@ -178,6 +184,7 @@ async def list_users(
         Host: xyz.greenroom.localhost
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
+    principal = principal_of(request)
     result = await service.list_users(
         session,
         principal.tenant,
@@ -194,11 +201,11 @@ async def list_users(
 
 
 @router.get("/{partner_id}", response_model=UserEnvelope, summary="Get a user")
-async def get_user(
-    partner_id: PartnerId, session: SessionDep, principal: UsersRead
-) -> UserEnvelope:
+@requires(Scope.USERS_READ)
+async def get_user(partner_id: PartnerId, session: SessionDep, request: Request) -> UserEnvelope:
     """One user by your `partner_id`. Example: `GET /api/users/abc123def` on
     `xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
+    principal = principal_of(request)
     user = await service.get_user(session, principal.tenant, partner_id)
     return UserEnvelope(user=UserOut(**service.public_user(user)))
 
@@ -209,11 +216,11 @@ async def get_user(
     response_class=Response,
     summary="Delete a user and all their data",
 )
-async def delete_user(
-    partner_id: PartnerId, session: SessionDep, principal: UsersDelete
-) -> Response:
+@requires(Scope.USERS_DELETE)
+async def delete_user(partner_id: PartnerId, session: SessionDep, request: Request) -> Response:
     """Erase the user for good: their profile, sign-in tokens, practice interviews, recordings and
     progress. Answers 204; a user that does not exist (or no longer does) is 404. Example:
     `DELETE /api/users/abc123def` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
+    principal = principal_of(request)
     await service.delete_user(session, principal.tenant, partner_id)
     return Response(status_code=204)

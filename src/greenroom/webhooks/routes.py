@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from greenroom.auth.deps import WebhooksManage
+from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import ValidationFailed
 from greenroom.core.pagination import PageDep
@@ -29,7 +30,7 @@ from greenroom.webhooks.schemas import (
     WebhookWithSecret,
 )
 
-router = APIRouter(prefix="/api/webhooks", tags=["Webhooks"])
+router = APIRouter(prefix="/api/webhooks", tags=["Webhooks"], route_class=ApiRoute)
 
 
 def _settings(request: Request) -> Settings:
@@ -38,12 +39,12 @@ def _settings(request: Request) -> Settings:
 
 
 @router.post("", status_code=201, response_model=WebhookCreatedEnvelope)
+@requires(Scope.WEBHOOKS_MANAGE)
 async def create_webhook(
     body: WebhookCreate,
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: WebhooksManage,
 ) -> WebhookCreatedEnvelope:
     """Register an endpoint that receives events of this environment (sandbox keys: sandbox events).
 
@@ -61,6 +62,7 @@ async def create_webhook(
     {"url": "https://xyz.example.com/greenroom/webhooks", "events": ["user.created"]}
     ```
     """
+    principal = principal_of(request)
     created = await service.create_endpoint(
         session,
         principal.tenant,
@@ -76,10 +78,10 @@ async def create_webhook(
 
 
 @router.get("", response_model=WebhookList)
-async def list_webhooks(
-    session: SessionDep, principal: WebhooksManage, page: PageDep
-) -> WebhookList:
+@requires(Scope.WEBHOOKS_MANAGE)
+async def list_webhooks(session: SessionDep, request: Request, page: PageDep) -> WebhookList:
     """The endpoints of this environment, oldest first (cursor pagination)."""
+    principal = principal_of(request)
     rows, cursor = await service.list_endpoints(
         session, principal.tenant, limit=page.limit, cursor=page.cursor
     )
@@ -87,27 +89,28 @@ async def list_webhooks(
 
 
 @router.get("/{webhook_id}", response_model=WebhookEnvelope)
-async def get_webhook(
-    webhook_id: str, session: SessionDep, principal: WebhooksManage
-) -> WebhookEnvelope:
+@requires(Scope.WEBHOOKS_MANAGE)
+async def get_webhook(webhook_id: str, session: SessionDep, request: Request) -> WebhookEnvelope:
     """One endpoint. `enabled: false` with `disabled_reason: "failing"` means we stopped sending
     after its deliveries failed for 24 hours; fix the receiver, then update it with
     `{"enabled": true}`."""
+    principal = principal_of(request)
     endpoint = await service.get_endpoint(session, principal.tenant, webhook_id)
     return WebhookEnvelope(webhook=WebhookOut.of(endpoint))
 
 
 @router.post("/{webhook_id}", response_model=WebhookEnvelope)
+@requires(Scope.WEBHOOKS_MANAGE)
 async def update_webhook(
     webhook_id: str,
     body: WebhookUpdate,
     request: Request,
     session: SessionDep,
-    principal: WebhooksManage,
 ) -> WebhookEnvelope:
     """Change `url`, `events`, `description` or `enabled`; fields not sent stay as they are.
     (POST, in the style of `POST /api/users/{partner_id}`.) Enabling an endpoint that was disabled
     for failing clears that state; queued deliveries then resume."""
+    principal = principal_of(request)
     changes: dict[str, Any] = {}
     for field in body.model_fields_set:
         value = getattr(body, field)
@@ -121,20 +124,24 @@ async def update_webhook(
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def delete_webhook(
-    webhook_id: str, session: SessionDep, principal: WebhooksManage
-) -> Response:
+@requires(Scope.WEBHOOKS_MANAGE)
+async def delete_webhook(webhook_id: str, session: SessionDep, request: Request) -> Response:
     """Delete the endpoint and its delivery log; nothing more is sent to it."""
+    principal = principal_of(request)
     await service.delete_endpoint(session, principal.tenant, webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=SecretOut)
+@requires(Scope.WEBHOOKS_MANAGE)
 async def rotate_webhook_secret(
-    webhook_id: str, request: Request, session: SessionDep, principal: WebhooksManage
+    webhook_id: str,
+    request: Request,
+    session: SessionDep,
 ) -> SecretOut:
     """A new signing secret, shown only this once. It takes effect at once: every delivery from
     now on (retries of earlier events included) is signed with it."""
+    principal = principal_of(request)
     secret = await service.rotate_secret(
         session, principal.tenant, webhook_id, settings=_settings(request)
     )
@@ -142,15 +149,17 @@ async def rotate_webhook_secret(
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryList)
+@requires(Scope.WEBHOOKS_MANAGE)
 async def list_deliveries(
     webhook_id: str,
     session: SessionDep,
-    principal: WebhooksManage,
+    request: Request,
     page: PageDep,
     status: Annotated[str | None, Query(description="`pending`, `succeeded` or `failed`.")] = None,
 ) -> DeliveryList:
     """The delivery log of an endpoint, newest first: status, attempts, and the last attempt's
     time, response code, response time and the first 1 KB of the response body."""
+    principal = principal_of(request)
     rows, cursor = await service.list_deliveries(
         session, principal.tenant, webhook_id, limit=page.limit, cursor=page.cursor, status=status
     )
@@ -158,11 +167,13 @@ async def list_deliveries(
 
 
 @router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetailEnvelope)
+@requires(Scope.WEBHOOKS_MANAGE)
 async def get_delivery(
-    webhook_id: str, delivery_id: str, session: SessionDep, principal: WebhooksManage
+    webhook_id: str, delivery_id: str, session: SessionDep, request: Request
 ) -> DeliveryDetailEnvelope:
     """One delivery of the log, with `attempt_log`: every attempt's time, response code,
     response time, first 1 KB of the response body, and error."""
+    principal = principal_of(request)
     delivery, attempts = await service.list_attempts(
         session, principal.tenant, webhook_id, delivery_id
     )
@@ -177,11 +188,13 @@ async def get_delivery(
     status_code=202,
     response_model=DeliveryEnvelope,
 )
+@requires(Scope.WEBHOOKS_MANAGE)
 async def resend_delivery(
-    webhook_id: str, delivery_id: str, session: SessionDep, principal: WebhooksManage
+    webhook_id: str, delivery_id: str, session: SessionDep, request: Request
 ) -> DeliveryEnvelope:
     """Send the delivery's event again, now, as a new delivery with the same `webhook-id` (so a
     receiver that already processed it can tell). 409 `webhook_disabled` if the endpoint is
     disabled."""
+    principal = principal_of(request)
     delivery = await service.resend(session, principal.tenant, webhook_id, delivery_id)
     return DeliveryEnvelope(delivery=DeliveryOut.of(delivery))
