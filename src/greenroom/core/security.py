@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -10,7 +9,7 @@ from greenroom.core.settings import ServerSecret
 
 
 def hmac_digest(secret: ServerSecret, value: str) -> str:
-    return hmac.new(secret.value, value.encode(), hashlib.sha256).hexdigest()
+    return secret.hexdigest(value.encode())
 
 
 def candidate_digests(server_secrets: list[ServerSecret], value: str) -> dict[str, str]:

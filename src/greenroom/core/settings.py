@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,11 +19,19 @@ _PLACEHOLDERS = ("changeme", "change-me", "secret", "placeholder", "insecure", "
 class ServerSecret:
     """A server secret with the version id that is stored beside every hash made with it."""
 
-    __slots__ = ("value", "version")
+    __slots__ = ("_mac", "value", "version")
 
     def __init__(self, version: str, value: bytes) -> None:
         self.version = version
         self.value = value
+        # Keyed once: copying it is cheaper than keying a new HMAC for every digest.
+        self._mac = hmac.new(value, digestmod=hashlib.sha256)
+
+    def hexdigest(self, data: bytes) -> str:
+        """HMAC-SHA256 of `data` under this secret, in hex."""
+        mac = self._mac.copy()
+        mac.update(data)
+        return mac.hexdigest()
 
     def __repr__(self) -> str:  # never show the value
         return f"ServerSecret(version={self.version!r})"
