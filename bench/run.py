@@ -41,6 +41,17 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float  # server CPU time per request (user + system), 0 where /proc is missing
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or 0."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -97,9 +108,16 @@ def parse_duration_ms(text: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def run_wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+def run_wrk(
+    server: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua_script(headers))
+    cpu_before = cpu_seconds(server.pid)
     try:
         out = subprocess.run(
             [
@@ -118,11 +136,14 @@ def run_wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namesp
         ).stdout
     finally:
         os.unlink(script.name)
+    cpu = cpu_seconds(server.pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = parse_duration_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = parse_duration_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu_us = cpu / requests * 1e6 if requests else 0.0
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0, cpu_us)
 
 
 async def seed(database_url: str) -> dict[str, str]:
@@ -144,7 +165,7 @@ async def seed(database_url: str) -> dict[str, str]:
             await admins.create_admin(
                 session, org, email="bench@xyz.example.com", password=PASSWORD
             )
-        org.rate_limit_per_minute = 1_000_000_000
+        org.rate_limit_per_minute = 2_000_000_000
         org.key_rate_limit_per_minute = 1_000_000_000
         created = await keys.create_key(
             session,
@@ -195,9 +216,10 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
             ("GET /api/auth/check, unknown key (401)", {"Host": HOST, "Authorization": "0" * 32}),
         ]
         # Warm both (caches, connection pools), then alternate rounds so drift hits both alike.
-        run_wrk(bare_port, "/", {}, argparse.Namespace(**{**vars(args), "duration": 1}))
+        run_wrk(bare, bare_port, "/", {}, argparse.Namespace(**{**vars(args), "duration": 1}))
         for _, headers in cases:
             run_wrk(
+                app,
                 app_port,
                 "/api/auth/check",
                 headers,
@@ -206,9 +228,9 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
         bare_results: list[Result] = []
         case_results: dict[str, list[Result]] = {name: [] for name, _ in cases}
         for _ in range(args.rounds):
-            bare_results.append(run_wrk(bare_port, "/", {}, args))
+            bare_results.append(run_wrk(bare, bare_port, "/", {}, args))
             for name, headers in cases:
-                case_results[name].append(run_wrk(app_port, "/api/auth/check", headers, args))
+                case_results[name].append(run_wrk(app, app_port, "/api/auth/check", headers, args))
     finally:
         for proc in (bare, app):
             proc.terminate()
@@ -222,17 +244,20 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
         f"\n== {label}: {args.rounds} rounds x {args.duration}s, {args.connections} connections, "
         f"1 worker, server log level {args.log_level}, medians"
     )
-    print(f"{'case':44} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8}")
+    print(
+        f"{'case':44} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>8} "
+        f"{'cpu us/req':>10}"
+    )
     print(
         f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
-        f"{med(bare_results, 'p99_ms'):7.2f} {0:8d}"
+        f"{med(bare_results, 'p99_ms'):7.2f} {0:8d} {med(bare_results, 'cpu_us'):10.0f}"
     )
     for name, results in case_results.items():
         rps = med(results, "rps")
         errors = sum(r.errors for r in results)
         print(
             f"{name:44} {rps:9.0f} {rps / base_rps:6.2f} {med(results, 'p50_ms'):7.2f} "
-            f"{med(results, 'p99_ms'):7.2f} {errors:8d}"
+            f"{med(results, 'p99_ms'):7.2f} {errors:8d} {med(results, 'cpu_us'):10.0f}"
         )
 
 

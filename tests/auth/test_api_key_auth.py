@@ -102,3 +102,20 @@ async def test_missing_scope_is_403_naming_it(app, client_for) -> None:
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
     assert response.json()["scope"] == "users:read"
+
+
+async def test_credentials_are_checked_before_the_body_is_read(setup) -> None:  # type: ignore[no-untyped-def]
+    _org, key, api = setup
+
+    async def post_broken_json(**credentials: str) -> tuple[int, str]:
+        response = await api.post(
+            "/api/users/abc123def",
+            content=b'{"first_name": ',
+            headers={"Content-Type": "application/json", **credentials},
+        )
+        return response.status_code, response.json()["code"]
+
+    assert await post_broken_json() == (401, "missing_credentials")
+    assert await post_broken_json(Authorization="0" * 32) == (401, "invalid_api_key")
+    # With a valid key the same body is read, and refused for what it is.
+    assert await post_broken_json(Authorization=key) == (400, "malformed_json")

@@ -159,6 +159,10 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     root.setLevel(level.upper())
     # uvicorn's access log prints query strings (which can hold SSO tokens): ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request it makes, whole URL included, at INFO: the webhook worker's
+    # requests go to partners' URLs, whose query strings may hold their secrets.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
