@@ -133,6 +133,15 @@ async def _authenticate(request: Request) -> Principal:
     )
 
 
+async def authorize(request: Request, scope: Scope | None) -> Principal:
+    """`authenticate`, then the 403 when the caller lacks `scope`: all that an `ApiRoute` checks
+    before its endpoint (the idempotency middleware checks the same before a replay)."""
+    principal = await authenticate(request)
+    if scope is not None and scope not in principal.scopes:
+        raise InsufficientScope(scope.value)
+    return principal
+
+
 _REQUIRES = "greenroom_requires"
 _UNSET = object()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -185,9 +194,7 @@ class ApiRoute(APIRoute):
         scope = self.required_scope
 
         async def authenticated(request: Request) -> Response:
-            principal = await authenticate(request)
-            if scope is not None and scope not in principal.scopes:
-                raise InsufficientScope(scope.value)
+            await authorize(request, scope)
             return await handler(request)
 
         return authenticated

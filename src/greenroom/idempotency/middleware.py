@@ -6,6 +6,8 @@ Records are scoped by org, environment, the credentials presented and the key, s
 replay another caller's response. A second request arriving while the first still runs waits
 for it (a few seconds) and gets its response, or 409 `idempotency_in_progress`: the work never
 runs twice. Responses that say nothing final (5xx, 401, 403, 429) are not kept, so a retry runs.
+Whatever is answered from the store goes only to credentials that still pass the route's checks:
+a key revoked or expired since gets 401, as a fresh request would.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from greenroom.auth.deps import ApiRoute, authorize
+from greenroom.auth.scopes import Scope as ApiScope
 from greenroom.core.errors import AppError, BadRequest, Conflict, problem_response
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import ServerSecret
@@ -59,6 +65,16 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
         digest.update(part + b"\0")
     digest.update(canonical)
     return digest.hexdigest()
+
+
+def _required_scope(scope: Scope) -> ApiScope | None:
+    """The scope declared by the route that the router will pick (its first full match). None
+    for a route that needs only a valid key, and for anything that is not an `ApiRoute`: a
+    valid key is still required there, as on every Partner API route."""
+    for route in scope["app"].router.routes:
+        if route.matches(scope)[0] == Match.FULL:
+            return route.required_scope if isinstance(route, ApiRoute) else None
+    return None
 
 
 class IdempotencyMiddleware:
@@ -118,6 +134,15 @@ class IdempotencyMiddleware:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.25)
 
+        if claim.outcome != "run":
+            # Answered here, so the route (which authenticates) never runs: check the caller
+            # now, after any wait, as the route would. Like any request, this counts against
+            # the rate limits.
+            try:
+                await authorize(Request(scope), _required_scope(scope))
+            except AppError as refused:
+                await problem_response(refused)(scope, receive, send)
+                return
         if claim.outcome in ("mismatch", "busy"):
             error: AppError = (
                 IdempotencyKeyReused() if claim.outcome == "mismatch" else IdempotencyInProgress()
