@@ -200,8 +200,9 @@ async def test_deleting_a_user_deletes_their_recordings(app, settings, client_fo
     )
     assert folder.exists()
     tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
-    async with app.state.sessionmaker() as session:
+    async with app.state.sessionmaker() as session, session.begin():
         await publish(session, tenant, "user.deleted", {"user": {"partner_id": user.partner_id}})
+        assert folder.exists()  # until the commit
     assert not folder.exists()
 
 

@@ -1,4 +1,4 @@
-"""The server's own periodic purge."""
+"""The server's own periodic purge (recordings of the purged users go too)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from greenroom.app import create_app
 from greenroom.core import clock
+from greenroom.practice.storage import user_folder
 from greenroom.users.models import User
 from greenroom.users.tasks import purge_forever
 from tests.factories import make_key, make_org
+from tests.practice.helpers import WEBM
 
 
 async def test_the_lifespan_starts_the_purge_and_stops_it(settings) -> None:
@@ -28,8 +30,11 @@ async def test_a_round_of_the_periodic_purge_deletes_expired_anonymous_users(
 ) -> None:
     org = await make_org(app, anonymous=True)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    await api.post("/api/users/anonymous")
+    anonymous = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
+    folder = user_folder(org.id, "production", anonymous)
+    recording = app.state.storage.path(app.state.storage.save(folder, "webm", WEBM))
     clock.advance(timedelta(hours=24, seconds=1))
     await purge_forever(app.state.sessionmaker, 0, rounds=1)
     rows = (await db.execute(select(User).where(User.org_id == org.id))).scalars().all()
     assert rows == []
+    assert not recording.exists()

@@ -61,4 +61,6 @@ class LocalStorage:
     def delete_folder(self, folder: str) -> None:
         if not re.fullmatch(r"[0-9a-f]{32}", folder):
             raise ValueError("invalid storage folder")
-        shutil.rmtree(self._inside(folder), ignore_errors=True)
+        target = self._inside(folder)
+        if target.exists():  # errors reach the caller, which logs the files left behind
+            shutil.rmtree(target)
