@@ -34,7 +34,7 @@ from greenroom.practice import routes as practice_routes
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.members import error_page as members_error_page
 from greenroom.practice.members import validation_error_page as members_validation_error_page
-from greenroom.practice.storage import LocalStorage
+from greenroom.practice.storage import recordings_storage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import login as sso_login
 from greenroom.sso import routes as sso_routes
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
     app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
-    app.state.storage = LocalStorage(settings.data_dir / "recordings")
+    app.state.storage = recordings_storage(settings.data_dir)
     subscribe_recordings_cleanup(app.state.storage)
     app.state.authenticator = Authenticator(settings, sessions)
 

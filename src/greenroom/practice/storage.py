@@ -64,3 +64,8 @@ class LocalStorage:
         target = self._inside(folder)
         if target.exists():  # errors reach the caller, which logs the files left behind
             shutil.rmtree(target)
+
+
+def recordings_storage(data_dir: Path) -> LocalStorage:
+    """Where a deployment keeps its recordings: `{data_dir}/recordings`."""
+    return LocalStorage(data_dir / "recordings")
