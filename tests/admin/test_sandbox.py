@@ -39,3 +39,29 @@ async def test_viewer_cannot_reset(app, browser_for, area) -> None:
     assert "Reset sandbox data" not in page.text
     response = await browser.submit("/admin/sandbox", "/admin/sandbox/reset", {"confirm": "yes"})
     assert response.status_code == 403
+
+
+async def test_reset_deletes_the_recordings_of_expired_anonymous_users_too(app, area) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from greenroom.core import clock
+    from greenroom.practice.storage import user_folder
+    from greenroom.users.models import User
+    from tests.practice.helpers import WEBM
+
+    await add_users(app, area.org, 1, prefix="anon", environment="sandbox", anonymous=True)
+    async with app.state.sessionmaker() as session, session.begin():
+        # Past its 24 hours, and not purged yet.
+        expired = clock.now() - timedelta(hours=1)
+        await session.execute(
+            update(User).where(User.org_id == area.org.id).values(expires_at=expired)
+        )
+    storage = app.state.storage
+    recording = storage.path(
+        storage.save(user_folder(area.org.id, "sandbox", "anon00000"), "webm", WEBM)
+    )
+    done = await area.browser.submit("/admin/sandbox", "/admin/sandbox/reset", {"confirm": "yes"})
+    assert done.status_code == 200 and "1 user deleted" in done.text
+    assert not recording.exists()

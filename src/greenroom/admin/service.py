@@ -21,7 +21,7 @@ from greenroom.admins.passwords import generate_password, verify_password
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
-from greenroom.core import clock
+from greenroom.core import clock, events
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
@@ -187,8 +187,14 @@ async def reset_sandbox(session: AsyncSession, tenant: Tenant, *, batch: int = 5
             try:
                 await users.delete_user(session, sandbox, partner_id)
             except users.UserNotFound:  # an expired anonymous user: gone for the API already
+                user = await session.get(User, user_id)
                 await websessions.end_all_for(session, user_id)
                 await users_repository.delete_by_id(session, user_id)
+                if user is not None:
+                    # What the purge would have sent: the webhook, and its recordings go too.
+                    await events.publish(
+                        session, sandbox, "user.deleted", {"user": users.public_user(user)}
+                    )
             deleted += 1
         await session.flush()
 
