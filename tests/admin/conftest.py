@@ -1,4 +1,5 @@
-"""Helpers for driving the admin area over HTTP like a browser: forms with their CSRF token."""
+"""Helpers for driving the admin area over HTTP like a browser (forms with their CSRF token), and
+in a real Chromium (`open_page`, `log_in`, with the fixtures of `tests.browser`)."""
 
 from __future__ import annotations
 
@@ -100,6 +101,23 @@ async def logged_in(app, browser_for, org, role: AdminRole = AdminRole.ADMIN):  
     response = await browser.log_in(admin.email)
     assert response.status_code == 303, response.text
     return admin, browser
+
+
+async def open_page(browser, address: str | None = None):  # type: ignore[no-untyped-def]
+    """A fresh Chromium context (no cookies) and its page."""
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1: each test gets a client address of its own,
+    # so that the log-in throttle of one test never blocks another.
+    context = await browser.new_context(
+        extra_http_headers={"X-Forwarded-For": address or unique_address()}
+    )
+    return context, await context.new_page()
+
+
+async def log_in(page, origin: str, email: str, password: str = ADMIN_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{origin}/login/admin")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
 
 
 from tests.browser import chromium, live_server  # noqa: E402, F401

@@ -7,27 +7,11 @@ from pathlib import Path
 import pytest
 
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import unique_address
+from tests.admin.conftest import log_in, open_page
 from tests.browser import screenshot_on_failure
-from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
+from tests.factories import make_admin, make_key, make_org
 
 pytestmark = pytest.mark.browser
-
-
-async def open_page(chromium, address: str | None = None):  # type: ignore[no-untyped-def]
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1: each test gets a client address of its own,
-    # so that the log-in throttle of one test never blocks another.
-    context = await chromium.new_context(
-        extra_http_headers={"X-Forwarded-For": address or unique_address()}
-    )
-    return context, await context.new_page()
-
-
-async def log_in(page, origin: str, email: str, password: str = ADMIN_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(f"{origin}/login/admin")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Log in").click()
 
 
 async def test_log_in_menu_and_log_out(app, live_server, chromium) -> None:
