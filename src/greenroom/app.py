@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__
+from greenroom.admin import imports
 from greenroom.admin import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
@@ -83,6 +84,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if settings.run_worker:
             background.append(
                 asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
+            )
+            # Import jobs whose process died mid-job are taken over here (see admin/imports.py).
+            background.append(
+                asyncio.create_task(
+                    imports.resume_forever(sessions, settings.purge_interval_seconds)
+                )
             )
             worker = Worker(sessions, settings, metrics=app.state.metrics)
             worker_task = asyncio.create_task(worker.run_forever(stop_worker))

@@ -20,9 +20,10 @@ async def test_the_lifespan_starts_the_purge_and_stops_it(settings) -> None:
     worker_settings = settings.model_copy(update={"run_worker": True})
     application = create_app(worker_settings, configure_logs=False)
     async with LifespanManager(application):
-        (task,) = application.state.background_tasks
-        assert not task.done()
-    assert task.cancelled()
+        tasks = application.state.background_tasks
+        assert len(tasks) == 2  # the purge, and the sweep for abandoned import jobs
+        assert not any(task.done() for task in tasks)
+    assert all(task.cancelled() for task in tasks)
 
 
 async def test_a_round_of_the_periodic_purge_deletes_expired_anonymous_users(
