@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-30 10:12:31.118204
+Create Date: 2026-11-23 15:30:00
 """
 
 from collections.abc import Sequence
