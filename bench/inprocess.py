@@ -25,17 +25,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from asgi_lifespan import LifespanManager  # noqa: E402
+from bench.run import HOST, SECRETS, seed  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 
 from greenroom.app import create_app  # noqa: E402
 from greenroom.core.migrate import upgrade  # noqa: E402
 from greenroom.core.settings import Settings  # noqa: E402
-from greenroom.keys import service as keys  # noqa: E402
-from greenroom.tenancy import service as orgs  # noqa: E402
-from greenroom.tenancy.hosts import Environment  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -52,7 +51,7 @@ def request_scope(key: str) -> Scope:
         "query_string": b"",
         "root_path": "",
         "headers": [
-            (b"host", b"bench.greenroom.localhost"),
+            (b"host", HOST.encode()),
             (b"authorization", key.encode()),
             (b"user-agent", b"bench"),
             (b"accept", b"*/*"),
@@ -86,29 +85,14 @@ async def per_request_us(app: Any, scope: Scope, args: argparse.Namespace) -> li
 
 
 async def measure(tmp: str, url: str, args: argparse.Namespace) -> dict[str, list[float]]:
-    settings = Settings(
-        database_url=url,
-        data_dir=Path(tmp),
-        run_worker=False,
-        rate_limit_per_minute=2_000_000_000,
-        key_rate_limit_per_minute=1_000_000_000,
-    )
+    key = (await seed(url))["key"]  # the org, limits and key of bench/run.py
+    settings = Settings(secrets=SECRETS, database_url=url, data_dir=Path(tmp), run_worker=False)
     app = create_app(settings)
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.stream = io.StringIO()  # the lines are written, not shown
     async with LifespanManager(app):
-        async with app.state.sessionmaker() as session, session.begin():
-            org = await orgs.create_org(session, slug="bench", name="Bench Corporation")
-            created = await keys.create_key(
-                session,
-                org_id=org.id,
-                environment=Environment.PRODUCTION,
-                name="bench",
-                created_by="cli",
-                server_secret=settings.server_secrets[0],
-            )
-        scope = request_scope(created.secret)
+        scope = request_scope(key)
         bare = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
 
         @bare.get("/api/auth/check")

@@ -19,12 +19,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import logging
-import random
 import re
 import uuid
 from collections.abc import Collection, Sequence
@@ -37,7 +35,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from greenroom.admin.models import ImportJob
-from greenroom.core import clock
+from greenroom.core import clock, periodic
 from greenroom.core.errors import AppError, NotFound
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
@@ -205,14 +203,11 @@ async def resume_forever(
     sessions: async_sessionmaker[AsyncSession], interval: float, *, rounds: int | None = None
 ) -> None:
     """Sweep for abandoned jobs every `interval` seconds (forever, or `rounds` times)."""
-    done = 0
-    while rounds is None or done < rounds:
-        done += 1
-        await asyncio.sleep(interval * random.uniform(0.5, 1.0))  # noqa: S311
-        try:
-            await resume_stale(sessions)
-        except Exception:
-            log.exception("resuming import jobs failed; will retry")
+
+    async def sweep() -> None:
+        await resume_stale(sessions)
+
+    await periodic.every(interval, sweep, log=log, what="resuming import jobs", rounds=rounds)
 
 
 async def _claim_stale(

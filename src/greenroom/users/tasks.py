@@ -6,13 +6,11 @@ one of them, because the purge is a DELETE ... RETURNING.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from greenroom.core import clock
+from greenroom.core import clock, periodic
 from greenroom.idempotency import repository as idempotency
 from greenroom.users import service
 
@@ -31,14 +29,10 @@ async def purge_forever(
     sessions: async_sessionmaker[AsyncSession], interval: float, *, rounds: int | None = None
 ) -> None:
     """Purge every `interval` seconds (forever, or `rounds` times)."""
-    done = 0
-    while rounds is None or done < rounds:
-        done += 1
-        # Jitter keeps several processes from purging in lock-step.
-        await asyncio.sleep(interval * random.uniform(0.5, 1.0))  # noqa: S311
-        try:
-            count = await purge_once(sessions)
-            if count:
-                log.info("purged expired anonymous users", extra={"count": count})
-        except Exception:
-            log.exception("purge failed; will retry")
+
+    async def purge() -> None:
+        count = await purge_once(sessions)
+        if count:
+            log.info("purged expired anonymous users", extra={"count": count})
+
+    await periodic.every(interval, purge, log=log, what="purge", rounds=rounds)
