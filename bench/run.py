@@ -149,7 +149,7 @@ def run_wrk(
 async def seed(database_url: str) -> dict[str, str]:
     """An org with generous rate limits (the limiter still runs), an admin, a key, a token."""
     from greenroom.admins import service as admins
-    from greenroom.core.db import make_engine, sessionmaker
+    from greenroom.core.db import Database
     from greenroom.core.settings import Settings
     from greenroom.keys import service as keys
     from greenroom.tenancy import repository
@@ -157,8 +157,8 @@ async def seed(database_url: str) -> dict[str, str]:
     from greenroom.tenancy.hosts import Environment
 
     settings = Settings(secrets=SECRETS, database_url=database_url)  # type: ignore[arg-type]
-    engine = make_engine(database_url)
-    async with sessionmaker(engine)() as session, session.begin():
+    database = Database(database_url)
+    async with database.writer() as session, session.begin():
         org = await repository.get_by_slug(session, SLUG)
         if org is None:
             org = await orgs.create_org(session, slug=SLUG, name="Bench Corporation")
@@ -175,7 +175,7 @@ async def seed(database_url: str) -> dict[str, str]:
             created_by="cli",
             server_secret=settings.server_secrets[0],
         )
-    await engine.dispose()
+    await database.dispose()
     return {"key": created.secret}
 
 

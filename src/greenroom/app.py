@@ -19,7 +19,7 @@ from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
-from greenroom.core.db import make_engine, sessionmaker
+from greenroom.core.db import Database
 from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -27,6 +27,7 @@ from greenroom.core.problems import install_problem_docs
 from greenroom.core.routing import add_routes
 from greenroom.core.settings import Settings, get_settings
 from greenroom.core.web import CSRFMiddleware, security_headers
+from greenroom.core.writebehind import WriteBehind
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
@@ -45,6 +46,7 @@ from greenroom.users import routes as users_routes
 from greenroom.users.tasks import purge_forever
 from greenroom.webhooks import routes as webhooks_routes
 from greenroom.webhooks.worker import Worker
+from greenroom.websessions import service as websessions
 
 log = logging.getLogger("greenroom")
 API_DESCRIPTION = """
@@ -72,8 +74,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     settings = settings or get_settings()
     if configure_logs:
         configure_logging(settings.log_level, json_output=settings.log_json)
-    engine = make_engine(settings.resolved_database_url)
-    sessions = sessionmaker(engine)
+    database = Database(settings.resolved_database_url)
+    sessions = database.writer
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +85,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:
             background.append(
-                asyncio.create_task(purge_forever(sessions, settings.purge_interval_seconds))
+                asyncio.create_task(
+                    purge_forever(
+                        sessions,
+                        settings.purge_interval_seconds,
+                        session_idle_minutes=settings.session_idle_minutes,
+                    )
+                )
             )
             # Import jobs whose process died mid-job are taken over here (see admin/imports.py).
             background.append(
@@ -106,7 +114,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
                 # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
                 await worker_task
             await app.state.authenticator.close()
-            await engine.dispose()
+            await app.state.websessions_seen.flush()
+            await database.dispose()
 
     app = FastAPI(
         title="Greenroom Partner API",
@@ -121,13 +130,18 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.database = database
+    app.state.engine = database.engine
+    # The read-write session maker, for work outside a request (background jobs, tests).
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
-    app.state.org_resolver = OrgResolver(sessions, settings.auth_cache_seconds)
+    app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
     app.state.storage = recordings_storage(settings.data_dir)
     subscribe_recordings_cleanup(app.state.storage)
-    app.state.authenticator = Authenticator(settings, sessions)
+    app.state.authenticator = Authenticator(settings, database)
+    app.state.websessions_seen = WriteBehind(
+        database.writer, websessions.write_last_seen, what="browser sessions' last use"
+    )
 
     install_error_handlers(app)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).

@@ -143,7 +143,7 @@ async def test_hsts_is_sent_under_https(settings, migrated) -> None:
     ) as client:
         response = await client.get("/healthz")
     assert "max-age=" in response.headers["strict-transport-security"]
-    await https_app.state.engine.dispose()
+    await https_app.state.database.dispose()
 
 
 async def test_sandbox_host_sends_admins_to_the_production_host(app, browser_for) -> None:

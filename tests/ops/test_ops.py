@@ -22,7 +22,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path, client_f
         transport=httpx.ASGITransport(app=app), base_url="http://x"
     ) as client:
         response = await client.get("/readyz")
-    await app.state.engine.dispose()
+    await app.state.database.dispose()
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
     assert "127.0.0.1" not in response.text

@@ -10,7 +10,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from greenroom.app import create_app
-from greenroom.core.db import make_engine, sessionmaker
+from greenroom.core.db import Database
 from greenroom.webhooks.worker import Worker
 from tests.factories import make_key, make_org
 from tests.webhooks.conftest import publish, user_data
@@ -31,14 +31,14 @@ async def test_two_workers_send_each_delivery_exactly_once(
         await publish(app, org, "user.created", user_data(f"user-{i}"))
 
     # Two workers as two processes would be: each with its own engine and connections.
-    engines = [make_engine(settings.resolved_database_url) for _ in range(2)]
+    databases = [Database(settings.resolved_database_url) for _ in range(2)]
     small_batches = settings.model_copy(update={"webhooks_worker_batch": 4})
-    workers = [Worker(sessionmaker(e), small_batches, org_ids=[org.id]) for e in engines]
+    workers = [Worker(d.writer, small_batches, org_ids=[org.id]) for d in databases]
     try:
         counts = await asyncio.gather(*(w.run_until_idle() for w in workers))
     finally:
-        for engine in engines:
-            await engine.dispose()
+        for database in databases:
+            await database.dispose()
 
     sent = Counter((r.path, r.webhook_id) for r in receiver.requests)
     assert len(sent) == EVENTS * len(PATHS)

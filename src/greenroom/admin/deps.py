@@ -84,12 +84,18 @@ async def current_admin(
 ) -> AdminContext:
     settings = settings_of(request)
     token = request.cookies.get(websessions.COOKIE_NAMES["admin"])
-    found = await websessions.load(session, settings, tenant, kind="admin", token=token)
+    found = await websessions.load(
+        session,
+        settings,
+        tenant,
+        kind="admin",
+        token=token,
+        seen=request.app.state.websessions_seen,
+    )
     if found is None or token is None:
         raise LoginRequired()
     admin = await session.get(Admin, found.subject_id)
     if admin is None or admin.org_id != tenant.org_id:
-        await websessions.end(session, settings, token)
         raise LoginRequired()
     return AdminContext(admin, found, tenant, token)
 

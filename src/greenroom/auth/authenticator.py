@@ -1,8 +1,9 @@
 """The per-process state of authentication: parsed secrets, the key cache, rate limits, and the
 throttled `last_used_at` writes. One instance lives on `app.state.authenticator`.
 
-On a cache hit the hot path does no database round trip: one HMAC, a dict look-up, the rate
-limit counters, and (at most once a minute per key) a background `last_used_at` write.
+On a cache hit the hot path does no database round trip: one HMAC, a dict look-up and the rate
+limit counters. Key use is noted in memory (at most once a minute per key) and written a few
+seconds later, every key used meanwhile in one transaction, never by the request itself.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from greenroom.auth import tokens
 from greenroom.auth.errors import InvalidToken
 from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
 from greenroom.core import clock
+from greenroom.core.db import Database
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import Settings
+from greenroom.core.writebehind import WriteBehind
 from greenroom.keys import service as keys
 from greenroom.keys.cache import KeyCache, KeyRecord
 from greenroom.tenancy.context import Tenant
@@ -58,30 +61,33 @@ async def _single_flight(
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.server_secrets = settings.server_secrets
         self.signing_secret = self.server_secrets[0]
-        self.sessions = sessions
+        self.database = database
         self.cache = KeyCache(settings.auth_cache_seconds)
         self.access_cache = tokens.new_access_cache(settings.auth_cache_seconds)
         storage = make_storage(settings.redis_url)
         self.limiter = RequestLimiter(storage, settings)
         self.login_throttle = LoginThrottle(storage)
-        # When this process last wrote last_used_at, per key.
+        # When this process last noted a use, per key; the noted uses are written behind.
         self._touched: dict[uuid.UUID, datetime] = {}
+        self.key_uses: WriteBehind[uuid.UUID, datetime] = WriteBehind(
+            database.writer, keys.record_uses, what="key uses"
+        )
         self._pending: set[asyncio.Task[None]] = set()
         self._lookups: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._token_lookups: dict[str, asyncio.Future[tokens.AccessRecord | None]] = {}
 
     @asynccontextmanager
     async def session_for(self, request: Request) -> AsyncIterator[AsyncSession]:
-        """The request's own session when the endpoint already opened one (so that SQLite never
-        sees two transactions of one request), else a short one of our own, closed at once."""
+        """The request's own session when the endpoint already opened one (one session per
+        request), else a short read-only one of our own, closed at once."""
         shared = getattr(request.state, "db_session", None)
         if isinstance(shared, AsyncSession):
             yield shared
             return
-        async with self.sessions() as session:
+        async with self.database.reader() as session:
             yield session
 
     async def resolve_key(self, request: Request, presented: str) -> KeyRecord | None:
@@ -106,7 +112,7 @@ class Authenticator:
 
     async def _rehash(self, record: KeyRecord, digest: str) -> None:
         try:
-            async with self.sessions() as session, session.begin():
+            async with self.database.writer() as session, session.begin():
                 await keys.rehash(
                     session, record.id, record.secret_version, digest, self.signing_secret.version
                 )
@@ -132,30 +138,24 @@ class Authenticator:
         return record
 
     def note_use(self, record: KeyRecord, now: datetime) -> None:
-        """Schedule a last_used_at write unless one was made (here or, per the row, anywhere)
-        within the last minute. Never awaited by the request."""
+        """Note a use for the next batched last_used_at write, unless one was noted (here or, per
+        the row, anywhere) within the last minute. Never awaited by the request."""
         last = self._touched.get(record.id) or record.last_used_at
         if last is not None and now - last < keys.LAST_USED_RESOLUTION:
             return
         if len(self._touched) > 100_000:
             self._touched.clear()
         self._touched[record.id] = now
-        self._background(self._write_use(record.id, now))
+        self.key_uses.note(record.id, now)
 
     def _background(self, work: Coroutine[None, None, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _write_use(self, key_id: uuid.UUID, now: datetime) -> None:
-        try:
-            async with self.sessions() as session, session.begin():
-                await keys.record_use(session, key_id, now)
-        except Exception:  # best effort: a lost last_used_at must not fail anything
-            log.warning("could not record key use", exc_info=True)
-
     async def drain(self) -> None:
-        """Wait for pending last_used_at writes (shutdown, tests)."""
+        """Write the noted key uses now, and wait for other pending work (shutdown, tests)."""
+        await self.key_uses.flush()
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 

@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.core.db import make_engine, sessionmaker
+from greenroom.core.db import Database
 from greenroom.core.errors import AppError
 from greenroom.core.settings import Settings, get_settings
 
@@ -36,12 +36,12 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed when it returns, rolled back when it fails."""
 
     async def main() -> T:
-        engine = make_engine(settings().resolved_database_url)
+        database = Database(settings().resolved_database_url)
         try:
-            async with sessionmaker(engine)() as session, session.begin():
+            async with database.writer() as session, session.begin():
                 return await work(session)
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     try:
         return asyncio.run(main())

@@ -1,26 +1,30 @@
 from __future__ import annotations
 
-import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncio
 
-from greenroom.cli.common import run_in_session, settings
-from greenroom.core import clock
-from greenroom.idempotency import repository as idempotency
+import typer
+
+from greenroom.cli.common import settings
+from greenroom.core.db import Database
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.storage import recordings_storage
-from greenroom.users import service as users
+from greenroom.users.tasks import purge_once
 
 
 def purge() -> None:
     """Delete anonymous users past their 24 hours, with all their data (the server also does
-    this periodically), and stored Idempotency-Key responses older than 24 hours."""
+    this periodically), stored Idempotency-Key responses older than 24 hours, and expired
+    browser sessions."""
+    cfg = settings()
 
-    async def work(session: AsyncSession) -> int:
-        count = await users.purge_expired(session)
-        await idempotency.purge_expired(session, clock.now())
-        return count
+    async def main() -> int:
+        database = Database(cfg.resolved_database_url)
+        try:
+            return await purge_once(database.writer, session_idle_minutes=cfg.session_idle_minutes)
+        finally:
+            await database.dispose()
 
     # The server subscribes this in create_app; the CLI process must do it itself.
-    subscribe_recordings_cleanup(recordings_storage(settings().data_dir))
-    count = run_in_session(work)
+    subscribe_recordings_cleanup(recordings_storage(cfg.data_dir))
+    count = asyncio.run(main())
     typer.echo(f"purged {count} expired anonymous user(s)")

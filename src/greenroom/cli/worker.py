@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from greenroom.cli.common import settings
-from greenroom.core.db import make_engine, sessionmaker
+from greenroom.core.db import Database
 from greenroom.webhooks.worker import Worker
 
 
@@ -18,9 +18,9 @@ def worker(
     cfg = settings()
 
     async def main() -> int:
-        engine = make_engine(cfg.resolved_database_url)
+        database = Database(cfg.resolved_database_url)
         try:
-            runner = Worker(sessionmaker(engine), cfg)
+            runner = Worker(database.writer, cfg)
             if once:
                 return await runner.run_until_idle()
             stop = asyncio.Event()
@@ -30,7 +30,7 @@ def worker(
             await runner.run_forever(stop)
             return 0
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     sent = asyncio.run(main())
     if once:

@@ -1,9 +1,19 @@
-"""Engine, sessions and the declarative base.
+"""Engines, sessions and the declarative base.
 
-SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on. Every
-SQLite transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads and then writes
-fails at once with "database is locked" when another writer got there first, whereas an
-immediate one waits for the busy timeout. Writers are serialised, which is SQLite's nature anyway.
+One `Database` per process holds three session makers:
+- `writer`: read-write transactions. On SQLite they begin with `BEGIN IMMEDIATE` (the write
+  lock up front, so nothing inside waits) on the process's single writer connection: the
+  process's writers queue for it in order, and only the begin waits for another process.
+- `reader`: read-only transactions. On SQLite a deferred `BEGIN` on `query_only` connections:
+  in WAL mode a reader never waits for a writer. On PostgreSQL they run in autocommit (no
+  BEGIN/COMMIT round trips).
+- `offload`: read-only work heavy enough to stall the event loop (exports, aggregates over a
+  whole org). On SQLite its statements run in threads (aiosqlite); on PostgreSQL it is `reader`.
+
+On SQLite, `writer` and `reader` run their statements on the event loop's thread
+(`core.sqlite`): a statement of the request path takes microseconds, a hop to a thread and back
+about 250 us. A request opens at most one session (`SessionDep`): a reader for GET and HEAD, a
+writer otherwise (see `session_kind`).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,7 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from greenroom.core import clock
+from greenroom.core import clock, sqlite
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -74,52 +84,121 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
-        return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+class Database:
+    """The process's engines and its three session makers (see the module's docstring)."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            path = parsed.database or ""
+            writer = _inline_sqlite_engine(url, path, read_only=False)
+            reader = _inline_sqlite_engine(url, path, read_only=True)
+            offload = create_async_engine(
+                url, connect_args={"timeout": sqlite.BUSY_TIMEOUT_SECONDS}, pool_size=4
+            )
+            _configure_threaded_sqlite(offload, read_only=True)
+            self.engines: tuple[AsyncEngine, ...] = (writer, reader, offload)
+            self.writer = _sessionmaker(writer)
+            self.reader = _sessionmaker(reader)
+            self.offload = _sessionmaker(offload)
+        else:
+            engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+            )
+            self.engines = (engine,)
+            self.writer = _sessionmaker(engine)
+            self.reader = _sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+            self.offload = self.reader
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The writer's engine (migrations, health checks, tests)."""
+        return self.engines[0]
+
+    async def dispose(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+def _sessionmaker(bind: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=True)
 
-    @event.listens_for(sync_engine, "connect")
+
+def _inline_sqlite_engine(url: str, path: str, *, read_only: bool) -> AsyncEngine:
+    async def connect() -> Any:
+        return await sqlite.connect(path, read_only=read_only)
+
+    engine = create_async_engine(
+        url,
+        async_creator=connect,
+        # One writer connection: the process's writers queue here, in order, instead of
+        # polling SQLite's lock. Readers never wait for each other.
+        pool_size=1 if not read_only else 8,
+        max_overflow=0 if not read_only else 24,
+        pool_timeout=sqlite.BUSY_TIMEOUT_SECONDS,
+    )
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """A plain read-write engine whose statements run in threads (migrations and one-off tools;
+    the server uses `Database`)."""
+    if not make_url(url).get_backend_name() == "sqlite":
+        return create_async_engine(url, pool_size=2, max_overflow=2)
+    engine = create_async_engine(url, connect_args={"timeout": sqlite.BUSY_TIMEOUT_SECONDS})
+    _configure_threaded_sqlite(engine, read_only=False)
+    return engine
+
+
+def _configure_threaded_sqlite(engine: AsyncEngine, *, read_only: bool) -> None:
+    """aiosqlite connections: allowed to wait in SQLite's busy handler, since they wait in their
+    own thread, not on the event loop."""
+
+    @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (see `_on_begin`).
-        dbapi_conn.isolation_level = None
+        dbapi_conn.isolation_level = None  # transactions begin in `_on_begin`
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite.BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    @event.listens_for(sync_engine, "begin")
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+    @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def session_kind(request: Request) -> str:
+    """`reader` for requests that only read (GET, HEAD), `writer` for the rest. A GET route that
+    writes says so with `WriterSessionDep`."""
+    return "reader" if request.method in READ_METHODS else "writer"
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def _session(request: Request, kind: str) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the endpoint succeeds, rolled back otherwise.
 
     Services never commit; they flush when they need generated values.
     """
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    database: Database = request.app.state.database
+    factory = database.writer if kind == "writer" else database.reader
     async with factory() as session:
-        # Dependencies resolved later in the same request (authentication) reuse it.
+        # Authentication later in the same request reuses it (one session per request).
         request.state.db_session = session
         try:
             yield session
@@ -130,4 +209,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in _session(request, session_kind(request)):
+        yield session
+
+
+async def get_writer_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in _session(request, "writer"):
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+"""The request's session: read-only for GET and HEAD, read-write otherwise."""
+WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session, scope="function")]
+"""A read-write session whatever the method (a GET that records something)."""

@@ -121,8 +121,17 @@ async def release(sessions: async_sessionmaker[AsyncSession], record_id: uuid.UU
         await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
 
 
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
+async def purge_expired(session: AsyncSession, now: datetime, *, limit: int) -> int:
+    """Delete up to `limit` records past their 24 hours (the purge's batches)."""
+    batch = (
+        select(IdempotencyRecord.id)
+        .where(IdempotencyRecord.expires_at <= now)
+        .limit(limit)
+        .scalar_subquery()
+    )
     result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.id.in_(batch))
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -255,6 +255,12 @@ async def rehash(
     return await repository.rehash(session, key_id, old_version, key_hash, version)
 
 
+async def record_uses(session: AsyncSession, uses: dict[uuid.UUID, datetime]) -> None:
+    """Write several keys' last use at once (the authenticator's write-behind batch)."""
+    for key_id, at in uses.items():
+        await record_use(session, key_id, at)
+
+
 async def record_use(session: AsyncSession, key_id: uuid.UUID, now: datetime) -> bool:
     """Write last_used_at unless it was written within the last minute (by any process)."""
     return await repository.touch(session, key_id, now, now - LAST_USED_RESOLUTION)

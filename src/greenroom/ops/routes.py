@@ -20,8 +20,8 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> dict[str, str]:
     try:
-        async with request.app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with request.app.state.database.reader() as session:
+            await session.execute(text("SELECT 1"))
     except Exception as exc:
         raise ServiceUnavailable(
             "The database is not reachable.", code="database_unavailable"

@@ -65,7 +65,14 @@ class Member:
 async def current_member(request: Request, session: SessionDep, tenant: TenantDep) -> Member:
     settings = request.app.state.settings
     token = request.cookies.get(websessions.COOKIE_NAMES["member"])
-    found = await websessions.load(session, settings, tenant, kind="member", token=token)
+    found = await websessions.load(
+        session,
+        settings,
+        tenant,
+        kind="member",
+        token=token,
+        seen=request.app.state.websessions_seen,
+    )
     if found is None or token is None:
         raise NotSignedIn()
     user = await active_user_by_id(session, tenant, found.subject_id)

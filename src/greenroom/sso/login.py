@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.core.db import SessionDep
+from greenroom.core.db import WriterSessionDep
 from greenroom.sso import redeem as service
 from greenroom.templating import render
 from greenroom.tenancy.context import TenantDep
@@ -19,7 +19,7 @@ router = APIRouter(tags=["Single sign-on"])
 @router.get("/sso/login", response_class=Response)
 async def sso_login(
     request: Request,
-    session: SessionDep,
+    session: WriterSessionDep,
     tenant: TenantDep,
     token: Annotated[str, Query(description="The 64-character sign-in token.")] = "",
     redirect_to: Annotated[str | None, Query(description="A path in the practice app.")] = None,

@@ -249,25 +249,22 @@ async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) ->
     session.expunge(user)
 
 
-async def purge_expired(session: AsyncSession, *, batch: int = 500) -> int:
-    """Delete every anonymous user past their 24 hours, with all their data; nobody else."""
+async def purge_expired(session: AsyncSession, *, batch: int = 200) -> int:
+    """Delete up to `batch` anonymous users past their 24 hours, with all their data; nobody
+    else. Returns how many went; call again (in a new transaction) until it is under `batch`."""
     now = clock.now()
-    total = 0
     orgs: dict[uuid.UUID, OrgSnapshot | None] = {}
-    while True:
-        rows = await repository.delete_expired(session, now, batch)
-        for row in rows:
-            org_id = row["org_id"]
-            if org_id not in orgs:
-                org = await session.get(Organization, org_id)
-                orgs[org_id] = OrgSnapshot.of(org) if org else None
-            snapshot = orgs[org_id]
-            if snapshot is None:
-                continue
-            user = User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
-            tenant = Tenant(snapshot, Environment(row["environment"]))
-            await websessions.end_all_for(session, row["id"])
-            await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})
-        total += len(rows)
-        if len(rows) < batch:
-            return total
+    rows = await repository.delete_expired(session, now, batch)
+    for row in rows:
+        org_id = row["org_id"]
+        if org_id not in orgs:
+            org = await session.get(Organization, org_id)
+            orgs[org_id] = OrgSnapshot.of(org) if org else None
+        snapshot = orgs[org_id]
+        if snapshot is None:
+            continue
+        user = User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
+        tenant = Tenant(snapshot, Environment(row["environment"]))
+        await websessions.end_all_for(session, row["id"])
+        await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})
+    return len(rows)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from greenroom.core import clock
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import Settings
+from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 from greenroom.websessions.models import WebSession
 
@@ -67,9 +68,19 @@ async def start(
 
 
 async def load(
-    session: AsyncSession, settings: Settings, tenant: Tenant, *, kind: Kind, token: str | None
+    session: AsyncSession,
+    settings: Settings,
+    tenant: Tenant,
+    *,
+    kind: Kind,
+    token: str | None,
+    seen: WriteBehind[uuid.UUID, datetime],
 ) -> WebSession | None:
-    """The live session for this cookie on this org and environment, or None."""
+    """The live session for this cookie on this org and environment, or None.
+
+    Reads only: the new last-seen time goes to `seen` (written behind, at most once a minute per
+    session), and expired sessions are left for the purge (`delete_expired`). So a page view
+    never takes the database's write lock."""
     if not token or len(token) != 64:
         return None
     result = await session.execute(
@@ -84,13 +95,43 @@ async def load(
         or found.environment != tenant.environment.value
     ):
         return None
-    idle_limit = found.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    last_seen = max(found.last_seen_at, seen.pending(found.id) or found.last_seen_at)
+    idle_limit = last_seen + timedelta(minutes=settings.session_idle_minutes)
     if now >= found.expires_at or now >= idle_limit:
-        await session.delete(found)
         return None
-    if now - found.last_seen_at >= _LAST_SEEN_RESOLUTION:
-        found.last_seen_at = now
+    if now - last_seen >= _LAST_SEEN_RESOLUTION:
+        seen.note(found.id, now)
     return found
+
+
+async def write_last_seen(session: AsyncSession, seen: dict[uuid.UUID, datetime]) -> None:
+    """The write-behind batch of `load`: last-seen times, never moved backwards."""
+    for session_id, at in seen.items():
+        await session.execute(
+            update(WebSession)
+            .where(WebSession.id == session_id, WebSession.last_seen_at < at)
+            .values(last_seen_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def delete_expired(
+    session: AsyncSession, now: datetime, *, idle_minutes: int, limit: int
+) -> int:
+    """Delete up to `limit` sessions past their absolute or idle expiry (the purge's batches)."""
+    idle_since = now - timedelta(minutes=idle_minutes)
+    batch = (
+        select(WebSession.id)
+        .where(or_(WebSession.expires_at <= now, WebSession.last_seen_at <= idle_since))
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        delete(WebSession)
+        .where(WebSession.id.in_(batch))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def end(session: AsyncSession, settings: Settings, token: str) -> None:

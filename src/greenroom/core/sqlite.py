@@ -1,0 +1,165 @@
+"""SQLite for a server: statements run on the event loop's thread, and nobody waits in a lock.
+
+Why not aiosqlite alone: it hands every statement to a thread and back, which costs about
+250 us of wall time and most of a request's CPU, while the statements of a request (an indexed
+look-up, a few inserts) take 5 to 50 us in SQLite itself. So the request path runs them inline.
+
+What makes inline safe is that no inline statement ever sleeps in SQLite's busy handler (that
+would stall the whole process):
+- Connections run in WAL mode with `busy_timeout=0`. Readers never wait for a writer in WAL.
+- A read-only transaction is a plain deferred `BEGIN` on a connection with `query_only` on.
+- A write transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so the statements
+  after it never wait. When another connection holds the lock (another process, or a background
+  job's connection) the begin is retried with `asyncio.sleep` in between: the coroutine waits,
+  the event loop does not. Within a process, writers queue in the writer pool (one connection).
+- Any other SQLITE_BUSY (WAL recovery after a crash, a checkpoint) is retried the same way.
+
+Heavy read-only work (exports, aggregates over a whole org) would block the loop for as long as
+SQLite works on it, so it goes to `Database.offload` (aiosqlite: a thread per connection)
+instead; see `core.db`.
+
+`InlineConnection` offers the part of aiosqlite's interface that SQLAlchemy's aiosqlite dialect
+uses, and is handed to it through `create_async_engine(async_creator=...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+BUSY_TIMEOUT_SECONDS = 30.0
+_FIRST_WAIT, _MAX_WAIT = 0.0005, 0.02  # backoff between tries while another writer holds the lock
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "database is locked" in str(error)
+
+
+async def _retry_busy(run: Any, *args: Any) -> Any:
+    """`run(*args)`, retried with growing async sleeps while SQLite answers SQLITE_BUSY."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    wait = _FIRST_WAIT
+    while True:
+        try:
+            return run(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, _MAX_WAIT)
+
+
+class InlineCursor:
+    """An aiosqlite-like cursor whose coroutines finish without leaving the thread."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
+        if parameters is None:
+            await _retry_busy(self._cursor.execute, sql)
+        else:
+            await _retry_busy(self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InlineCursor:
+        await _retry_busy(self._cursor.executemany, sql, list(parameters))
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class InlineConnection:
+    """An aiosqlite-like connection over a `sqlite3` connection used on the loop's thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        # aiosqlite's name for the open connection (None once closed): SQLAlchemy's dialect
+        # checks it before a commit or rollback.
+        self._connection: sqlite3.Connection | None = conn
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self._conn.cursor())
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
+        return await self.cursor().execute(sql, parameters)
+
+    async def commit(self) -> None:
+        if self._conn.in_transaction:
+            await _retry_busy(self._conn.execute, "COMMIT")
+
+    async def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._connection = None
+        self._conn.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+
+async def connect(path: str, *, read_only: bool) -> InlineConnection:
+    """An inline connection configured as every connection of ours is (WAL, foreign keys,
+    transactions begun explicitly by SQLAlchemy's `begin` event, see `core.db`)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=0")
+    # Switching a new file to WAL needs a moment of exclusive access.
+    await _retry_busy(conn.execute, "PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    if read_only:
+        conn.execute("PRAGMA query_only=ON")
+    return InlineConnection(conn)
