@@ -3,7 +3,8 @@
     python bench/inprocess.py [--requests 2000] [--rounds 15]
 
 Calls the real app (`create_app`, all middleware, a seeded SQLite database) as an ASGI callable
-in a tight loop and prints the median and best microseconds per `GET /api/auth/check`, with and
+in a tight loop and prints the median and best microseconds per GET of `--path` (default
+`/api/auth/check`), with and
 without the access line, beside a bare FastAPI app with one route. Use it to attribute a change
 before measuring it for real with `bench/run.py`: under load every figure is ~1.5x higher (caches
 go cold between requests), but the differences point the same way. For where the time goes, run
@@ -39,16 +40,17 @@ from greenroom.core.settings import Settings  # noqa: E402
 Scope = dict[str, Any]
 
 
-def request_scope(key: str) -> Scope:
+def request_scope(key: str, path: str) -> Scope:
+    raw_path, _, query = path.partition("?")
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": "/api/auth/check",
-        "raw_path": b"/api/auth/check",
-        "query_string": b"",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
         "root_path": "",
         "headers": [
             (b"host", HOST.encode()),
@@ -92,18 +94,18 @@ async def measure(tmp: str, url: str, args: argparse.Namespace) -> dict[str, lis
     assert isinstance(handler, logging.StreamHandler)
     handler.stream = io.StringIO()  # the lines are written, not shown
     async with LifespanManager(app):
-        scope = request_scope(key)
+        scope = request_scope(key, args.path)
         bare = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
 
-        @bare.get("/api/auth/check")
+        @bare.get(args.path.partition("?")[0])
         async def check() -> Response:
             return Response(b'{"ok":true}', media_type="application/json")
 
         results = {"bare FastAPI app, one route": await per_request_us(bare, scope, args)}
-        results["GET /api/auth/check"] = await per_request_us(app, scope, args)
+        results[f"GET {args.path}"] = await per_request_us(app, scope, args)
         access = logging.getLogger("greenroom.access")
         access.disabled = True
-        results["GET /api/auth/check, no access line"] = await per_request_us(app, scope, args)
+        results[f"GET {args.path}, no access line"] = await per_request_us(app, scope, args)
         access.disabled = False
     return results
 
@@ -124,4 +126,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--requests", type=int, default=2000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--path",
+        default="/api/auth/check",
+        help="the GET to measure, e.g. /api/users/abc123def/progress (bench/run.py's user)",
+    )
     main(parser.parse_args())

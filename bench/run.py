@@ -36,6 +36,14 @@ PASSWORD = "correct horse battery staple"
 
 
 @dataclass
+class Case:
+    name: str
+    path: str
+    headers: dict[str, str]
+    post_new_users: bool = False
+
+
+@dataclass
 class Result:
     rps: float
     p50_ms: float
@@ -96,8 +104,22 @@ def start_server(
             time.sleep(0.1)
 
 
-def lua_script(headers: dict[str, str]) -> str:
+def lua_script(headers: dict[str, str], post_new_users: bool = False) -> str:
     lines = [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    if post_new_users:
+        # A new partner_id per request: every request creates a user (201).
+        lines += [
+            'wrk.method = "POST"',
+            'wrk.headers["Content-Type"] = "application/json"',
+            'wrk.body = \'{"first_name": "Jane", "last_name": "Doe", '
+            '"email": "jane.doe@xyz.example.com"}\'',
+            "local prefix = string.format('%x', math.random(0, 2^30))",
+            "local n = 0",
+            "request = function()",
+            "  n = n + 1",
+            "  return wrk.format(nil, '/api/users/bench-' .. prefix .. '-' .. n)",
+            "end",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -114,9 +136,11 @@ def run_wrk(
     path: str,
     headers: dict[str, str],
     args: argparse.Namespace,
+    *,
+    post_new_users: bool = False,
 ) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua_script(headers))
+        script.write(lua_script(headers, post_new_users))
     cpu_before = cpu_seconds(server.pid)
     try:
         out = subprocess.run(
@@ -146,15 +170,24 @@ def run_wrk(
     return Result(rps, p50, p99, int(errors.group(1)) if errors else 0, cpu_us)
 
 
+BENCH_USER = "abc123def"
+
+
 async def seed(database_url: str) -> dict[str, str]:
-    """An org with generous rate limits (the limiter still runs), an admin, a key, a token."""
+    """An org with generous rate limits (the limiter still runs), an admin, a key, and the user
+    `abc123def` with practice activity (lessons, interviews) behind their progress."""
     from greenroom.admins import service as admins
+    from greenroom.content.loader import get_pack
     from greenroom.core.db import Database
     from greenroom.core.settings import Settings
     from greenroom.keys import service as keys
+    from greenroom.practice.demo import LEVELS, seed_activity
     from greenroom.tenancy import repository
     from greenroom.tenancy import service as orgs
+    from greenroom.tenancy.context import OrgSnapshot, Tenant
     from greenroom.tenancy.hosts import Environment
+    from greenroom.users import service as users
+    from greenroom.users.schemas import UserWrite
 
     settings = Settings(secrets=SECRETS, database_url=database_url)  # type: ignore[arg-type]
     database = Database(database_url)
@@ -175,6 +208,15 @@ async def seed(database_url: str) -> dict[str, str]:
             created_by="cli",
             server_secret=settings.server_secrets[0],
         )
+        tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
+        made = await users.create_or_update(
+            session,
+            tenant,
+            BENCH_USER,
+            UserWrite(first_name="Jane", last_name="Doe", email="jane.doe@xyz.example.com"),
+            secret=None,
+        )
+        await seed_activity(session, tenant, made.user, get_pack(None), LEVELS["busy"])
     await database.dispose()
     return {"key": created.secret}
 
@@ -207,30 +249,49 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
     app, app_port = start_server("greenroom.app:create_app", env, True)
     try:
         token = get_token(app_port, key)
-        cases: list[tuple[str, dict[str, str]]] = [
-            ("GET /api/auth/check, Authorization: key", {"Host": HOST, "Authorization": key}),
-            (
+        auth = {"Host": HOST, "Authorization": key}
+        user = f"/api/users/{BENCH_USER}"
+        cases = [
+            Case("GET /api/auth/check, Authorization: key", "/api/auth/check", auth),
+            Case(
                 "GET /api/auth/check, X-API-Key + Bearer",
+                "/api/auth/check",
                 {"Host": HOST, "X-API-Key": key, "Authorization": f"Bearer {token}"},
             ),
-            ("GET /api/auth/check, unknown key (401)", {"Host": HOST, "Authorization": "0" * 32}),
-        ]
-        # Warm both (caches, connection pools), then alternate rounds so drift hits both alike.
-        run_wrk(bare, bare_port, "/", {}, argparse.Namespace(**{**vars(args), "duration": 1}))
-        for _, headers in cases:
-            run_wrk(
-                app,
-                app_port,
+            Case(
+                "GET /api/auth/check, unknown key (401)",
                 "/api/auth/check",
-                headers,
-                argparse.Namespace(**{**vars(args), "duration": 1}),
+                {"Host": HOST, "Authorization": "0" * 32},
+            ),
+            Case("GET /api/users/{id}", user, auth),
+            Case("GET /api/users/{id}/progress", f"{user}/progress", auth),
+            Case("GET /api/users/{id}/interviews", f"{user}/interviews", auth),
+            Case("GET /api/users?limit=50", "/api/users?limit=50", auth),
+            Case("POST /api/users/{new id} (create)", "/api/users/new", auth, post_new_users=True),
+        ]
+        cases = [c for c in cases if not args.only or any(w in c.name for w in args.only)]
+        # Warm both (caches, connection pools), then alternate rounds so drift hits both alike.
+        warm = argparse.Namespace(**{**vars(args), "duration": 1})
+        run_wrk(bare, bare_port, "/", {}, warm)
+        for case in cases:
+            run_wrk(
+                app, app_port, case.path, case.headers, warm, post_new_users=case.post_new_users
             )
         bare_results: list[Result] = []
-        case_results: dict[str, list[Result]] = {name: [] for name, _ in cases}
+        case_results: dict[str, list[Result]] = {case.name: [] for case in cases}
         for _ in range(args.rounds):
             bare_results.append(run_wrk(bare, bare_port, "/", {}, args))
-            for name, headers in cases:
-                case_results[name].append(run_wrk(app, app_port, "/api/auth/check", headers, args))
+            for case in cases:
+                case_results[case.name].append(
+                    run_wrk(
+                        app,
+                        app_port,
+                        case.path,
+                        case.headers,
+                        args,
+                        post_new_users=case.post_new_users,
+                    )
+                )
     finally:
         for proc in (bare, app):
             proc.terminate()
@@ -249,14 +310,14 @@ def bench_database(label: str, database_url: str, args: argparse.Namespace) -> N
         f"{'cpu us/req':>10}"
     )
     print(
-        f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.2f} {base_p50:7.2f} "
+        f"{'bare ASGI app':44} {base_rps:9.0f} {1:6.3f} {base_p50:7.2f} "
         f"{med(bare_results, 'p99_ms'):7.2f} {0:8d} {med(bare_results, 'cpu_us'):10.0f}"
     )
     for name, results in case_results.items():
         rps = med(results, "rps")
         errors = sum(r.errors for r in results)
         print(
-            f"{name:44} {rps:9.0f} {rps / base_rps:6.2f} {med(results, 'p50_ms'):7.2f} "
+            f"{name:44} {rps:9.0f} {rps / base_rps:6.3f} {med(results, 'p50_ms'):7.2f} "
             f"{med(results, 'p99_ms'):7.2f} {errors:8d} {med(results, 'cpu_us'):10.0f}"
         )
 
@@ -269,6 +330,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=4, help="seconds per round")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="run only the cases whose name holds one of these words (e.g. --only progress POST)",
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",

@@ -70,7 +70,7 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def production_only(tenant: TenantDep) -> Tenant:
+async def production_only(tenant: TenantDep) -> Tenant:
     if tenant.is_sandbox:
         raise WrongHost()
     return tenant

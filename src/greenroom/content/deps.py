@@ -7,7 +7,8 @@ from fastapi import Depends, Request
 from greenroom.content.loader import Pack, get_pack
 
 
-def current_pack(request: Request) -> Pack:
+async def current_pack(request: Request) -> Pack:
+    # Async on purpose: FastAPI runs a plain `def` dependency in a worker thread.
     return get_pack(request.app.state.settings.content_dir)
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from greenroom.core import clock, sqlite
+from greenroom.core.reads import Reads
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -92,7 +93,7 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            path = parsed.database or ""
+            path: str = parsed.database or ""
             writer = _inline_sqlite_engine(url, path, read_only=False)
             reader = _inline_sqlite_engine(url, path, read_only=True)
             offload = create_async_engine(
@@ -111,6 +112,8 @@ class Database:
             self.writer = _sessionmaker(engine)
             self.reader = _sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
             self.offload = self.reader
+        # Hot single-statement reads without a session (`core.reads`).
+        self.reads = Reads(url, self.engine.dialect, path if self.is_sqlite else None)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -118,6 +121,7 @@ class Database:
         return self.engines[0]
 
     async def dispose(self) -> None:
+        await self.reads.close()
         for engine in self.engines:
             await engine.dispose()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -41,21 +42,23 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+@dataclass(frozen=True, slots=True)
 class Page:
-    """`?limit=&cursor=` as one dependency."""
-
-    def __init__(
-        self,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_LIMIT, description="Items per page, 1 to 200.")
-        ] = DEFAULT_LIMIT,
-        cursor: Annotated[
-            str | None,
-            Query(max_length=512, description="`next_cursor` from the previous page."),
-        ] = None,
-    ) -> None:
-        self.limit = limit
-        self.cursor = cursor
+    limit: int
+    cursor: str | None
 
 
-PageDep = Annotated[Page, Depends()]
+async def _page(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Items per page, 1 to 200.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="`next_cursor` from the previous page."),
+    ] = None,
+) -> Page:
+    """`?limit=&cursor=` as one dependency (async: FastAPI runs a plain `def` in a thread)."""
+    return Page(limit, cursor)
+
+
+PageDep = Annotated[Page, Depends(_page)]

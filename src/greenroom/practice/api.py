@@ -11,8 +11,8 @@ from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.practice import members, service
-from greenroom.progress.routes import PartnerId
 from greenroom.progress.schemas import InterviewList
+from greenroom.users.params import PartnerId
 
 router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
 

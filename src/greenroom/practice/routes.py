@@ -34,7 +34,9 @@ async def dashboard(
     request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep, pack: PackDep
 ) -> Response:
     row = await progress.row_for(session, member.user)
-    interviews, _ = await service.list_for_user(session, tenant, member.user, Page(limit=5))
+    interviews, _ = await service.list_for_user(
+        session, tenant, member.user, Page(limit=5, cursor=None)
+    )
     return render(
         request,
         "members/dashboard.html",
@@ -130,7 +132,9 @@ async def practice_start(
 async def interviews_page(
     request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep
 ) -> Response:
-    items, _ = await service.list_for_user(session, tenant, member.user, Page(limit=200))
+    items, _ = await service.list_for_user(
+        session, tenant, member.user, Page(limit=200, cursor=None)
+    )
     return render(
         request,
         "members/interviews.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
@@ -13,9 +13,9 @@ from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.progress import schemas, service
+from greenroom.users.params import PartnerId
 
 router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
-PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=["abc123def"])]
 
 
 @router.get(

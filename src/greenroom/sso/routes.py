@@ -14,7 +14,7 @@ from greenroom.core.settings import Settings
 from greenroom.sso import service
 from greenroom.sso.schemas import SsoRequest, SsoTokenOut
 from greenroom.users import service as users
-from greenroom.users.routes import PartnerId
+from greenroom.users.params import PartnerId
 
 router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=ApiRoute)
 

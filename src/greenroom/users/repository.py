@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.core.reads import Query, Reads, Row
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
@@ -22,6 +23,39 @@ def _tenant_clause(tenant: Tenant) -> ColumnElement[bool]:
 
 def _active(now: datetime) -> ColumnElement[bool]:
     return or_(User.expires_at.is_(None), User.expires_at > now)
+
+
+# The columns of the public user object (`service.public_user`).
+PUBLIC_COLUMNS = (
+    User.partner_id,
+    User.email,
+    User.first_name,
+    User.last_name,
+    User.metadata_.label("metadata_"),  # the attribute's name, not the column's
+    User.anonymous,
+    User.expires_at,
+    User.created_at,
+    User.updated_at,
+)
+_ACTIVE_BY_PARTNER_ID = Query(
+    select(*PUBLIC_COLUMNS).where(
+        User.org_id == bindparam("org_id"),
+        User.environment == bindparam("environment"),
+        User.partner_id == bindparam("partner_id"),
+        or_(User.expires_at.is_(None), User.expires_at > bindparam("now")),
+    )
+)
+
+
+async def read_active(reads: Reads, tenant: Tenant, partner_id: str, now: datetime) -> Row | None:
+    """The public columns of an active user, without a session (`core.reads`)."""
+    return await reads.one(
+        _ACTIVE_BY_PARTNER_ID,
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        partner_id=partner_id,
+        now=now,
+    )
 
 
 async def get_any(session: AsyncSession, tenant: Tenant, partner_id: str) -> User | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.principal import Principal
@@ -13,8 +13,10 @@ from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.core.problems import problem_responses
+from greenroom.core.responses import json_response
 from greenroom.core.settings import ServerSecret, Settings
 from greenroom.users import service
+from greenroom.users.params import PartnerId
 from greenroom.users.schemas import (
     SignInToken,
     UserCreated,
@@ -26,27 +28,6 @@ from greenroom.users.schemas import (
 )
 
 router = APIRouter(prefix="/api/users", tags=["Users"], route_class=ApiRoute)
-
-
-def _partner_id(
-    request: Request,
-    partner_id: Annotated[
-        str,
-        Path(
-            description="Your own id for the user: 1 to 64 ASCII letters, digits, `-` or `_`.",
-            examples=["abc123def"],
-        ),
-    ],
-) -> str:
-    """The path's partner_id exactly as sent: percent-encoding (`abc%41`) is never decoded into
-    a valid id, since a valid id never needs it."""
-    raw_path = request.scope.get("raw_path") or b""
-    if b"%" in raw_path:
-        raise service.InvalidPartnerId()
-    return service.check_partner_id(partner_id)
-
-
-PartnerId = Annotated[str, Depends(_partner_id)]
 
 
 def _settings(request: Request) -> Settings:
@@ -202,12 +183,12 @@ async def list_users(
 
 @router.get("/{partner_id}", response_model=UserEnvelope, summary="Get a user")
 @requires(Scope.USERS_READ)
-async def get_user(partner_id: PartnerId, session: SessionDep, request: Request) -> UserEnvelope:
+async def get_user(partner_id: PartnerId, request: Request) -> Response:
     """One user by your `partner_id`. Example: `GET /api/users/abc123def` on
     `xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
     principal = principal_of(request)
-    user = await service.get_user(session, principal.tenant, partner_id)
-    return UserEnvelope(user=UserOut(**service.public_user(user)))
+    user = await service.read_user(request.app.state.database.reads, principal.tenant, partner_id)
+    return json_response({"user": user})
 
 
 @router.delete(

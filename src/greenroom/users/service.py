@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.core import clock, events
 from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, ValidationFailed
 from greenroom.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from greenroom.core.reads import Reads
+from greenroom.core.responses import iso
 from greenroom.core.settings import ServerSecret
 from greenroom.sso import service as sso
 from greenroom.tenancy.context import OrgSnapshot, Tenant
@@ -21,7 +25,7 @@ from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users import repository
 from greenroom.users.models import User
-from greenroom.users.schemas import UserOut, UserWrite
+from greenroom.users.schemas import UserWrite
 from greenroom.websessions import service as websessions
 
 # ASCII only, written out: `\w` and `\d` would take Unicode letters and digits.
@@ -62,19 +66,31 @@ def check_partner_id(partner_id: str) -> str:
     return partner_id
 
 
-def public_user(user: User) -> dict[str, Any]:
-    """The user object of DESIGN section 5, JSON-ready (also the payload of user.* events)."""
-    return UserOut(
-        partner_id=user.partner_id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        metadata=user.metadata_,
-        anonymous=user.anonymous,
-        expires_at=user.expires_at,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-    ).model_dump(mode="json")
+def public_user(user: User | Mapping[str, Any]) -> dict[str, Any]:
+    """The user object of DESIGN section 5 (`schemas.UserOut`), JSON-ready (also the payload of
+    user.* events), from a `User` or a row of `repository.PUBLIC_COLUMNS`."""
+    get: Callable[[str], Any] = (
+        user.__getitem__ if isinstance(user, Mapping) else partial(getattr, user)
+    )
+    return {
+        "partner_id": get("partner_id"),
+        "email": get("email"),
+        "first_name": get("first_name"),
+        "last_name": get("last_name"),
+        "metadata": get("metadata_"),
+        "anonymous": get("anonymous"),
+        "expires_at": iso(get("expires_at")),
+        "created_at": iso(get("created_at")),
+        "updated_at": iso(get("updated_at")),
+    }
+
+
+async def read_user(reads: Reads, tenant: Tenant, partner_id: str) -> dict[str, Any]:
+    """The public user object, read without a session; 404 as `get_user`."""
+    row = await repository.read_active(reads, tenant, partner_id, clock.now())
+    if row is None:
+        raise UserNotFound()
+    return public_user(row)
 
 
 async def get_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> User:
