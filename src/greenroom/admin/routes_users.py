@@ -12,7 +12,6 @@ from greenroom.admin.deps import AdminDep
 from greenroom.admin.pages import page
 from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
-from greenroom.core.pagination import Page
 from greenroom.practice import service as practice
 
 router = APIRouter(include_in_schema=False)
@@ -71,9 +70,7 @@ async def user_page(
 ) -> Response:
     user = await users_view.get_user(session, ctx.tenant.org_id, ctx.view, partner_id)
     summary = (await users_view.progress_of(session, [user], pack))[user.id]
-    interviews, _next = await practice.list_for_user(
-        session, ctx.view_tenant, user, Page(limit=10, cursor=None)
-    )
+    interviews = await practice.list_for_user(session, ctx.view_tenant, user, limit=10)
     return page(
         request,
         ctx,

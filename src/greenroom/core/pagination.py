@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from sqlalchemy import BindParameter, ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from greenroom.core.errors import BadRequest
 
+T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -40,6 +46,51 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
         raise InvalidCursor()
     return values
+
+
+def encode_position(at: datetime, row_id: uuid.UUID) -> str:
+    """The cursor after a row sorted by (`at`, `row_id`): keyset pagination's position."""
+    return encode_cursor([at.astimezone(UTC).isoformat(), str(row_id)])
+
+
+def decode_position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (timestamp, id) of `encode_position`; 400 `invalid_cursor` for anything else (a
+    timestamp without a zone included: we never write one)."""
+    at, row_id = decode_cursor(cursor, 2)
+    try:
+        parsed_at = datetime.fromisoformat(str(at))
+        parsed_id = uuid.UUID(str(row_id))
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if parsed_at.tzinfo is None:
+        raise InvalidCursor()
+    return parsed_at, parsed_id
+
+
+def after_position(
+    at: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+    row_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+    position: tuple[datetime, uuid.UUID] | tuple[BindParameter[Any], BindParameter[Any]],
+    *,
+    descending: bool = False,
+) -> ColumnElement[bool]:
+    """The rows after `position` in the order (`at`, `row_id`) (both descending when
+    `descending`): the WHERE clause of the next page."""
+    last_at, last_id = position
+    if descending:
+        return or_(at < last_at, and_(at == last_at, row_id < last_id))
+    return or_(at > last_at, and_(at == last_at, row_id > last_id))
+
+
+def next_page(
+    rows: Sequence[T], limit: int, position: Callable[[T], tuple[datetime, uuid.UUID]]
+) -> tuple[list[T], str | None]:
+    """The page out of `limit + 1` fetched rows, and the cursor to the next one (None at the
+    end)."""
+    if len(rows) <= limit:
+        return list(rows), None
+    page = list(rows[:limit])
+    return page, encode_position(*position(page[-1]))
 
 
 @dataclass(frozen=True, slots=True)

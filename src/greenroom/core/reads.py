@@ -21,7 +21,8 @@ run on the event loop's thread. Writes and everything else use the sessions of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -37,7 +38,7 @@ Row = dict[str, Any]
 class _Compiled:
     __slots__ = ("names", "params", "processors", "sql")
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         order = compiled.positiontup or []
@@ -77,7 +78,7 @@ class Query:
 
     __slots__ = ("_by_dialect", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
@@ -165,3 +166,11 @@ async def _asyncpg_pool(url: str) -> Any:
             )
 
     return await asyncpg.create_pool(dsn, min_size=1, max_size=8, init=setup)
+
+
+def fields(source: object) -> Callable[[str], Any]:
+    """Field access by name on a `Row` (a mapping) or an ORM object alike, so that one function
+    builds a public object from either."""
+    if isinstance(source, Mapping):
+        return source.__getitem__
+    return partial(getattr, source)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
-from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
-from greenroom.practice import members, service
+from greenroom.core.responses import json_response
+from greenroom.practice import service
 from greenroom.progress.schemas import InterviewList
 from greenroom.users.params import PartnerId
 
@@ -23,9 +21,7 @@ router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
     summary="List a user's practice interviews",
 )
 @requires(Scope.PROGRESS_READ)
-async def list_interviews(
-    partner_id: PartnerId, request: Request, session: SessionDep, page: PageDep
-) -> dict[str, Any]:
+async def list_interviews(partner_id: PartnerId, request: Request, page: PageDep) -> Response:
     """A user's practice interviews, most recently updated first (scope `progress:read`).
 
     ```
@@ -38,6 +34,7 @@ async def list_interviews(
     `next_cursor` for more (null on the last page). 404 for an unknown partner_id.
     """
     principal = principal_of(request)
-    user = await members.active_user(session, principal.tenant, partner_id)
-    items, cursor = await service.list_for_user(session, principal.tenant, user, page)
-    return {"interviews": [service.interview_payload(i) for i in items], "next_cursor": cursor}
+    items, cursor = await service.read_for_partner(
+        request.app.state.database.reads, principal.tenant, partner_id, page
+    )
+    return json_response({"interviews": items, "next_cursor": cursor})

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -21,26 +21,22 @@ from greenroom.core.db import SessionDep
 from greenroom.core.errors import AppError, Unauthorized, problem_response, validation_problem
 from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
+from greenroom.users import repository as users_repository
 from greenroom.users import service as users
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
 from greenroom.websessions.models import WebSession
 
 
-def active_conditions(tenant: Tenant) -> list[Any]:
-    now = clock.now()
-    return [
-        User.org_id == tenant.org_id,
-        User.environment == tenant.environment.value,
-        or_(User.anonymous.is_(False), User.expires_at.is_(None), User.expires_at > now),
-    ]
-
-
 async def active_user_by_id(
     session: AsyncSession, tenant: Tenant, user_id: uuid.UUID
 ) -> User | None:
     result = await session.execute(
-        select(User).where(User.id == user_id, *active_conditions(tenant))
+        select(User).where(
+            User.id == user_id,
+            users_repository.in_tenant(tenant),
+            users_repository.active(clock.now()),
+        )
     )
     return result.scalar_one_or_none()
 

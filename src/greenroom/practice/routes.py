@@ -12,7 +12,6 @@ from greenroom.content.deps import PackDep
 from greenroom.content.render import markdown_to_html
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import NotFound
-from greenroom.core.pagination import Page
 from greenroom.practice import service
 from greenroom.practice.members import MemberDep
 from greenroom.progress import service as progress
@@ -34,9 +33,7 @@ async def dashboard(
     request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep, pack: PackDep
 ) -> Response:
     row = await progress.row_for(session, member.user)
-    interviews, _ = await service.list_for_user(
-        session, tenant, member.user, Page(limit=5, cursor=None)
-    )
+    interviews = await service.list_for_user(session, tenant, member.user, limit=5)
     return render(
         request,
         "members/dashboard.html",
@@ -132,9 +129,7 @@ async def practice_start(
 async def interviews_page(
     request: Request, member: MemberDep, session: SessionDep, tenant: TenantDep
 ) -> Response:
-    items, _ = await service.list_for_user(
-        session, tenant, member.user, Page(limit=200, cursor=None)
-    )
+    items = await service.list_for_user(session, tenant, member.user, limit=200)
     return render(
         request,
         "members/interviews.html",

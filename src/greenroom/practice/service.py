@@ -7,6 +7,7 @@ exactly once per answer. The interview completes when its last question is answe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,13 +19,21 @@ from greenroom.content.loader import Pack, QuestionSet
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from greenroom.core.events import publish
-from greenroom.core.pagination import Page, decode_cursor, encode_cursor
-from greenroom.practice import feedback
+from greenroom.core.pagination import (
+    Page,
+    decode_position,
+    next_page,
+)
+from greenroom.core.reads import Reads, fields
+from greenroom.core.responses import iso
+from greenroom.practice import feedback, repository
 from greenroom.practice.models import Answer, Interview
 from greenroom.practice.storage import Storage, user_folder
 from greenroom.progress import service as progress
 from greenroom.tenancy.context import Tenant
+from greenroom.users import repository as users
 from greenroom.users.models import User
+from greenroom.users.service import UserNotFound
 
 MAX_TEXT = 10_000
 # Sniffed MIME type -> file extension we store under.
@@ -39,20 +48,38 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def interview_payload(interview: Interview) -> dict[str, Any]:
+def interview_payload(interview: Interview | Mapping[str, Any]) -> dict[str, Any]:
+    """The public interview object, from an `Interview` or a row of
+    `repository.INTERVIEW_COLUMNS`."""
+    get = fields(interview)
+    interview_id = get("id")
     return {
-        "id": str(interview.id),
-        "title": interview.title,
-        "interviewer_name": interview.interviewer_name,
-        "category": interview.category,
-        "completed": interview.completed_at is not None,
-        "created_at": _iso(interview.created_at),
-        "updated_at": _iso(interview.updated_at),
+        "id": str(interview_id),
+        "title": get("title"),
+        "interviewer_name": get("interviewer_name"),
+        "category": get("category"),
+        "completed": get("completed_at") is not None,
+        "created_at": iso(get("created_at")),
+        "updated_at": iso(get("updated_at")),
         "links": {
-            "review": f"/members/interviews/{interview.id}",
-            "retake": f"/members/interviews/{interview.id}/retake",
+            "review": f"/members/interviews/{interview_id}",
+            "retake": f"/members/interviews/{interview_id}/retake",
         },
     }
+
+
+async def read_for_partner(
+    reads: Reads, tenant: Tenant, partner_id: str, page: Page
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the user's interviews as public objects, and the next cursor; 404 for a user
+    that is not (or no longer) there."""
+    after = decode_position(page.cursor) if page.cursor else None
+    user = await users.read_active(reads, tenant, partner_id, clock.now())
+    if user is None:
+        raise UserNotFound()
+    rows = await repository.read_page(reads, tenant, user["id"], limit=page.limit + 1, after=after)
+    items, cursor = next_page(rows, page.limit, lambda row: (row["updated_at"], row["id"]))
+    return [interview_payload(row) for row in items], cursor
 
 
 async def start(
@@ -262,9 +289,10 @@ async def _save(
 
 
 async def list_for_user(
-    session: AsyncSession, tenant: Tenant, user: User, page: Page
-) -> tuple[list[Interview], str | None]:
-    """Most recently updated first."""
+    session: AsyncSession, tenant: Tenant, user: User, *, limit: int
+) -> list[Interview]:
+    """The user's latest `limit` interviews, most recently updated first (pages of the app;
+    the API pages through `read_for_partner`)."""
     query = (
         select(Interview)
         .where(
@@ -273,18 +301,6 @@ async def list_for_user(
             Interview.environment == tenant.environment.value,
         )
         .order_by(Interview.updated_at.desc(), Interview.id.desc())
-        .limit(page.limit + 1)
+        .limit(limit)
     )
-    if page.cursor:
-        stamp, last_id = decode_cursor(page.cursor, 2)
-        after = progress.parse_cursor_time(str(stamp))
-        before_id = progress.parse_cursor_uuid(str(last_id))
-        query = query.where(
-            (Interview.updated_at < after)
-            | ((Interview.updated_at == after) & (Interview.id < before_id))
-        )
-    items = list((await session.execute(query)).scalars())
-    more = len(items) > page.limit
-    items = items[: page.limit]
-    cursor = encode_cursor([items[-1].updated_at.isoformat(), str(items[-1].id)]) if more else None
-    return items, cursor
+    return list((await session.execute(query)).scalars())

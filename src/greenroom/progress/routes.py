@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
 from greenroom.content.deps import PackDep
-from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
+from greenroom.core.responses import json_response
 from greenroom.progress import schemas, service
 from greenroom.users.params import PartnerId
 
@@ -24,9 +24,7 @@ router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
     summary="Get a user's progress",
 )
 @requires(Scope.PROGRESS_READ)
-async def get_progress(
-    partner_id: PartnerId, request: Request, session: SessionDep, pack: PackDep
-) -> dict[str, Any]:
+async def get_progress(partner_id: PartnerId, request: Request, pack: PackDep) -> Response:
     """A user's progress (scope `progress:read`).
 
     ```
@@ -42,22 +40,23 @@ async def get_progress(
     404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
     """
     principal = principal_of(request)
-    user, row = await service.for_partner_id(session, principal.tenant, partner_id)
-    return {"progress": service.to_public(user, row, pack)}
+    row = await service.read_for_partner_id(
+        request.app.state.database.reads, principal.tenant, partner_id
+    )
+    return json_response({"progress": service.to_public(row, row, pack)})
 
 
 @router.get("/progress", response_model=schemas.ProgressList, summary="List progress of many users")
 @requires(Scope.PROGRESS_READ)
 async def list_progress(
     request: Request,
-    session: SessionDep,
     pack: PackDep,
     page: PageDep,
     updated_since: Annotated[
         datetime | None,
         Query(description="Only users whose progress changed at or after this ISO 8601 time."),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Progress of many users at once, for keeping your system in sync (scope `progress:read`).
 
     Lists users with any activity, least recently changed first; pass the `updated_at` of your
@@ -73,19 +72,17 @@ async def list_progress(
     since = updated_since
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    items, cursor = await service.list_progress(
-        session, principal.tenant, pack, updated_since=since, page=page
+    items, cursor = await service.read_page(
+        request.app.state.database.reads, principal.tenant, pack, updated_since=since, page=page
     )
-    return {"progress": items, "next_cursor": cursor}
+    return json_response({"progress": items, "next_cursor": cursor})
 
 
 @router.get(
     "/users/{partner_id}/tracks", response_model=schemas.Tracks, summary="Get a user's tracks"
 )
 @requires(Scope.PROGRESS_READ)
-async def get_tracks(
-    partner_id: PartnerId, request: Request, session: SessionDep, pack: PackDep
-) -> dict[str, Any]:
+async def get_tracks(partner_id: PartnerId, request: Request, pack: PackDep) -> Response:
     """A user's lessons in Big Interview's track shape (scope `progress:read`).
 
     `{"tracks": [{"title", "progress", "tracks": [{"step", "title", "link", "completed"}]}]}`:
@@ -100,5 +97,7 @@ async def get_tracks(
     404 for an unknown partner_id, another org's or environment's, or an expired anonymous user.
     """
     principal = principal_of(request)
-    _user, row = await service.for_partner_id(session, principal.tenant, partner_id)
-    return {"tracks": service.tracks(row, pack)}
+    row = await service.read_for_partner_id(
+        request.app.state.database.reads, principal.tenant, partner_id
+    )
+    return json_response({"tracks": service.tracks(row, pack)})

@@ -6,7 +6,7 @@ are serialised by BEGIN IMMEDIATE), so concurrent activity of one user never los
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.content.loader import Pack
 from greenroom.core import clock
 from greenroom.core.events import publish
-from greenroom.core.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
-from greenroom.practice import members
+from greenroom.core.pagination import Page, decode_position, next_page
+from greenroom.core.reads import Reads, Row, fields
+from greenroom.core.responses import iso
+from greenroom.progress import repository
 from greenroom.progress.models import UserProgress
 from greenroom.tenancy.context import Tenant
 from greenroom.users.models import User
+from greenroom.users.service import UserNotFound
 
 
 async def _locked_row(session: AsyncSession, tenant: Tenant, user: User) -> UserProgress:
@@ -110,13 +113,22 @@ def _percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 0
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def _has_activity(row: UserProgress | Mapping[str, Any] | None) -> bool:
+    """A progress row is there (an outer join's row has None progress columns without one)."""
+    if isinstance(row, Mapping):
+        return row["user_id"] is not None
+    return row is not None
 
 
-def to_public(user: User, row: UserProgress | None, pack: Pack) -> dict[str, Any]:
-    """The progress object of DESIGN section 5 (zeros for a user with no activity yet)."""
-    done = completed_keys(row)
+def to_public(
+    user: User | Mapping[str, Any], row: UserProgress | Mapping[str, Any] | None, pack: Pack
+) -> dict[str, Any]:
+    """The progress object of DESIGN section 5 (zeros for a user with no activity yet), from ORM
+    objects or from a row of `repository.read_for_partner_id` (given as both `user` and `row`;
+    its progress columns are None without activity)."""
+    get_user = fields(user)
+    get = fields(row) if _has_activity(row) else None
+    done: set[str] = set(get("lessons_completed")) if get else set()
     modules = []
     for module in pack.modules:
         completed = sum(1 for lesson in module.lessons if lesson.key in done)
@@ -132,26 +144,29 @@ def to_public(user: User, row: UserProgress | None, pack: Pack) -> dict[str, Any
             }
         )
     lessons_done = sum(1 for key in done if key in pack.lessons_by_key)
-    rating_count = row.rating_count if row else 0
+    rating_count = get("rating_count") if get else 0
     return {
-        "partner_id": user.partner_id,
+        "partner_id": get_user("partner_id"),
         "percent_complete": _percent(lessons_done, pack.lessons_total),
         "lessons": {"completed": lessons_done, "total": pack.lessons_total},
         "practice_interviews": {
-            "started": row.interviews_started if row else 0,
-            "completed": row.interviews_completed if row else 0,
+            "started": get("interviews_started") if get else 0,
+            "completed": get("interviews_completed") if get else 0,
         },
-        "answers_recorded": row.answers_recorded if row else 0,
-        "average_rating": round(row.rating_sum / rating_count, 2) if row and rating_count else None,
-        "last_activity_at": _iso(row.last_activity_at if row else None),
+        "answers_recorded": get("answers_recorded") if get else 0,
+        "average_rating": (
+            round(get("rating_sum") / rating_count, 2) if get and rating_count else None
+        ),
+        "last_activity_at": iso(get("last_activity_at")) if get else None,
         "modules": modules,
-        "updated_at": _iso(row.updated_at if row else user.created_at),
+        "updated_at": iso(get("updated_at") if get else get_user("created_at")),
     }
 
 
-def tracks(row: UserProgress | None, pack: Pack) -> list[dict[str, Any]]:
-    """Big Interview's track shape: a module is a track, its lessons the steps."""
-    done = completed_keys(row)
+def tracks(row: UserProgress | Mapping[str, Any] | None, pack: Pack) -> list[dict[str, Any]]:
+    """Big Interview's track shape: a module is a track, its lessons the steps (from a progress
+    row, or a row of `repository.read_for_partner_id`)."""
+    done = set(fields(row)("lessons_completed")) if _has_activity(row) else set()
     result = []
     for module in pack.modules:
         steps = [
@@ -179,64 +194,26 @@ async def row_for(session: AsyncSession, user: User) -> UserProgress | None:
     return result.scalar_one_or_none()
 
 
-async def for_partner_id(
-    session: AsyncSession, tenant: Tenant, partner_id: str
-) -> tuple[User, UserProgress | None]:
-    user = await members.active_user(session, tenant, partner_id)
-    return user, await row_for(session, user)
+async def read_for_partner_id(reads: Reads, tenant: Tenant, partner_id: str) -> Row:
+    """The user's progress row (`repository.read_for_partner_id`), or 404 like the users API."""
+    row = await repository.read_for_partner_id(reads, tenant, partner_id, clock.now())
+    if row is None:
+        raise UserNotFound()
+    return row
 
 
-async def list_progress(
-    session: AsyncSession, tenant: Tenant, pack: Pack, *, updated_since: datetime | None, page: Page
+async def read_page(
+    reads: Reads, tenant: Tenant, pack: Pack, *, updated_since: datetime | None, page: Page
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Users with any activity, oldest change first, for incremental sync."""
-    query = (
-        select(User, UserProgress)
-        .join(UserProgress, UserProgress.user_id == User.id)
-        .where(
-            UserProgress.org_id == tenant.org_id,
-            UserProgress.environment == tenant.environment.value,
-            *members.active_conditions(tenant),
-        )
-        .order_by(UserProgress.updated_at, UserProgress.user_id)
-        .limit(page.limit + 1)
+    """Public progress of users with any activity, oldest change first, for incremental sync."""
+    after = decode_position(page.cursor) if page.cursor else None
+    rows = await repository.read_page(
+        reads,
+        tenant,
+        clock.now(),
+        limit=page.limit + 1,
+        updated_since=updated_since,
+        after=after,
     )
-    if updated_since is not None:
-        query = query.where(UserProgress.updated_at >= updated_since)
-    if page.cursor:
-        stamp, user_id = decode_cursor(page.cursor, 2)
-        after = parse_cursor_time(str(stamp))
-        query = query.where(
-            (UserProgress.updated_at > after)
-            | (
-                (UserProgress.updated_at == after)
-                & (UserProgress.user_id > parse_cursor_uuid(str(user_id)))
-            )
-        )
-    rows = (await session.execute(query)).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    items = [to_public(user, row, pack) for user, row in rows]
-    next_cursor = (
-        encode_cursor([rows[-1][1].updated_at.isoformat(), str(rows[-1][1].user_id)])
-        if more
-        else None
-    )
-    return items, next_cursor
-
-
-def parse_cursor_time(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if parsed.tzinfo is None:
-        raise InvalidCursor()
-    return parsed
-
-
-def parse_cursor_uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
+    items, cursor = next_page(rows, page.limit, lambda row: (row["updated_at"], row["user_id"]))
+    return [to_public(row, row, pack) for row in items], cursor

@@ -2,27 +2,52 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.core.pagination import after_position
 from greenroom.core.reads import Query, Reads, Row
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 
 
-def _tenant_clause(tenant: Tenant) -> ColumnElement[bool]:
+def in_tenant(tenant: Tenant) -> ColumnElement[bool]:
+    """The tenant's users: its org and environment."""
     return and_(User.org_id == tenant.org_id, User.environment == tenant.environment.value)
 
 
-def _active(now: datetime) -> ColumnElement[bool]:
+def active(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+    """Users who still exist for the API: named ones, and anonymous ones within their 24 hours
+    (the one definition, for every feature)."""
     return or_(User.expires_at.is_(None), User.expires_at > now)
+
+
+def active_by_partner_id() -> ColumnElement[bool]:
+    """The active user `:partner_id` of the tenant `:org_id`, `:environment` at `:now`, as bound
+    parameters (for `core.reads` queries that other features join to)."""
+    return and_(
+        User.org_id == bindparam("org_id"),
+        User.environment == bindparam("environment"),
+        User.partner_id == bindparam("partner_id"),
+        active(bindparam("now", type_=User.expires_at.type)),
+    )
+
+
+def partner_id_params(tenant: Tenant, partner_id: str, now: datetime) -> dict[str, Any]:
+    """The values of `active_by_partner_id`'s parameters."""
+    return {
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "partner_id": partner_id,
+        "now": now,
+    }
 
 
 # The columns of the public user object (`service.public_user`).
@@ -37,37 +62,24 @@ PUBLIC_COLUMNS = (
     User.created_at,
     User.updated_at,
 )
-_ACTIVE_BY_PARTNER_ID = Query(
-    select(*PUBLIC_COLUMNS).where(
-        User.org_id == bindparam("org_id"),
-        User.environment == bindparam("environment"),
-        User.partner_id == bindparam("partner_id"),
-        or_(User.expires_at.is_(None), User.expires_at > bindparam("now")),
-    )
-)
+_ACTIVE_BY_PARTNER_ID = Query(select(User.id, *PUBLIC_COLUMNS).where(active_by_partner_id()))
 
 
 async def read_active(reads: Reads, tenant: Tenant, partner_id: str, now: datetime) -> Row | None:
-    """The public columns of an active user, without a session (`core.reads`)."""
-    return await reads.one(
-        _ACTIVE_BY_PARTNER_ID,
-        org_id=tenant.org_id,
-        environment=tenant.environment.value,
-        partner_id=partner_id,
-        now=now,
-    )
+    """The id and public columns of an active user, without a session (`core.reads`)."""
+    return await reads.one(_ACTIVE_BY_PARTNER_ID, **partner_id_params(tenant, partner_id, now))
 
 
 async def get_any(session: AsyncSession, tenant: Tenant, partner_id: str) -> User | None:
     """The user, expired or not (the caller decides what an expired one means)."""
-    stmt = select(User).where(_tenant_clause(tenant), User.partner_id == partner_id)
+    stmt = select(User).where(in_tenant(tenant), User.partner_id == partner_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_active(
     session: AsyncSession, tenant: Tenant, partner_id: str, now: datetime
 ) -> User | None:
-    stmt = select(User).where(_tenant_clause(tenant), User.partner_id == partner_id, _active(now))
+    stmt = select(User).where(in_tenant(tenant), User.partner_id == partner_id, active(now))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -82,8 +94,34 @@ async def insert(session: AsyncSession, user: User) -> bool:
     return True
 
 
-async def list_page(
-    session: AsyncSession,
+def _list_query(email: bool, since: bool, anonymous: bool, after: bool) -> Query:
+    stmt = select(User.id, *PUBLIC_COLUMNS).where(
+        User.org_id == bindparam("org_id"),
+        User.environment == bindparam("environment"),
+        active(bindparam("now", type_=User.expires_at.type)),
+    )
+    if email:
+        stmt = stmt.where(func.lower(User.email) == bindparam("email", type_=User.email.type))
+    if since:
+        stmt = stmt.where(User.updated_at >= bindparam("since", type_=User.updated_at.type))
+    if anonymous:
+        stmt = stmt.where(User.anonymous == bindparam("anonymous", type_=User.anonymous.type))
+    if after:
+        position = (
+            bindparam("after_at", type_=User.updated_at.type),
+            bindparam("after_id", type_=User.id.type),
+        )
+        stmt = stmt.where(after_position(User.updated_at, User.id, position))
+    return Query(stmt.order_by(User.updated_at, User.id).limit(bindparam("limit")))
+
+
+# One compiled statement per combination of filters (each uses its index; a catch-all with
+# "IS NULL OR" conditions would not).
+_LIST_QUERIES = {flags: _list_query(*flags) for flags in itertools.product((False, True), repeat=4)}
+
+
+async def read_page(
+    reads: Reads,
     tenant: Tenant,
     now: datetime,
     *,
@@ -92,20 +130,22 @@ async def list_page(
     email: str | None,
     updated_since: datetime | None,
     anonymous: bool | None,
-) -> Sequence[User]:
-    """Oldest change first, so that `updated_since` plus the cursor works as a sync feed."""
-    stmt = select(User).where(_tenant_clause(tenant), _active(now))
-    if email is not None:
-        stmt = stmt.where(func.lower(User.email) == email.lower())
-    if updated_since is not None:
-        stmt = stmt.where(User.updated_at >= updated_since)
-    if anonymous is not None:
-        stmt = stmt.where(User.anonymous.is_(anonymous))
+) -> list[Row]:
+    """Up to `limit` active users (id and public columns), oldest change first, so that
+    `updated_since` plus the cursor works as a sync feed."""
+    flags = (email is not None, updated_since is not None, anonymous is not None, bool(after))
+    values: dict[str, Any] = {
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "now": now,
+        "limit": limit,
+        "email": email.lower() if email is not None else None,
+        "since": updated_since,
+        "anonymous": anonymous,
+    }
     if after is not None:
-        at, last_id = after
-        stmt = stmt.where(or_(User.updated_at > at, and_(User.updated_at == at, User.id > last_id)))
-    stmt = stmt.order_by(User.updated_at, User.id).limit(limit)
-    return (await session.execute(stmt)).scalars().all()
+        values["after_at"], values["after_id"] = after
+    return await reads.all(_LIST_QUERIES[flags], **values)
 
 
 async def lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
 from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, ValidationFailed
-from greenroom.core.pagination import InvalidCursor, decode_cursor, encode_cursor
-from greenroom.core.reads import Reads
+from greenroom.core.pagination import decode_position, next_page
+from greenroom.core.reads import Reads, fields
 from greenroom.core.responses import iso
 from greenroom.core.settings import ServerSecret
 from greenroom.sso import service as sso
@@ -69,9 +68,7 @@ def check_partner_id(partner_id: str) -> str:
 def public_user(user: User | Mapping[str, Any]) -> dict[str, Any]:
     """The user object of DESIGN section 5 (`schemas.UserOut`), JSON-ready (also the payload of
     user.* events), from a `User` or a row of `repository.PUBLIC_COLUMNS`."""
-    get: Callable[[str], Any] = (
-        user.__getitem__ if isinstance(user, Mapping) else partial(getattr, user)
-    )
+    get = fields(user)
     return {
         "partner_id": get("partner_id"),
         "email": get("email"),
@@ -212,8 +209,8 @@ async def create_anonymous(
     return UserWithToken(user=user, created=True, token=token)
 
 
-async def list_users(
-    session: AsyncSession,
+async def read_users(
+    reads: Reads,
     tenant: Tenant,
     *,
     limit: int,
@@ -221,36 +218,23 @@ async def list_users(
     email: str | None = None,
     updated_since: datetime | None = None,
     anonymous: bool | None = None,
-) -> UserPage:
-    after = None
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(str(at)), uuid.UUID(str(last_id)))
-        except ValueError:
-            raise InvalidCursor() from None
-        if after[0].tzinfo is None:
-            after = (after[0].replace(tzinfo=UTC), after[1])
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of public user objects, least recently changed first, and the next cursor."""
+    after = decode_position(cursor) if cursor is not None else None
     if updated_since is not None and updated_since.tzinfo is None:
         updated_since = updated_since.replace(tzinfo=UTC)
-    rows = list(
-        await repository.list_page(
-            session,
-            tenant,
-            clock.now(),
-            limit=limit + 1,
-            after=after,
-            email=email,
-            updated_since=updated_since,
-            anonymous=anonymous,
-        )
+    rows = await repository.read_page(
+        reads,
+        tenant,
+        clock.now(),
+        limit=limit + 1,
+        after=after,
+        email=email,
+        updated_since=updated_since,
+        anonymous=anonymous,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last.updated_at.isoformat(), str(last.id)])
-    return UserPage(users=rows, next_cursor=next_cursor)
+    page, next_cursor = next_page(rows, limit, lambda row: (row["updated_at"], row["id"]))
+    return [public_user(row) for row in page], next_cursor
 
 
 async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> None:

@@ -1,0 +1,100 @@
+"""The progress feature's reads."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from greenroom.core.pagination import after_position
+from greenroom.core.reads import Query, Reads, Row
+from greenroom.progress.models import UserProgress
+from greenroom.tenancy.context import Tenant
+from greenroom.users import repository as users
+from greenroom.users.models import User
+
+# What the public progress object is made of (`service.to_public`): the user's two columns and
+# the progress row's (all None when the user has no activity yet).
+_COLUMNS = (
+    User.partner_id,
+    User.created_at,
+    UserProgress.user_id,
+    UserProgress.lessons_completed,
+    UserProgress.interviews_started,
+    UserProgress.interviews_completed,
+    UserProgress.answers_recorded,
+    UserProgress.rating_sum,
+    UserProgress.rating_count,
+    UserProgress.last_activity_at,
+    UserProgress.updated_at,
+)
+_PROGRESS_BY_PARTNER_ID = Query(
+    select(*_COLUMNS)
+    .select_from(User)
+    .outerjoin(UserProgress, UserProgress.user_id == User.id)
+    .where(users.active_by_partner_id())
+)
+
+
+async def read_for_partner_id(
+    reads: Reads, tenant: Tenant, partner_id: str, now: datetime
+) -> Row | None:
+    """The active user's progress row joined to them in one statement; None when there is no
+    such user, and None progress columns (`user_id` among them) when they have no activity."""
+    return await reads.one(
+        _PROGRESS_BY_PARTNER_ID, **users.partner_id_params(tenant, partner_id, now)
+    )
+
+
+def _list_query(since: bool, after: bool) -> Query:
+    stmt = (
+        select(*_COLUMNS)
+        .select_from(UserProgress)
+        .join(User, User.id == UserProgress.user_id)
+        .where(
+            UserProgress.org_id == bindparam("org_id"),
+            UserProgress.environment == bindparam("environment"),
+            users.active(bindparam("now", type_=User.expires_at.type)),
+        )
+    )
+    if since:
+        stmt = stmt.where(
+            UserProgress.updated_at >= bindparam("since", type_=UserProgress.updated_at.type)
+        )
+    if after:
+        position = (
+            bindparam("after_at", type_=UserProgress.updated_at.type),
+            bindparam("after_id", type_=UserProgress.user_id.type),
+        )
+        stmt = stmt.where(after_position(UserProgress.updated_at, UserProgress.user_id, position))
+    order = (UserProgress.updated_at, UserProgress.user_id)
+    return Query(stmt.order_by(*order).limit(bindparam("limit")))
+
+
+_LIST_QUERIES = {flags: _list_query(*flags) for flags in itertools.product((False, True), repeat=2)}
+
+
+async def read_page(
+    reads: Reads,
+    tenant: Tenant,
+    now: datetime,
+    *,
+    limit: int,
+    updated_since: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Row]:
+    """Up to `limit` progress rows of active users (with the user's columns), oldest change
+    first, for incremental sync."""
+    values: dict[str, Any] = {
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "now": now,
+        "limit": limit,
+        "since": updated_since,
+    }
+    if after is not None:
+        values["after_at"], values["after_id"] = after
+    return await reads.all(_LIST_QUERIES[(updated_since is not None, after is not None)], **values)
