@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,10 +80,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("greenroom started", extra={"version": __version__})
-        # Everything loaded so far lives as long as the process: keep the collector from
-        # walking it again and again (a full collection of it costs milliseconds).
-        gc.freeze()
         background: list[asyncio.Task[None]] = []
+        if database.is_sqlite:
+            background.append(asyncio.create_task(database.checkpoints(), name="checkpoints"))
         stop_worker = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:
@@ -94,13 +92,15 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
                         sessions,
                         settings.purge_interval_seconds,
                         session_idle_minutes=settings.session_idle_minutes,
-                    )
+                    ),
+                    name="purge",
                 )
             )
             # Import jobs whose process died mid-job are taken over here (see admin/imports.py).
             background.append(
                 asyncio.create_task(
-                    imports.resume_forever(sessions, settings.purge_interval_seconds)
+                    imports.resume_forever(sessions, settings.purge_interval_seconds),
+                    name="import sweep",
                 )
             )
             worker = Worker(sessions, settings, metrics=app.state.metrics)

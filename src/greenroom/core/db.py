@@ -18,13 +18,17 @@ writer otherwise (see `session_kind`).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event, make_url
+from sqlalchemy import DateTime, MetaData, Table, event, make_url
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,7 +40,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from greenroom.core import clock, sqlite
-from greenroom.core.reads import Reads
+from greenroom.core.direct import Direct
+
+log = logging.getLogger("greenroom.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,6 +76,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements built once and executed with parameters."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def new_id() -> uuid.UUID:
@@ -112,8 +125,23 @@ class Database:
             self.writer = _sessionmaker(engine)
             self.reader = _sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
             self.offload = self.reader
-        # Hot single-statement reads without a session (`core.reads`).
-        self.reads = Reads(url, self.engine.dialect, path if self.is_sqlite else None)
+        # The request path's statements without a session (`core.direct`).
+        self.direct = Direct(
+            url, self.engine.dialect, self.engine, path if self.is_sqlite else None
+        )
+
+    async def checkpoints(self) -> None:
+        """On SQLite, checkpoint the WAL every second in a thread, off the request path (see
+        `core.sqlite`); runs until cancelled. Nothing to do on PostgreSQL."""
+        if not self.is_sqlite:
+            return
+        path = make_url(self.url).database or ""
+        while True:
+            await asyncio.sleep(sqlite.CHECKPOINT_SECONDS)
+            try:
+                await asyncio.to_thread(sqlite.checkpoint, path)
+            except Exception:  # the next round tries again; the backstop keeps the WAL bounded
+                log.warning("WAL checkpoint failed", exc_info=True)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -121,7 +149,7 @@ class Database:
         return self.engines[0]
 
     async def dispose(self) -> None:
-        await self.reads.close()
+        await self.direct.close()
         for engine in self.engines:
             await engine.dispose()
 
@@ -183,6 +211,21 @@ def _configure_threaded_sqlite(engine: AsyncEngine, *, read_only: bool) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+
+
+# The dialects' own `insert` (with `on_conflict_do_nothing`/`_do_update`), by dialect name:
+# SQLite's and PostgreSQL's spell the same thing alike.
+DIALECT_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite_dialect.insert}
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """`sqlite` or `postgresql`."""
+    return session.get_bind().dialect.name
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The `insert` of this session's dialect (see `DIALECT_INSERTS`)."""
+    return DIALECT_INSERTS[dialect_name(session)]
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

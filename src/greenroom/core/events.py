@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from greenroom.core.direct import Executor
 from greenroom.tenancy.context import Tenant
 
-Subscriber = Callable[[AsyncSession, Tenant, str, Mapping[str, Any]], Awaitable[None]]
+Subscriber = Callable[[Executor, Tenant, str, Mapping[str, Any]], Awaitable[None]]
 _subscribers: list[Subscriber] = []
 
 EVENT_TYPES = (
@@ -34,10 +33,9 @@ def subscribe(subscriber: Subscriber) -> None:
         _subscribers.append(subscriber)
 
 
-async def publish(
-    session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
-) -> None:
-    """`data` is the resource's public shape (DESIGN section 5), e.g. {"user": {...}}."""
+async def publish(on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
+    """`data` is the resource's public shape (DESIGN section 5), e.g. {"user": {...}}. `on` is
+    the change's transaction: an ORM session, or a direct one (`core.direct`)."""
     assert event_type in EVENT_TYPES, event_type
     for subscriber in _subscribers:
-        await subscriber(session, tenant, event_type, data)
+        await subscriber(on, tenant, event_type, data)

@@ -1,7 +1,7 @@
 """JSON responses written without a model pass, and the one timestamp format of the API.
 
 FastAPI validates and serializes an endpoint's return value through its response model; for a
-body already built from the database (`core.reads`) that costs more than the read. Hot endpoints
+body already built from the database (`core.direct`) that costs more than the read. Hot endpoints
 keep `response_model` for the OpenAPI document and return `json_response(...)`.
 """
 

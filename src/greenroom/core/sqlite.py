@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 BUSY_TIMEOUT_SECONDS = 30.0
+BACKSTOP_CHECKPOINT_PAGES = 10_000  # about 40 MB of WAL
+CHECKPOINT_SECONDS = 1.0
 _FIRST_WAIT, _MAX_WAIT = 0.0005, 0.02  # backoff between tries while another writer holds the lock
 
 
@@ -129,8 +131,10 @@ class InlineConnection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
+        # The one statement that waits for the disk (it writes the transaction to the WAL):
+        # it runs in a thread, so the event loop serves other requests meanwhile.
         if self._conn.in_transaction:
-            await _retry_busy(self._conn.execute, "COMMIT")
+            await asyncio.to_thread(self._conn.execute, "COMMIT")
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
@@ -162,4 +166,20 @@ async def connect(path: str, *, read_only: bool) -> InlineConnection:
     conn.execute("PRAGMA synchronous=NORMAL")
     if read_only:
         conn.execute("PRAGMA query_only=ON")
+    else:
+        # Checkpoints (copying the WAL into the database file, with an fsync) would otherwise
+        # run inside the COMMIT of whichever request crossed 1,000 pages; `checkpoint` runs
+        # them in a thread instead. This is a backstop should that not keep up.
+        conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
     return InlineConnection(conn)
+
+
+def checkpoint(path: str) -> None:
+    """Copy what the WAL holds into the database file, without waiting for anyone (PASSIVE).
+    Blocking: run it in a thread (`Database.checkpoints`)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=1000")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()

@@ -35,6 +35,6 @@ async def list_interviews(partner_id: PartnerId, request: Request, page: PageDep
     """
     principal = principal_of(request)
     items, cursor = await service.read_for_partner(
-        request.app.state.database.reads, principal.tenant, partner_id, page
+        request.app.state.database.direct, principal.tenant, partner_id, page
     )
     return json_response({"interviews": items, "next_cursor": cursor})

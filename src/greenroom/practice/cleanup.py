@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from greenroom.core import events
+from greenroom.core.direct import Executor
 from greenroom.practice.storage import Storage, user_folder
 from greenroom.tenancy.context import Tenant
 
@@ -35,10 +36,13 @@ class _Pending:
 
 def subscribe_recordings_cleanup(storage: Storage) -> None:
     async def on_event(
-        session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+        on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
     ) -> None:
         if event_type != "user.deleted":
             return
+        # Users are deleted through ORM sessions, whose commit the folders wait for.
+        assert isinstance(on, AsyncSession), "user.deleted published outside an ORM session"
+        session = on
         partner_id = (data.get("user") or {}).get("partner_id")
         if isinstance(partner_id, str):
             folder = user_folder(tenant.org_id, tenant.environment.value, partner_id)

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
-from greenroom.core.reads import Query, Reads, Row
 from greenroom.practice.models import Interview
 from greenroom.tenancy.context import Tenant
 
@@ -34,8 +34,8 @@ _FIRST_PAGE = (
     .limit(bindparam("limit"))
 )
 _PAGES = {
-    False: Query(_FIRST_PAGE),
-    True: Query(
+    False: Statement(_FIRST_PAGE),
+    True: Statement(
         _FIRST_PAGE.where(
             after_position(
                 Interview.updated_at,
@@ -52,7 +52,7 @@ _PAGES = {
 
 
 async def read_page(
-    reads: Reads,
+    direct: Direct,
     tenant: Tenant,
     user_id: uuid.UUID,
     *,
@@ -68,4 +68,4 @@ async def read_page(
     }
     if after is not None:
         values["after_at"], values["after_id"] = after
-    return await reads.all(_PAGES[after is not None], **values)
+    return await direct.all(_PAGES[after is not None], **values)

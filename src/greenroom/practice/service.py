@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content.loader import Pack, QuestionSet
 from greenroom.core import clock
+from greenroom.core.direct import Direct, fields
 from greenroom.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from greenroom.core.events import publish
 from greenroom.core.pagination import (
@@ -24,7 +25,6 @@ from greenroom.core.pagination import (
     decode_position,
     next_page,
 )
-from greenroom.core.reads import Reads, fields
 from greenroom.core.responses import iso
 from greenroom.practice import feedback, repository
 from greenroom.practice.models import Answer, Interview
@@ -69,15 +69,15 @@ def interview_payload(interview: Interview | Mapping[str, Any]) -> dict[str, Any
 
 
 async def read_for_partner(
-    reads: Reads, tenant: Tenant, partner_id: str, page: Page
+    direct: Direct, tenant: Tenant, partner_id: str, page: Page
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the user's interviews as public objects, and the next cursor; 404 for a user
     that is not (or no longer) there."""
     after = decode_position(page.cursor) if page.cursor else None
-    user = await users.read_active(reads, tenant, partner_id, clock.now())
+    user = await users.read_active(direct, tenant, partner_id, clock.now())
     if user is None:
         raise UserNotFound()
-    rows = await repository.read_page(reads, tenant, user["id"], limit=page.limit + 1, after=after)
+    rows = await repository.read_page(direct, tenant, user["id"], limit=page.limit + 1, after=after)
     items, cursor = next_page(rows, page.limit, lambda row: (row["updated_at"], row["id"]))
     return [interview_payload(row) for row in items], cursor
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
-from greenroom.core.reads import Query, Reads, Row
 from greenroom.progress.models import UserProgress
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
@@ -31,7 +31,7 @@ _COLUMNS = (
     UserProgress.last_activity_at,
     UserProgress.updated_at,
 )
-_PROGRESS_BY_PARTNER_ID = Query(
+_PROGRESS_BY_PARTNER_ID = Statement(
     select(*_COLUMNS)
     .select_from(User)
     .outerjoin(UserProgress, UserProgress.user_id == User.id)
@@ -40,16 +40,16 @@ _PROGRESS_BY_PARTNER_ID = Query(
 
 
 async def read_for_partner_id(
-    reads: Reads, tenant: Tenant, partner_id: str, now: datetime
+    direct: Direct, tenant: Tenant, partner_id: str, now: datetime
 ) -> Row | None:
     """The active user's progress row joined to them in one statement; None when there is no
     such user, and None progress columns (`user_id` among them) when they have no activity."""
-    return await reads.one(
+    return await direct.one(
         _PROGRESS_BY_PARTNER_ID, **users.partner_id_params(tenant, partner_id, now)
     )
 
 
-def _list_query(since: bool, after: bool) -> Query:
+def _list_query(since: bool, after: bool) -> Statement:
     stmt = (
         select(*_COLUMNS)
         .select_from(UserProgress)
@@ -71,14 +71,14 @@ def _list_query(since: bool, after: bool) -> Query:
         )
         stmt = stmt.where(after_position(UserProgress.updated_at, UserProgress.user_id, position))
     order = (UserProgress.updated_at, UserProgress.user_id)
-    return Query(stmt.order_by(*order).limit(bindparam("limit")))
+    return Statement(stmt.order_by(*order).limit(bindparam("limit")))
 
 
 _LIST_QUERIES = {flags: _list_query(*flags) for flags in itertools.product((False, True), repeat=2)}
 
 
 async def read_page(
-    reads: Reads,
+    direct: Direct,
     tenant: Tenant,
     now: datetime,
     *,
@@ -97,4 +97,4 @@ async def read_page(
     }
     if after is not None:
         values["after_at"], values["after_id"] = after
-    return await reads.all(_LIST_QUERIES[(updated_since is not None, after is not None)], **values)
+    return await direct.all(_LIST_QUERIES[(updated_since is not None, after is not None)], **values)

@@ -41,7 +41,7 @@ async def get_progress(partner_id: PartnerId, request: Request, pack: PackDep) -
     """
     principal = principal_of(request)
     row = await service.read_for_partner_id(
-        request.app.state.database.reads, principal.tenant, partner_id
+        request.app.state.database.direct, principal.tenant, partner_id
     )
     return json_response({"progress": service.to_public(row, row, pack)})
 
@@ -73,7 +73,7 @@ async def list_progress(
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     items, cursor = await service.read_page(
-        request.app.state.database.reads, principal.tenant, pack, updated_since=since, page=page
+        request.app.state.database.direct, principal.tenant, pack, updated_since=since, page=page
     )
     return json_response({"progress": items, "next_cursor": cursor})
 
@@ -98,6 +98,6 @@ async def get_tracks(partner_id: PartnerId, request: Request, pack: PackDep) -> 
     """
     principal = principal_of(request)
     row = await service.read_for_partner_id(
-        request.app.state.database.reads, principal.tenant, partner_id
+        request.app.state.database.direct, principal.tenant, partner_id
     )
     return json_response({"tracks": service.tracks(row, pack)})

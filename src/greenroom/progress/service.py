@@ -11,15 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content.loader import Pack
 from greenroom.core import clock
+from greenroom.core.db import dialect_insert
+from greenroom.core.direct import Direct, Row, fields
 from greenroom.core.events import publish
 from greenroom.core.pagination import Page, decode_position, next_page
-from greenroom.core.reads import Reads, Row, fields
 from greenroom.core.responses import iso
 from greenroom.progress import repository
 from greenroom.progress.models import UserProgress
@@ -29,8 +28,7 @@ from greenroom.users.service import UserNotFound
 
 
 async def _locked_row(session: AsyncSession, tenant: Tenant, user: User) -> UserProgress:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     now = clock.now()
     await session.execute(
         insert(UserProgress)
@@ -194,21 +192,21 @@ async def row_for(session: AsyncSession, user: User) -> UserProgress | None:
     return result.scalar_one_or_none()
 
 
-async def read_for_partner_id(reads: Reads, tenant: Tenant, partner_id: str) -> Row:
+async def read_for_partner_id(direct: Direct, tenant: Tenant, partner_id: str) -> Row:
     """The user's progress row (`repository.read_for_partner_id`), or 404 like the users API."""
-    row = await repository.read_for_partner_id(reads, tenant, partner_id, clock.now())
+    row = await repository.read_for_partner_id(direct, tenant, partner_id, clock.now())
     if row is None:
         raise UserNotFound()
     return row
 
 
 async def read_page(
-    reads: Reads, tenant: Tenant, pack: Pack, *, updated_since: datetime | None, page: Page
+    direct: Direct, tenant: Tenant, pack: Pack, *, updated_since: datetime | None, page: Page
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Public progress of users with any activity, oldest change first, for incremental sync."""
     after = decode_position(page.cursor) if page.cursor else None
     rows = await repository.read_page(
-        reads,
+        direct,
         tenant,
         clock.now(),
         limit=page.limit + 1,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from greenroom.auth.deps import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
-from greenroom.core.db import SessionDep
 from greenroom.core.problems import problem_responses
+from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import Settings
 from greenroom.sso import service
 from greenroom.sso.schemas import SsoRequest, SsoTokenOut
@@ -30,9 +30,8 @@ router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=Api
 async def create_sso_token(
     partner_id: PartnerId,
     request: Request,
-    session: SessionDep,
     data: SsoRequest | None = None,
-) -> SsoTokenOut:
+) -> Response:
     """A one-time sign-in token for the user, with the whole URL to send their browser to.
 
     `redirect_to` (optional) is where the user lands after signing in; it must be a path on
@@ -52,15 +51,20 @@ async def create_sso_token(
     data = data or SsoRequest()
     tenant = principal.tenant
     settings: Settings = request.app.state.settings
-    user = await users.get_user(session, tenant, partner_id)
-    issued = await service.issue_token(
-        session,
-        tenant,
-        user.id,
-        secret=settings.server_secrets[0],
-        expires_in=data.expires_in,
-        redirect_to=data.redirect_to,
-    )
+    direct = request.app.state.database.direct
+    user = await users.read_user_id(direct, tenant, partner_id)
+    async with direct.transaction() as tx:
+        issued = await service.issue_token(
+            tx,
+            tenant,
+            user,
+            secret=settings.server_secrets[0],
+            expires_in=data.expires_in,
+            redirect_to=data.redirect_to,
+        )
     origin = settings.org_origin(tenant.org.slug, tenant.environment.value)
     url = f"{origin}/sso/login?{urlencode({'token': issued.token})}"
-    return SsoTokenOut(token=issued.token, url=url, expires_at=issued.expires_at)
+    return json_response(
+        {"token": issued.token, "url": url, "expires_at": iso(issued.expires_at)},
+        status_code=201,
+    )

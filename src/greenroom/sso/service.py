@@ -12,9 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert
 
 from greenroom.core import clock
+from greenroom.core.db import table_of
+from greenroom.core.direct import Executor, Statement, execute
 from greenroom.core.errors import ValidationFailed
 from greenroom.core.security import candidate_digests, hmac_digest, random_hex
 from greenroom.core.settings import ServerSecret
@@ -45,8 +47,11 @@ def token_hash_candidates(server_secrets: list[ServerSecret], token: str) -> lis
     return list(candidate_digests(server_secrets, token).values())
 
 
+_INSERT_TOKEN = Statement(insert(table_of(SsoToken)))
+
+
 async def issue_token(
-    session: AsyncSession,
+    on: Executor,
     tenant: Tenant,
     user_id: uuid.UUID,
     *,
@@ -73,16 +78,20 @@ async def issue_token(
         )
     token = random_hex(TOKEN_BYTES)
     expires_at = clock.now() + timedelta(seconds=lifetime)
-    session.add(
-        SsoToken(
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            user_id=user_id,
-            token_hash=hmac_digest(secret, token),
-            secret_version=secret.version,
-            redirect_to=redirect_to,
-            expires_at=expires_at,
-        )
+    # A Core insert with parameters: nothing reads the row back, so the unit of work would be
+    # pure cost, and a statement built with literal values is re-keyed on every call.
+    await execute(
+        on,
+        _INSERT_TOKEN,
+        {
+            "id": uuid.uuid4(),
+            "org_id": tenant.org_id,
+            "environment": tenant.environment.value,
+            "user_id": user_id,
+            "token_hash": hmac_digest(secret, token),
+            "secret_version": secret.version,
+            "redirect_to": redirect_to,
+            "expires_at": expires_at,
+        },
     )
-    await session.flush()
     return IssuedToken(token=token, expires_at=expires_at, redirect_to=redirect_to)

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.core.db import DIALECT_INSERTS, table_of
+from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
 from greenroom.core.pagination import after_position
-from greenroom.core.reads import Query, Reads, Row
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
@@ -31,7 +31,7 @@ def active(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
 
 def active_by_partner_id() -> ColumnElement[bool]:
     """The active user `:partner_id` of the tenant `:org_id`, `:environment` at `:now`, as bound
-    parameters (for `core.reads` queries that other features join to)."""
+    parameters (for `core.direct` queries that other features join to)."""
     return and_(
         User.org_id == bindparam("org_id"),
         User.environment == bindparam("environment"),
@@ -62,12 +62,12 @@ PUBLIC_COLUMNS = (
     User.created_at,
     User.updated_at,
 )
-_ACTIVE_BY_PARTNER_ID = Query(select(User.id, *PUBLIC_COLUMNS).where(active_by_partner_id()))
+_ACTIVE_BY_PARTNER_ID = Statement(select(User.id, *PUBLIC_COLUMNS).where(active_by_partner_id()))
 
 
-async def read_active(reads: Reads, tenant: Tenant, partner_id: str, now: datetime) -> Row | None:
-    """The id and public columns of an active user, without a session (`core.reads`)."""
-    return await reads.one(_ACTIVE_BY_PARTNER_ID, **partner_id_params(tenant, partner_id, now))
+async def read_active(direct: Direct, tenant: Tenant, partner_id: str, now: datetime) -> Row | None:
+    """The id and public columns of an active user, without a session (`core.direct`)."""
+    return await direct.one(_ACTIVE_BY_PARTNER_ID, **partner_id_params(tenant, partner_id, now))
 
 
 async def get_any(session: AsyncSession, tenant: Tenant, partner_id: str) -> User | None:
@@ -83,18 +83,73 @@ async def get_active(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def insert(session: AsyncSession, user: User) -> bool:
-    """Insert under a savepoint; False when another transaction holds the same partner_id."""
-    try:
-        async with session.begin_nested():
-            session.add(user)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+# The write path's statements, built once (per dialect where they differ); values travel as
+# parameters (`core.direct`).
+_USERS = table_of(User)
+_INSERT_NEW = {
+    name: Statement(
+        insert(_USERS)
+        .on_conflict_do_nothing(index_elements=["org_id", "environment", "partner_id"])
+        .returning(_USERS.c.id)
+    )
+    for name, insert in DIALECT_INSERTS.items()
+}
+_ANY_BY_PARTNER_ID = Statement(
+    select(User.id, *PUBLIC_COLUMNS).where(
+        User.org_id == bindparam("org_id"),
+        User.environment == bindparam("environment"),
+        User.partner_id == bindparam("partner_id"),
+    )
+)
+_UPDATE = Statement(_USERS.update().where(_USERS.c.id == bindparam("user_id")))
+_LOCK_ORG = Statement(
+    select(Organization.id).where(Organization.id == bindparam("org_id")).with_for_update()
+)
+_COUNT_ANONYMOUS_SINCE = Statement(
+    select(func.count(User.id).label("n")).where(
+        User.org_id == bindparam("org_id"),
+        User.anonymous.is_(True),
+        User.created_at >= bindparam("since", type_=User.created_at.type),
+    )
+)
 
 
-def _list_query(email: bool, since: bool, anonymous: bool, after: bool) -> Query:
+async def insert_new(on: Executor, values: dict[str, Any]) -> bool:
+    """Insert the user (values by column name) unless the tenant has this partner_id already
+    (another request may have created it meanwhile): one INSERT ... ON CONFLICT DO NOTHING;
+    True when inserted. Python defaults fill the columns not given."""
+    result = await execute(on, _INSERT_NEW[dialect_of(on)], values)
+    return result.first() is not None
+
+
+async def read_any(on: Executor, tenant: Tenant, partner_id: str) -> Row | None:
+    """The id and public columns of the user, expired or not."""
+    values = {
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "partner_id": partner_id,
+    }
+    return (await execute(on, _ANY_BY_PARTNER_ID, values)).first()
+
+
+async def update(on: Executor, user_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    """Write `changes` (by column name) to the user's row."""
+    await execute(on, _UPDATE, {**changes, "user_id": user_id})
+
+
+async def lock_org_for_counting(on: Executor, org_id: uuid.UUID) -> None:
+    """Serialise per-org counters (the anonymous cap) across processes: a row lock on
+    PostgreSQL; SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
+    await execute(on, _LOCK_ORG, {"org_id": org_id})
+
+
+async def count_anonymous_since(on: Executor, org_id: uuid.UUID, since: datetime) -> int:
+    result = await execute(on, _COUNT_ANONYMOUS_SINCE, {"org_id": org_id, "since": since})
+    row = result.first()
+    return int(row["n"]) if row else 0
+
+
+def _list_query(email: bool, since: bool, anonymous: bool, after: bool) -> Statement:
     stmt = select(User.id, *PUBLIC_COLUMNS).where(
         User.org_id == bindparam("org_id"),
         User.environment == bindparam("environment"),
@@ -112,7 +167,7 @@ def _list_query(email: bool, since: bool, anonymous: bool, after: bool) -> Query
             bindparam("after_id", type_=User.id.type),
         )
         stmt = stmt.where(after_position(User.updated_at, User.id, position))
-    return Query(stmt.order_by(User.updated_at, User.id).limit(bindparam("limit")))
+    return Statement(stmt.order_by(User.updated_at, User.id).limit(bindparam("limit")))
 
 
 # One compiled statement per combination of filters (each uses its index; a catch-all with
@@ -121,7 +176,7 @@ _LIST_QUERIES = {flags: _list_query(*flags) for flags in itertools.product((Fals
 
 
 async def read_page(
-    reads: Reads,
+    direct: Direct,
     tenant: Tenant,
     now: datetime,
     *,
@@ -145,22 +200,7 @@ async def read_page(
     }
     if after is not None:
         values["after_at"], values["after_id"] = after
-    return await reads.all(_LIST_QUERIES[flags], **values)
-
-
-async def lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:
-    """Serialise per-org counters (the anonymous cap) across processes: a row lock on
-    PostgreSQL; SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
-    await session.execute(
-        select(Organization.id).where(Organization.id == org_id).with_for_update()
-    )
-
-
-async def count_anonymous_since(session: AsyncSession, org_id: uuid.UUID, since: datetime) -> int:
-    stmt = select(func.count(User.id)).where(
-        User.org_id == org_id, User.anonymous.is_(True), User.created_at >= since
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    return await direct.all(_LIST_QUERIES[flags], **values)
 
 
 async def delete_by_id(session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -13,13 +13,11 @@ from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.core.problems import problem_responses
-from greenroom.core.responses import json_response
+from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import ServerSecret, Settings
 from greenroom.users import service
 from greenroom.users.params import PartnerId
 from greenroom.users.schemas import (
-    SignInToken,
-    UserCreated,
     UserCreatedEnvelope,
     UserEnvelope,
     UserList,
@@ -41,13 +39,19 @@ def _token_secret(request: Request, principal: Principal) -> ServerSecret | None
     return _settings(request).server_secrets[0]
 
 
-def _created_body(result: service.UserWithToken) -> UserCreatedEnvelope:
+def _created_response(result: service.UserWithToken) -> Response:
+    """`UserCreatedEnvelope`: 201 with `Location` when created, else 200."""
     token = result.token
-    return UserCreatedEnvelope(
-        user=UserCreated(
+    body = {
+        "user": {
             **service.public_user(result.user),
-            token=SignInToken(token=token.token, expires_at=token.expires_at) if token else None,
-        )
+            "token": {"token": token.token, "expires_at": iso(token.expires_at)} if token else None,
+        }
+    }
+    if not result.created:
+        return json_response(body)
+    return json_response(
+        body, status_code=201, headers={"Location": f"/api/users/{result.user.partner_id}"}
     )
 
 
@@ -59,11 +63,7 @@ def _created_body(result: service.UserWithToken) -> UserCreatedEnvelope:
     summary="Create an anonymous user",
 )
 @requires(Scope.ANONYMOUS_CREATE)
-async def create_anonymous_user(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-) -> UserCreatedEnvelope:
+async def create_anonymous_user(request: Request) -> Response:
     """Create a temporary user whose `partner_id` the API generates (a UUID).
 
     The user is active for 24 hours, then gone: every call about them answers 404 and their
@@ -78,14 +78,14 @@ async def create_anonymous_user(
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
     principal = principal_of(request)
-    result = await service.create_anonymous(
-        session,
-        principal.tenant,
-        secret=_token_secret(request, principal),
-        default_cap=_settings(request).anonymous_daily_cap,
-    )
-    response.headers["Location"] = f"/api/users/{result.user.partner_id}"
-    return _created_body(result)
+    async with request.app.state.database.direct.transaction() as tx:
+        result = await service.create_anonymous(
+            tx,
+            principal.tenant,
+            secret=_token_secret(request, principal),
+            default_cap=_settings(request).anonymous_daily_cap,
+        )
+    return _created_response(result)
 
 
 @router.post(
@@ -102,9 +102,7 @@ async def create_or_update_user(
     partner_id: PartnerId,
     data: UserWrite,
     request: Request,
-    response: Response,
-    session: SessionDep,
-) -> UserCreatedEnvelope:
+) -> Response:
     """Create the user `partner_id` (201, with `Location`) or update it (200).
 
     On creation `first_name`, `last_name` and `email` are required; afterwards every field is
@@ -120,13 +118,11 @@ async def create_or_update_user(
         {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
     """
     principal = principal_of(request)
-    result = await service.create_or_update(
-        session, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
-    )
-    if result.created:
-        response.status_code = 201
-        response.headers["Location"] = f"/api/users/{result.user.partner_id}"
-    return _created_body(result)
+    async with request.app.state.database.direct.transaction() as tx:
+        result = await service.create_or_update(
+            tx, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
+        )
+    return _created_response(result)
 
 
 @router.get(
@@ -165,7 +161,7 @@ async def list_users(
     """
     principal = principal_of(request)
     users, next_cursor = await service.read_users(
-        request.app.state.database.reads,
+        request.app.state.database.direct,
         principal.tenant,
         limit=page.limit,
         cursor=page.cursor,
@@ -182,7 +178,7 @@ async def get_user(partner_id: PartnerId, request: Request) -> Response:
     """One user by your `partner_id`. Example: `GET /api/users/abc123def` on
     `xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`."""
     principal = principal_of(request)
-    user = await service.read_user(request.app.state.database.reads, principal.tenant, partner_id)
+    user = await service.read_user(request.app.state.database.direct, principal.tenant, partner_id)
     return json_response({"user": user})
 
 

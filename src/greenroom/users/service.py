@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
+from greenroom.core.direct import Direct, Executor, fields
 from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, ValidationFailed
 from greenroom.core.pagination import decode_position, next_page
-from greenroom.core.reads import Reads, fields
 from greenroom.core.responses import iso
 from greenroom.core.settings import ServerSecret
 from greenroom.sso import service as sso
@@ -82,9 +82,23 @@ def public_user(user: User | Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def read_user(reads: Reads, tenant: Tenant, partner_id: str) -> dict[str, Any]:
+def _detached_user(row: Mapping[str, Any]) -> User:
+    """A `User` object (not in any session) from a row of the table or of `PUBLIC_COLUMNS`."""
+    return User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
+
+
+async def read_user_id(direct: Direct, tenant: Tenant, partner_id: str) -> uuid.UUID:
+    """The active user's id, read without a session; 404 as `get_user`."""
+    row = await repository.read_active(direct, tenant, partner_id, clock.now())
+    if row is None:
+        raise UserNotFound()
+    user_id: uuid.UUID = row["id"]
+    return user_id
+
+
+async def read_user(direct: Direct, tenant: Tenant, partner_id: str) -> dict[str, Any]:
     """The public user object, read without a session; 404 as `get_user`."""
-    row = await repository.read_active(reads, tenant, partner_id, clock.now())
+    row = await repository.read_active(direct, tenant, partner_id, clock.now())
     if row is None:
         raise UserNotFound()
     return public_user(row)
@@ -99,26 +113,28 @@ async def get_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> Us
     return user
 
 
-def _apply(user: User, data: UserWrite) -> bool:
-    changed = False
+def _changes(user: Mapping[str, Any], data: UserWrite) -> dict[str, Any]:
+    """What `data` changes in the user (a row of `repository.PUBLIC_COLUMNS`), by column name."""
+    changes = {}
     for field in data.model_fields_set:
         value = getattr(data, field)
-        attribute = "metadata_" if field == "metadata" else field
-        if getattr(user, attribute) != value:
-            setattr(user, attribute, value)
-            changed = True
-    return changed
+        if user["metadata_" if field == "metadata" else field] != value:
+            changes[field] = value
+    return changes
 
 
-async def _update(session: AsyncSession, tenant: Tenant, user: User, data: UserWrite) -> None:
-    if _apply(user, data):
-        user.updated_at = clock.now()
-        await session.flush()
-        await events.publish(session, tenant, "user.updated", {"user": public_user(user)})
+async def _attached(on: Executor, user: User) -> User:
+    """For callers with an ORM session (the demo, imports), the user as a loaded object they can
+    go on changing; direct transactions get the detached one."""
+    if isinstance(on, AsyncSession):
+        loaded = await on.get(User, user.id, populate_existing=True)
+        assert loaded is not None
+        return loaded
+    return user
 
 
 async def create_or_update(
-    session: AsyncSession,
+    on: Executor,
     tenant: Tenant,
     partner_id: str,
     data: UserWrite,
@@ -135,41 +151,47 @@ async def create_or_update(
         raise InvalidPartnerId(
             f"'{partner_id}' is reserved; POST /api/users/anonymous creates anonymous users."
         )
-    created = False
-    user = await repository.get_any(session, tenant, partner_id)
-    if user is None:
-        missing = [f for f in REQUIRED_ON_CREATE if getattr(data, f) is None]
-        if missing:
-            raise ValidationFailed(
-                f"Creating a user needs {', '.join(missing)}.",
-                errors=[
-                    {"field": f, "message": "Required when the user is created."} for f in missing
-                ],
-            )
-        now = clock.now()
-        candidate = User(
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            partner_id=partner_id,
-            email=data.email,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            metadata_=data.metadata,
-            created_at=now,
-            updated_at=now,
+    now = clock.now()
+    missing = [f for f in REQUIRED_ON_CREATE if getattr(data, f) is None]
+    if not missing:
+        # Try the insert first: creating is the common case of this call, and one INSERT ...
+        # ON CONFLICT tells a new partner_id from a known one (also under concurrent creates).
+        values = {
+            "id": uuid.uuid4(),
+            "org_id": tenant.org_id,
+            "environment": tenant.environment.value,
+            "partner_id": partner_id,
+            "email": data.email,
+            "first_name": data.first_name,
+            "last_name": data.last_name,
+            "metadata": data.metadata,
+            "anonymous": False,
+            "expires_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if await repository.insert_new(on, values):
+            user = _detached_user(values)
+            await events.publish(on, tenant, "user.created", {"user": public_user(user)})
+            token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
+            return UserWithToken(user=await _attached(on, user), created=True, token=token)
+    found = await repository.read_any(on, tenant, partner_id)
+    if found is None:
+        raise ValidationFailed(
+            f"Creating a user needs {', '.join(missing)}.",
+            errors=[{"field": f, "message": "Required when the user is created."} for f in missing],
         )
-        if await repository.insert(session, candidate):
-            user, created = candidate, True
-            await events.publish(session, tenant, "user.created", {"user": public_user(user)})
-        else:  # another request created it meanwhile
-            user = await repository.get_any(session, tenant, partner_id)
-            assert user is not None
-    if not created:
-        if user.expires_at is not None and user.expires_at <= clock.now():
-            raise UserNotFound()
-        await _update(session, tenant, user, data)
-    token = await sso.issue_token(session, tenant, user.id, secret=secret) if secret else None
-    return UserWithToken(user=user, created=created, token=token)
+    if found["expires_at"] is not None and found["expires_at"] <= now:
+        raise UserNotFound()
+    changes = _changes(found, data)
+    user = _detached_user(found)
+    if changes:
+        changes["updated_at"] = now
+        await repository.update(on, user.id, changes)
+        user = _detached_user({**found, **changes})
+        await events.publish(on, tenant, "user.updated", {"user": public_user(user)})
+    token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
+    return UserWithToken(user=await _attached(on, user), created=False, token=token)
 
 
 def _daily_cap(tenant: Tenant, default_cap: int) -> int:
@@ -178,7 +200,7 @@ def _daily_cap(tenant: Tenant, default_cap: int) -> int:
 
 
 async def create_anonymous(
-    session: AsyncSession, tenant: Tenant, *, secret: ServerSecret | None, default_cap: int
+    on: Executor, tenant: Tenant, *, secret: ServerSecret | None, default_cap: int
 ) -> UserWithToken:
     """A temporary user with a UUID4 partner_id, active for 24 hours."""
     if not tenant.org.anonymous_users_enabled:
@@ -186,31 +208,37 @@ async def create_anonymous(
     now = clock.now()
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     cap = _daily_cap(tenant, default_cap)
-    await repository.lock_org(session, tenant.org_id)
-    if await repository.count_anonymous_since(session, tenant.org_id, day_start) >= cap:
+    await repository.lock_org_for_counting(on, tenant.org_id)
+    if await repository.count_anonymous_since(on, tenant.org_id, day_start) >= cap:
         retry = int((day_start + timedelta(days=1) - now).total_seconds()) + 1
         raise RateLimited(
             f"This organization may create {cap} anonymous users a day (UTC); the cap is reached.",
             headers={"Retry-After": str(retry)},
         )
-    user = User(
-        org_id=tenant.org_id,
-        environment=tenant.environment.value,
-        partner_id=str(uuid.uuid4()),
-        anonymous=True,
-        expires_at=now + ANONYMOUS_LIFETIME,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(user)
-    await session.flush()
-    await events.publish(session, tenant, "user.created", {"user": public_user(user)})
-    token = await sso.issue_token(session, tenant, user.id, secret=secret) if secret else None
+    values = {
+        "id": uuid.uuid4(),
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "partner_id": str(uuid.uuid4()),
+        "email": None,
+        "first_name": None,
+        "last_name": None,
+        "metadata": None,
+        "anonymous": True,
+        "expires_at": now + ANONYMOUS_LIFETIME,
+        "created_at": now,
+        "updated_at": now,
+    }
+    inserted = await repository.insert_new(on, values)
+    assert inserted  # a fresh UUID
+    user = _detached_user(values)
+    await events.publish(on, tenant, "user.created", {"user": public_user(user)})
+    token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
     return UserWithToken(user=user, created=True, token=token)
 
 
 async def read_users(
-    reads: Reads,
+    direct: Direct,
     tenant: Tenant,
     *,
     limit: int,
@@ -224,7 +252,7 @@ async def read_users(
     if updated_since is not None and updated_since.tzinfo is None:
         updated_since = updated_since.replace(tzinfo=UTC)
     rows = await repository.read_page(
-        reads,
+        direct,
         tenant,
         clock.now(),
         limit=limit + 1,
@@ -263,7 +291,7 @@ async def purge_expired(session: AsyncSession, *, batch: int = 200) -> int:
         snapshot = orgs[org_id]
         if snapshot is None:
             continue
-        user = User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
+        user = _detached_user(row)
         tenant = Tenant(snapshot, Environment(row["environment"]))
         await websessions.end_all_for(session, row["id"])
         await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.core.direct import Executor, Statement, execute
 from greenroom.tenancy.context import Tenant
 from greenroom.webhooks.models import (
     WebhookAttempt,
@@ -54,15 +55,23 @@ async def list_endpoints(
     return (await session.execute(query)).scalars().all()
 
 
-async def enabled_endpoints(session: AsyncSession, tenant: Tenant) -> Sequence[WebhookEndpoint]:
-    result = await session.execute(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.org_id == tenant.org_id,
-            WebhookEndpoint.environment == tenant.environment.value,
-            WebhookEndpoint.enabled.is_(True),
-        )
+async def enabled_endpoints(on: Executor, tenant: Tenant) -> list[tuple[uuid.UUID, list[str]]]:
+    """(id, events) of the tenant's enabled endpoints: what the outbox needs, on every event."""
+    result = await execute(
+        on,
+        _ENABLED_ENDPOINTS,
+        {"org_id": tenant.org_id, "environment": tenant.environment.value},
     )
-    return result.scalars().all()
+    return [(row["id"], row["events"]) for row in result.rows]
+
+
+_ENABLED_ENDPOINTS = Statement(
+    select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+        WebhookEndpoint.org_id == bindparam("org_id"),
+        WebhookEndpoint.environment == bindparam("environment"),
+        WebhookEndpoint.enabled.is_(True),
+    )
+)
 
 
 async def get_delivery(

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
+from greenroom.core.db import table_of
+from greenroom.core.direct import Executor, Statement, execute, execute_many
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.pagination import decode_cursor, encode_cursor
 from greenroom.core.settings import Settings
@@ -366,16 +369,18 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    return ALL_EVENTS in endpoint.events or event_type in endpoint.events
+_INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
+_INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
 
 
 async def record_event(
-    session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+    on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
 ) -> None:
     """The events subscriber: queue the event for every enabled endpoint that wants it."""
     endpoints = [
-        e for e in await repository.enabled_endpoints(session, tenant) if subscribed(e, event_type)
+        endpoint_id
+        for endpoint_id, events_wanted in await repository.enabled_endpoints(on, tenant)
+        if ALL_EVENTS in events_wanted or event_type in events_wanted
     ]
     if not endpoints:
         return
@@ -385,30 +390,37 @@ async def record_event(
         default=_json_default,
         separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
     )
-    message = WebhookMessage(
-        id=uuid.uuid4(),
-        org_id=tenant.org_id,
-        environment=tenant.environment.value,
-        event_type=event_type,
-        body=body,
-        created_at=now,
+    message_id = uuid.uuid4()
+    # Core inserts: the rows are for the worker, nothing here reads them back.
+    await execute(
+        on,
+        _INSERT_MESSAGE,
+        {
+            "id": message_id,
+            "org_id": tenant.org_id,
+            "environment": tenant.environment.value,
+            "event_type": event_type,
+            "body": body,
+            "created_at": now,
+        },
     )
-    session.add(message)
-    await session.flush()  # the deliveries refer to it
-    for endpoint in endpoints:
-        session.add(
-            WebhookDelivery(
-                id=uuid.uuid4(),
-                org_id=tenant.org_id,
-                environment=tenant.environment.value,
-                endpoint_id=endpoint.id,
-                message_id=message.id,
-                event_type=event_type,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-    await session.flush()
+    await execute_many(
+        on,
+        _INSERT_DELIVERY,
+        [
+            {
+                "id": uuid.uuid4(),
+                "org_id": tenant.org_id,
+                "environment": tenant.environment.value,
+                "endpoint_id": endpoint_id,
+                "message_id": message_id,
+                "event_type": event_type,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for endpoint_id in endpoints
+        ],
+    )
 
 
 def install() -> None:

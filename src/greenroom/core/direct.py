@@ -1,0 +1,353 @@
+"""Statements of the request path, run straight on the database driver.
+
+An ORM session costs hundreds of microseconds of CPU around each statement (session and
+transaction objects, the unit of work, result objects, the hop between SQLAlchemy's sync core and
+asyncio), more than the rest of an authenticated request. The Partner API's hot calls are a few
+statements of a few columns by an index, so they run as `Statement`s:
+
+- written with SQLAlchemy Core (the same tables and columns as the rest of the code, never SQL
+  text), with `bindparam`s for what varies;
+- compiled once per dialect (and set of inserted columns), with SQLAlchemy's own type processing
+  for every bound value and every column, so values come back exactly as through the ORM
+  (UUIDs, aware datetimes, JSON), and with the columns' Python defaults applied on insert;
+- run without a session: reads in autocommit mode (`Direct.one`, `Direct.all`), writes in a
+  `Transaction`. On SQLite on the loop's thread (a `query_only` connection for reads, the
+  process's writer connection for transactions; see `core.sqlite`), on PostgreSQL through a
+  small asyncpg pool of this module's own.
+
+Only bounded statements belong here (a row by key, a page of at most 200 rows): on SQLite they
+run on the event loop's thread. Code that is shared with ORM paths takes an `Executor` (an
+`AsyncSession` or a `Transaction`) and runs its statements with `execute`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import orjson
+from sqlalchemy import Delete, Insert, Select, Update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from greenroom.core import sqlite
+
+Processor = Callable[[Any], Any] | None
+Row = dict[str, Any]
+Values = Mapping[str, Any]
+Sql = Select[*tuple[Any, ...]] | Insert | Update | Delete
+
+
+class _Compiled:
+    """One statement for one dialect and one set of given values."""
+
+    __slots__ = ("defaults", "names", "params", "processors", "sql")
+
+    def __init__(self, statement: Sql, dialect: Dialect, keys: frozenset[str]) -> None:
+        # For INSERT and UPDATE the given keys are the columns written; columns with a Python
+        # default (or onupdate) the caller left out get it here, as the ORM would.
+        self.defaults: list[tuple[str, Callable[[], Any]]] = []
+        column_keys = None
+        if isinstance(statement, Insert | Update):
+            column_keys = sorted(keys)
+            for column in statement.table.columns:
+                default = column.default if isinstance(statement, Insert) else column.onupdate
+                if column.key in keys or default is None:
+                    continue
+                if default.is_callable:
+                    self.defaults.append((column.key, partial(default.arg, None)))
+                elif default.is_scalar:
+                    self.defaults.append((column.key, partial(_same, default.arg)))
+                column_keys.append(column.key)
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.sql = str(compiled)
+        # Per position: the bind's name, its value when no value is given (a literal in the
+        # statement), and SQLAlchemy's processor for its type.
+        self.params: list[tuple[str, Any, Processor]] = [
+            (
+                name,
+                bind.effective_value,
+                bind.type.dialect_impl(dialect).bind_processor(dialect),
+            )
+            for name in compiled.positiontup or ()
+            for bind in (compiled.binds[name],)
+        ]
+        returned = list(statement.exported_columns) if _returns_rows(statement) else []
+        self.names = [str(column.key) for column in returned]
+        self.processors: list[Processor] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
+        ]
+
+    def arguments(self, values: Values) -> list[Any]:
+        if self.defaults:
+            values = {**values, **{key: make() for key, make in self.defaults}}
+        out = []
+        for name, default, process in self.params:
+            value = values[name] if name in values else default
+            out.append(process(value) if process is not None else value)
+        return out
+
+    def row(self, raw: Sequence[Any]) -> Row:
+        return {
+            name: (process(value) if process is not None and value is not None else value)
+            for name, process, value in zip(self.names, self.processors, raw, strict=True)
+        }
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _returns_rows(statement: Sql) -> bool:
+    return isinstance(statement, Select) or bool(getattr(statement, "_returning", ()))
+
+
+class Statement:
+    """A statement written once with SQLAlchemy Core, compiled once per dialect (and, for an
+    INSERT or UPDATE, per set of columns given)."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Sql) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
+
+    def compiled(self, dialect: Dialect, values: Values) -> _Compiled:
+        keys = (
+            frozenset(values) if isinstance(self.statement, Insert | Update) else frozenset[str]()
+        )
+        found = self._compiled.get((dialect.name, keys))
+        if found is None:
+            found = self._compiled[(dialect.name, keys)] = _Compiled(self.statement, dialect, keys)
+        return found
+
+
+class Result:
+    """What a statement returned: its rows (dicts by column key) and the rows it changed."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rows: list[Row], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def first(self) -> Row | None:
+        return self.rows[0] if self.rows else None
+
+
+class Transaction:
+    """A read-write transaction on the driver, begun at its first statement (see `Direct`)."""
+
+    def __init__(self, direct: Direct) -> None:
+        self._direct = direct
+        self._sqlite: Any = None  # an AsyncConnection of the writer pool, for the transaction
+        self._pg: Any = None  # an asyncpg connection of `Direct`'s pool
+        self._pg_transaction: Any = None
+        self._driver: Any = None
+        self.began = False
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._direct.dialect
+
+    async def execute(self, statement: Statement, values: Values | None = None) -> Result:
+        values = values or {}
+        compiled = statement.compiled(self._direct.dialect, values)
+        arguments = compiled.arguments(values)
+        if self._direct.is_sqlite:
+            cursor = await (await self._sqlite_connection()).execute(compiled.sql, arguments)
+            raws = await cursor.fetchall() if compiled.names else []
+            rowcount = cursor.rowcount
+            await cursor.close()
+        else:
+            connection = await self._pg_connection()
+            if compiled.names:
+                raws = await connection.fetch(compiled.sql, *arguments)
+                rowcount = len(raws)
+            else:
+                status = await connection.execute(compiled.sql, *arguments)
+                raws, rowcount = [], _pg_rowcount(status)
+        return Result([compiled.row(raw) for raw in raws], rowcount)
+
+    async def execute_many(self, statement: Statement, rows: Sequence[Values]) -> None:
+        """One statement for many rows of values (all with the same keys)."""
+        if not rows:
+            return
+        compiled = statement.compiled(self._direct.dialect, rows[0])
+        arguments = [compiled.arguments(values) for values in rows]
+        if self._direct.is_sqlite:
+            connection = await self._sqlite_connection()
+            await connection.cursor().executemany(compiled.sql, arguments)
+        else:
+            await (await self._pg_connection()).executemany(compiled.sql, arguments)
+
+    async def _sqlite_connection(self) -> sqlite.InlineConnection:
+        if self._sqlite is None:
+            # The writer pool's one connection: the process's writers queue for it in order.
+            self._sqlite = await self._direct.writer_engine.connect()
+            raw = await self._sqlite.get_raw_connection()
+            self._driver = raw.driver_connection
+            self.began = True
+            await self._driver.execute("BEGIN IMMEDIATE")
+        assert isinstance(self._driver, sqlite.InlineConnection)
+        return self._driver
+
+    async def _pg_connection(self) -> Any:
+        if self._pg is None:
+            self._pg = await (await self._direct.pg_pool()).acquire()
+            self._pg_transaction = self._pg.transaction()
+            await self._pg_transaction.start()
+            self.began = True
+        return self._pg
+
+    async def finish(self, *, commit: bool) -> None:
+        try:
+            if self._sqlite is not None:
+                if commit:
+                    await self._driver.commit()
+                else:
+                    await self._driver.rollback()
+            elif self._pg_transaction is not None:
+                if commit:
+                    await self._pg_transaction.commit()
+                else:
+                    await self._pg_transaction.rollback()
+        finally:
+            if self._sqlite is not None:
+                await self._sqlite.close()  # back to the writer pool
+                self._sqlite = None
+            if self._pg is not None:
+                await (await self._direct.pg_pool()).release(self._pg)
+                self._pg = None
+
+
+def _pg_rowcount(status: str) -> int:
+    """asyncpg's command tag ("UPDATE 3", "INSERT 0 1") to a row count."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class Direct:
+    """Runs `Statement`s for one database (one per process: `Database.direct`)."""
+
+    def __init__(
+        self, url: str, dialect: Dialect, writer_engine: AsyncEngine, sqlite_path: str | None
+    ) -> None:
+        self._url = url
+        self.dialect = dialect
+        self.writer_engine = writer_engine
+        self.is_sqlite = sqlite_path is not None
+        self._sqlite_path = sqlite_path
+        self._sqlite: sqlite.InlineConnection | None = None
+        self._pool: Any = None  # asyncpg.Pool, made at the first use
+        self._opening = asyncio.Lock()
+
+    async def one(self, statement: Statement, **values: Any) -> Row | None:
+        """The first row of a read, in autocommit mode, or None."""
+        rows = await self.all(statement, **values)
+        return rows[0] if rows else None
+
+    async def all(self, statement: Statement, **values: Any) -> list[Row]:
+        """Every row of a read, in autocommit mode (keep it bounded: on SQLite it runs on the
+        loop's thread)."""
+        compiled = statement.compiled(self.dialect, values)
+        arguments = compiled.arguments(values)
+        if self._sqlite_path is not None:
+            cursor = await (await self._sqlite_reader()).execute(compiled.sql, arguments)
+            raws = await cursor.fetchall()
+            await cursor.close()
+        else:
+            raws = await (await self.pg_pool()).fetch(compiled.sql, *arguments)
+        return [compiled.row(raw) for raw in raws]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A read-write transaction: committed when the block ends, rolled back on an error."""
+        transaction = Transaction(self)
+        try:
+            yield transaction
+        except BaseException:
+            await transaction.finish(commit=False)
+            raise
+        else:
+            await transaction.finish(commit=True)
+
+    async def _sqlite_reader(self) -> sqlite.InlineConnection:
+        if self._sqlite is None:
+            assert self._sqlite_path is not None
+            async with self._opening:
+                if self._sqlite is None:
+                    self._sqlite = await sqlite.connect(self._sqlite_path, read_only=True)
+        return self._sqlite
+
+    async def pg_pool(self) -> Any:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await _asyncpg_pool(self._url)
+        return self._pool
+
+    async def close(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
+            self._sqlite = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+Executor = AsyncSession | Transaction
+"""What code shared by the ORM paths and the direct ones runs its statements on."""
+
+
+async def execute(on: Executor, statement: Statement, values: Values | None = None) -> Result:
+    """Run `statement` in the caller's transaction, whichever kind it is."""
+    if isinstance(on, Transaction):
+        return await on.execute(statement, values)
+    result = await on.execute(statement.statement, dict(values or {}))
+    if isinstance(statement.statement, Select) or _returns_rows(statement.statement):
+        return Result([dict(row) for row in result.mappings()], 0)
+    return Result([], int(getattr(result, "rowcount", 0) or 0))
+
+
+async def execute_many(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:
+    if isinstance(on, Transaction):
+        await on.execute_many(statement, rows)
+    elif rows:
+        await on.execute(statement.statement, [dict(values) for values in rows])
+
+
+def dialect_of(on: Executor) -> str:
+    """`sqlite` or `postgresql`."""
+    if isinstance(on, Transaction):
+        return on.dialect.name
+    return on.get_bind().dialect.name
+
+
+def fields(source: object) -> Callable[[str], Any]:
+    """Field access by name on a `Row` (a mapping) or an ORM object alike, so that one function
+    builds a public object from either."""
+    if isinstance(source, Mapping):
+        return source.__getitem__
+    return partial(getattr, source)
+
+
+async def _asyncpg_pool(url: str) -> Any:
+    import asyncpg  # type: ignore[import-untyped]  # only PostgreSQL deployments need it
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def setup(connection: Any) -> None:
+        # JSON as SQLAlchemy's asyncpg dialect has it: its bind processor serializes, the codec
+        # passes the text on; the codec decodes, and its result processor has nothing to do.
+        for kind in ("json", "jsonb"):
+            await connection.set_type_codec(
+                kind, encoder=str, decoder=orjson.loads, schema="pg_catalog"
+            )
+
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=8, init=setup)
