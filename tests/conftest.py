@@ -49,7 +49,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
-        secrets=TEST_SECRETS,  # type: ignore[arg-type]
+        secrets=TEST_SECRETS,
         log_json=True,
         webhooks_allow_private=True,
         run_worker=False,
@@ -91,13 +91,13 @@ def host_for(settings: Settings, slug: str, environment: str = "production") -> 
 
 
 @pytest.fixture
-async def client_for(app: FastAPI, settings: Settings):  # type: ignore[no-untyped-def]
+async def client_for(app: FastAPI, settings: Settings):
     """`client_for(slug, environment)`: an httpx client whose requests carry that org's host."""
     clients: list[httpx.AsyncClient] = []
 
     def make(
         slug: str | None = None, environment: str = "production", host: str | None = None, **kwargs
-    ) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    ) -> httpx.AsyncClient:
         target = host or host_for(settings, slug or "none", environment)
         c = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=f"http://{target}", **kwargs

@@ -14,7 +14,7 @@ PATH = "/api/_probe/whoami"
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app)
     key = await make_key(app, org)
     return org, key, client_for(org.slug)
@@ -54,7 +54,7 @@ async def test_no_credentials_is_401_without_error_code(setup) -> None:
         },
     ],
 )
-async def test_malformed_headers_are_400(setup, headers) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_headers_are_400(setup, headers) -> None:
     _org, _key, api = setup
     response = await api.get(PATH, headers=headers)
     assert response.status_code == 400, response.text
@@ -104,7 +104,7 @@ async def test_missing_scope_is_403_naming_it(app, client_for) -> None:
     assert response.json()["scope"] == "users:read"
 
 
-async def test_credentials_are_checked_before_the_body_is_read(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_credentials_are_checked_before_the_body_is_read(setup) -> None:
     _org, key, api = setup
 
     async def post_broken_json(**credentials: str) -> tuple[int, str]:

@@ -19,7 +19,7 @@ from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app)
     admin = await make_admin(app, org)
     key = await make_key(app, org)
@@ -30,7 +30,7 @@ def bearer(key: str, token: object) -> dict[str, str]:
     return {"X-API-Key": key, "Authorization": f"Bearer {token}"}
 
 
-async def events_of(app, org) -> list[str]:  # type: ignore[no-untyped-def]
+async def events_of(app, org) -> list[str]:
     """The org's audit events other than key creation, oldest first (a fresh transaction)."""
     async with app.state.sessionmaker() as session:
         rows = await session.execute(
@@ -41,7 +41,7 @@ async def events_of(app, org) -> list[str]:  # type: ignore[no-untyped-def]
         return list(rows.scalars())
 
 
-async def test_token_response_shape_and_check_names_the_admin(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_token_response_shape_and_check_names_the_admin(setup) -> None:
     _org, admin, key, api = setup
     response = await api.post(
         "/api/auth/token",
@@ -59,7 +59,7 @@ async def test_token_response_shape_and_check_names_the_admin(setup) -> None:  #
     assert check.json()["admin"] == {"id": str(admin.id), "email": admin.email, "role": "admin"}
 
 
-async def test_wrong_password_is_401_and_audited(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_password_is_401_and_audited(app, setup) -> None:
     org, admin, key, api = setup
     response = await api.post(
         "/api/auth/token",
@@ -74,7 +74,7 @@ async def test_wrong_password_is_401_and_audited(app, setup) -> None:  # type: i
     assert (await events_of(app, org))[1:] == ["admin.login_succeeded", "token.issued"]
 
 
-async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:
     _org, _admin, key, api = setup
     other = await make_org(app)
     outsider = await make_admin(app, other)
@@ -86,7 +86,7 @@ async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:  # t
     assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
 
 
-async def test_token_is_refused_on_another_org_or_environment(app, client_for, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_token_is_refused_on_another_org_or_environment(app, client_for, setup) -> None:
     org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     other = await make_org(app)
@@ -102,7 +102,7 @@ async def test_token_is_refused_on_another_org_or_environment(app, client_for, s
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_bad_bearer_token_is_401_invalid_token(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_bearer_token_is_401_invalid_token(setup) -> None:
     _org, _admin, key, api = setup
     response = await api.get(CHECK, headers=bearer(key, "not-a-real-token"))
     assert response.status_code == 401
@@ -110,7 +110,7 @@ async def test_bad_bearer_token_is_401_invalid_token(setup) -> None:  # type: ig
     assert response.headers["www-authenticate"] == 'Bearer realm="greenroom", error="invalid_token"'
 
 
-async def test_access_token_expires_after_15_minutes(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_access_token_expires_after_15_minutes(setup) -> None:
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(minutes=14, seconds=59))
@@ -120,7 +120,7 @@ async def test_access_token_expires_after_15_minutes(setup) -> None:  # type: ig
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:
     org, admin, key, api = setup
     first = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(minutes=20))
@@ -136,7 +136,7 @@ async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:  # ty
     assert "token.refreshed" in await events_of(app, org)
 
 
-async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None:
     org, admin, key, api = setup
     first = await get_tokens(api, key, admin.email)
     refreshed = await api.post(
@@ -166,7 +166,7 @@ async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None
     assert (await api.get(CHECK, headers=bearer(key, other["access_token"]))).status_code == 200
 
 
-async def test_refresh_token_expires_after_30_days(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_refresh_token_expires_after_30_days(setup) -> None:
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(days=30, seconds=1))
@@ -178,7 +178,7 @@ async def test_refresh_token_expires_after_30_days(setup) -> None:  # type: igno
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_access_token_cannot_refresh(setup) -> None:
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     response = await api.post(
@@ -189,7 +189,7 @@ async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-un
     assert response.status_code == 401
 
 
-async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_revoke_ends_the_sign_in(app, setup) -> None:
     org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     # Used once, so this process has it cached: revocation must drop it at once.
@@ -210,7 +210,7 @@ async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-u
     assert unknown.status_code == 200
 
 
-async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:
     org, _admin, key, api = setup
     viewer = await make_admin(app, org, role=AdminRole.VIEWER)
     tokens = await get_tokens(api, key, viewer.email)
@@ -222,7 +222,7 @@ async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:  # typ
     assert body["scopes"] == ["progress:read"]
 
 
-async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -> None:  # type: ignore[no-untyped-def]
+async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -> None:
     _org, admin, key, api = setup
     tokens = await get_tokens(api, key, admin.email)
     async with app.state.sessionmaker() as session, session.begin():
@@ -233,7 +233,7 @@ async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -
     assert "users:write" not in body["scopes"]
 
 
-async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) -> None:
     org, admin, key, _api = setup
     for attempt in range(6):
         # A new client address each time: the account alone trips the throttle.
@@ -254,7 +254,7 @@ async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) ->
     assert 0 < int(response.headers["retry-after"]) <= 900
 
 
-async def test_failed_log_ins_are_throttled_per_client_address(app, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_failed_log_ins_are_throttled_per_client_address(app, settings) -> None:
     transport = httpx.ASGITransport(app=app, client=("10.2.0.77", 1234))
     statuses = []
     for attempt in range(6):

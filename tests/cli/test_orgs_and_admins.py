@@ -70,6 +70,7 @@ async def test_admin_create_prints_a_generated_password_once(cli, db) -> None:
     password = result.output.strip().splitlines()[-1]
     assert len(password) >= 16
     org = await orgs_repo.get_by_slug(db, slug)
+    assert org is not None
     admin = await admins.get_by_email(db, org, "pat@xyz.example.com")
     assert admin is not None and admin.role == "admin"
     assert admin.password_hash.startswith("$argon2id$")
@@ -95,6 +96,7 @@ async def test_admin_create_with_password_stdin_and_viewer_role(cli, db) -> None
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output
     org = await orgs_repo.get_by_slug(db, slug)
+    assert org is not None
     admin = await admins.get_by_email(db, org, "v@xyz.example.com")
     assert admin is not None and admin.role == "viewer"
     assert verify_password(admin.password_hash, "a long enough secret")

@@ -8,7 +8,7 @@ from tests.webhooks.conftest import publish, receiver, user_data
 __all__ = ["receiver"]
 
 
-async def test_cli_worker_once_sends_what_is_due(app, cli, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_cli_worker_once_sends_what_is_due(app, cli, client_for, receiver) -> None:
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     created = (await client.post("/api/webhooks", json={"url": receiver.url("/cli")})).json()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.factories import make_org
 
 
-def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"].endswith("/" + code)
@@ -22,7 +25,7 @@ def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no
 
 
 @pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
+async def api(app, client_for):
     org = await make_org(app)
     return client_for(org.slug)
 
@@ -58,7 +61,7 @@ async def test_body_over_limit_is_413(api, settings) -> None:
 
 
 async def test_streamed_body_over_limit_is_413(api, settings) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"name": "'
         for _ in range(settings.max_body_bytes // 65536 + 2):
             yield b"a" * 65536

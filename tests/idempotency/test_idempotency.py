@@ -15,7 +15,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app, anonymous=True)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     return org, api

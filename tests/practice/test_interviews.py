@@ -25,7 +25,7 @@ STAR_ANSWER = (
 )
 
 
-async def _member(app: FastAPI, client_for, org: Organization | None = None):  # type: ignore[no-untyped-def]
+async def _member(app: FastAPI, client_for, org: Organization | None = None):
     org = org or await make_org(app)
     user = await make_user(app, org)
     browser = client_for(org.slug)

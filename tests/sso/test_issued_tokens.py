@@ -21,7 +21,7 @@ def _at(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-async def _tokens_of(db, org_id, partner_id: str) -> list[SsoToken]:  # type: ignore[no-untyped-def]
+async def _tokens_of(db, org_id, partner_id: str) -> list[SsoToken]:
     user = (
         await db.execute(select(User).where(User.org_id == org_id, User.partner_id == partner_id))
     ).scalar_one()

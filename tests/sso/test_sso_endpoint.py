@@ -17,7 +17,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     assert (await api.post("/api/users/abc123def", json=JANE)).status_code == 201

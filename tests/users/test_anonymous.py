@@ -18,13 +18,13 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app, anonymous=True)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     return org, api
 
 
-async def _set_cap(app, org, cap: int) -> None:  # type: ignore[no-untyped-def]
+async def _set_cap(app, org, cap: int) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         row = await session.get(type(org), org.id)
         row.anonymous_daily_cap = cap
@@ -118,7 +118,7 @@ async def test_purge_publishes_user_deleted_once(app, setup) -> None:
     pid = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     seen: list[str] = []
 
-    async def record(_s, tenant, event_type, data) -> None:  # type: ignore[no-untyped-def]
+    async def record(_s, tenant, event_type, data) -> None:
         if tenant.org_id == org.id:
             seen.append(f"{event_type}:{data['user']['partner_id']}")
 

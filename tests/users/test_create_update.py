@@ -16,7 +16,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app)
     key = await make_key(app, org)
     return org, client_for(org.slug, headers={"Authorization": key})
@@ -130,7 +130,7 @@ async def test_changes_publish_user_events_inside_the_transaction(app, setup, db
     org, api = setup
     seen: list[tuple[str, str, Mapping[str, Any]]] = []
 
-    async def record(_session, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    async def record(_session, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
         if tenant.org_id == org.id:
             seen.append((event_type, tenant.environment.value, data))
 
@@ -153,7 +153,7 @@ async def test_changes_publish_user_events_inside_the_transaction(app, setup, db
 async def test_a_failing_subscriber_rolls_the_change_back(app, setup, db) -> None:
     org, api = setup
 
-    async def explode(_session, tenant: Tenant, event_type: str, _data) -> None:  # type: ignore[no-untyped-def]
+    async def explode(_session, tenant: Tenant, event_type: str, _data) -> None:
         if tenant.org_id == org.id:
             raise RuntimeError("subscriber failed")
 

@@ -9,7 +9,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def two_orgs(app, client_for):  # type: ignore[no-untyped-def]
+async def two_orgs(app, client_for):
     a, b = await make_org(app), await make_org(app)
     api_a = client_for(a.slug, headers={"Authorization": await make_key(app, a)})
     api_b = client_for(b.slug, headers={"Authorization": await make_key(app, b)})

@@ -13,7 +13,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
+async def setup(app, client_for):
     org = await make_org(app, anonymous=True)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     return org, api
@@ -59,7 +59,7 @@ async def test_filters_by_email_updated_since_and_anonymous(setup) -> None:
 @pytest.mark.parametrize(
     "params", [{"limit": "0"}, {"limit": "201"}, {"updated_since": "yesterday"}]
 )
-async def test_bad_list_parameters_are_422(setup, params) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_list_parameters_are_422(setup, params) -> None:
     _org, api = setup
     assert (await api.get("/api/users", params=params)).status_code == 422
 
@@ -81,7 +81,7 @@ async def test_tampered_cursor_is_400(setup) -> None:
         ("DELETE", "/api/users/abc123def", Scope.USERS_DELETE),
     ],
 )
-async def test_each_operation_needs_its_scope(app, setup, method, path, scope) -> None:  # type: ignore[no-untyped-def]
+async def test_each_operation_needs_its_scope(app, setup, method, path, scope) -> None:
     org, api = setup
     await api.post("/api/users/abc123def", json=JANE)
     narrow = await make_key(app, org, scopes=ALL_SCOPES - {scope})

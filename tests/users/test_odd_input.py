@@ -9,7 +9,7 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
+async def api(app, client_for):
     org = await make_org(app)
     return client_for(org.slug, headers={"Authorization": await make_key(app, org)})
 
@@ -23,7 +23,7 @@ async def api(app, client_for):  # type: ignore[no-untyped-def]
         {**JANE, "metadata": {"a\x00": 1}},
     ],
 )
-async def test_nul_characters_in_the_body_are_422(api, body) -> None:  # type: ignore[no-untyped-def]
+async def test_nul_characters_in_the_body_are_422(api, body) -> None:
     response = await api.post("/api/users/abc123def", json=body)
     assert response.status_code == 422, response.text
 

@@ -30,7 +30,7 @@ INVALID = [
 
 
 @pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
+async def api(app, client_for):
     org = await make_org(app)
     key = await make_key(app, org)
     return client_for(org.slug, headers={"Authorization": key})

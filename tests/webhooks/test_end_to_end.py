@@ -10,7 +10,7 @@ JOHN = {"first_name": "John", "last_name": "Doe", "email": "john.doe@xyz.example
 
 async def test_creating_a_user_through_the_api_delivers_a_signed_user_created(
     app, client_for, receiver
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = await make_org(app)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     created = await api.post("/api/webhooks", json={"url": receiver.url("/users")})
@@ -40,7 +40,7 @@ async def test_creating_a_user_through_the_api_delivers_a_signed_user_created(
     assert by_type["user.updated"]["user"]["first_name"] == "Johnny"
 
 
-async def test_a_refused_user_change_sends_nothing(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_a_refused_user_change_sends_nothing(app, client_for, receiver) -> None:
     org = await make_org(app)
     api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     await api.post("/api/webhooks", json={"url": receiver.url("/refused")})
@@ -50,7 +50,7 @@ async def test_a_refused_user_change_sends_nothing(app, client_for, receiver) ->
     assert receiver.at("/refused") == []
 
 
-async def test_sandbox_users_reach_only_sandbox_webhooks(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_sandbox_users_reach_only_sandbox_webhooks(app, client_for, receiver) -> None:
     org = await make_org(app)
     prod = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     sandbox = client_for(

@@ -48,7 +48,7 @@ REFUSED = [
 
 
 @pytest.fixture
-def no_private(settings, monkeypatch):  # type: ignore[no-untyped-def]
+def no_private(settings, monkeypatch):
     monkeypatch.setattr(settings, "webhooks_allow_private", False)
     return settings
 
@@ -56,7 +56,7 @@ def no_private(settings, monkeypatch):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("url", REFUSED)
 async def test_private_and_odd_urls_are_refused_at_creation(
     app, client_for, no_private, url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     response = await client.post("/api/webhooks", json={"url": url})
@@ -66,14 +66,14 @@ async def test_private_and_odd_urls_are_refused_at_creation(
 
 
 @pytest.mark.parametrize("url", ["https://93.184.215.14/hook", "http://[2606:4700::1111]:8443/x"])
-async def test_public_addresses_are_accepted(app, client_for, no_private, url) -> None:  # type: ignore[no-untyped-def]
+async def test_public_addresses_are_accepted(app, client_for, no_private, url) -> None:
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     response = await client.post("/api/webhooks", json={"url": url})
     assert response.status_code == 201, response.text
 
 
-async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -> None:  # type: ignore[no-untyped-def]
+async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -> None:
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
     created = (await client.post("/api/webhooks", json={"url": "https://93.184.215.14/"})).json()
@@ -86,7 +86,7 @@ async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -
 
 def test_production_requires_https_unless_private_is_allowed() -> None:
     strong = "v1:" + "k7Qm2Zp9Xw4Rt6Yv8Bn3Jd5Lf1Hs0Gc" * 2
-    prod = Settings(environment="production", secrets=strong)  # type: ignore[arg-type]
+    prod = Settings(environment="production", secrets=strong)
     with pytest.raises(ssrf.UnsafeUrl, match="https"):
         ssrf.parse("http://93.184.215.14/hook", prod)
     assert ssrf.parse("https://93.184.215.14/hook", prod).port == 443
@@ -113,7 +113,7 @@ def test_is_public(address: str, public: bool) -> None:
 
 async def test_delivery_time_check_refuses_an_url_that_became_private(
     app, client_for, receiver
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Created while private addresses were allowed (as if DNS pointed elsewhere back then).
     org = await make_org(app)
     client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
