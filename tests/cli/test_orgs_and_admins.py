@@ -6,8 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+from typer.testing import CliRunner
+
 from greenroom.admins import service as admins
 from greenroom.admins.passwords import verify_password
+from greenroom.cli.main import app as cli_app
+from greenroom.core.settings import get_settings
 from greenroom.tenancy import repository as orgs_repo
 from tests.conftest import unique_slug
 
@@ -156,24 +161,38 @@ def test_console_entry_point_runs(tmp_path) -> None:
     assert "error: Invalid slug" in run.stderr
 
 
-def test_production_refuses_missing_or_placeholder_secret(tmp_path) -> None:
-    base = {
+@pytest.mark.parametrize("secrets", [None, "v1:changeme", "v1:short"])
+def test_production_refuses_missing_or_placeholder_secret(tmp_path, secrets) -> None:
+    env = {
+        "GREENROOM_DATA_DIR": str(tmp_path),
+        "GREENROOM_ENVIRONMENT": "production",
+        "GREENROOM_SECRETS": secrets,  # None: unset
+    }
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["db", "upgrade"], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0
+    assert "GREENROOM_SECRETS" in result.output
+    assert "changeme" not in result.output
+
+
+def test_production_refuses_a_placeholder_secret_from_the_console(tmp_path) -> None:
+    """The same check through the installed entry point, in a process of its own."""
+    env = {
         **os.environ,
         "GREENROOM_DATA_DIR": str(tmp_path),
         "GREENROOM_ENVIRONMENT": "production",
+        "GREENROOM_SECRETS": "v1:changeme",
     }
-    for secrets in (None, "v1:changeme", "v1:short"):
-        env = dict(base)
-        env.pop("GREENROOM_SECRETS", None)
-        if secrets:
-            env["GREENROOM_SECRETS"] = secrets
-        run = subprocess.run(
-            [sys.executable, "-m", "greenroom", "db", "upgrade"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert run.returncode != 0
-        assert "GREENROOM_SECRETS" in run.stderr
-        assert "changeme" not in run.stderr
+    run = subprocess.run(
+        [sys.executable, "-m", "greenroom", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "GREENROOM_SECRETS" in run.stderr
+    assert "changeme" not in run.stderr
