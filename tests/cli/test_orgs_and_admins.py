@@ -14,7 +14,7 @@ from greenroom.admins.passwords import verify_password
 from greenroom.cli.main import app as cli_app
 from greenroom.core.settings import get_settings
 from greenroom.tenancy import repository as orgs_repo
-from tests.conftest import unique_slug
+from tests.factories import unique_slug
 
 
 async def test_org_create_list_set(cli, db) -> None:

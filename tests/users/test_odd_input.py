@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
-
-
-@pytest.fixture
-async def api(app, client_for):
-    org = await make_org(app)
-    return client_for(org.slug, headers={"Authorization": await make_key(app, org)})
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from greenroom.core.settings import Settings
 from greenroom.webhooks import ssrf
 from greenroom.webhooks.worker import _pin
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.webhooks.conftest import make_worker, publish, user_data
 
 REFUSED = [
@@ -54,11 +54,9 @@ def no_private(settings, monkeypatch):
 
 
 @pytest.mark.parametrize("url", REFUSED)
-async def test_private_and_odd_urls_are_refused_at_creation(
-    app, client_for, no_private, url
-) -> None:
+async def test_private_and_odd_urls_are_refused_at_creation(app, api_for, no_private, url) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     response = await client.post("/api/webhooks", json={"url": url})
     assert response.status_code == 422, response.text
     assert response.json()["code"] in ("invalid_webhook_url", "validation_error")
@@ -66,16 +64,16 @@ async def test_private_and_odd_urls_are_refused_at_creation(
 
 
 @pytest.mark.parametrize("url", ["https://93.184.215.14/hook", "http://[2606:4700::1111]:8443/x"])
-async def test_public_addresses_are_accepted(app, client_for, no_private, url) -> None:
+async def test_public_addresses_are_accepted(app, api_for, no_private, url) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     response = await client.post("/api/webhooks", json={"url": url})
     assert response.status_code == 201, response.text
 
 
-async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -> None:
+async def test_update_to_a_private_url_is_refused(app, api_for, no_private) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     created = (await client.post("/api/webhooks", json={"url": "https://93.184.215.14/"})).json()
     response = await client.post(
         f"/api/webhooks/{created['webhook']['id']}", json={"url": "http://169.254.169.254/"}
@@ -112,11 +110,11 @@ def test_is_public(address: str, public: bool) -> None:
 
 
 async def test_delivery_time_check_refuses_an_url_that_became_private(
-    app, client_for, receiver
+    app, api_for, receiver
 ) -> None:
     # Created while private addresses were allowed (as if DNS pointed elsewhere back then).
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     created = (await client.post("/api/webhooks", json={"url": receiver.url("/late")})).json()
     await publish(app, org, "user.created", user_data())
     sent = await make_worker(app, org, webhooks_allow_private=False).run_until_idle()

@@ -20,10 +20,10 @@ PATHS = ("/a", "/b")
 
 
 async def test_two_workers_send_each_delivery_exactly_once(
-    app, settings, client_for, receiver
+    app, settings, api_for, receiver
 ) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     for path in PATHS:
         created = (await client.post("/api/webhooks", json={"url": receiver.url(path)})).json()
         receiver.secrets[path] = created["webhook"]["secret"]
