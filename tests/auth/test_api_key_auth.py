@@ -1,4 +1,5 @@
-"""The three credential forms and the status table of DESIGN section 3 (the core cases)."""
+"""The three credential forms and the status table of docs/partner-api.md, Statuses (the core
+cases)."""
 
 from __future__ import annotations
 

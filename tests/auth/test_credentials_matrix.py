@@ -1,5 +1,5 @@
-"""DESIGN section 3's status table, for each of the three credential forms, through the real
-`GET /api/auth/check` (and a users:read endpoint for the missing-scope case)."""
+"""The status table of docs/partner-api.md, Statuses, for each of the three credential forms,
+through the real `GET /api/auth/check` (and a users:read endpoint for the missing-scope case)."""
 
 from __future__ import annotations
 

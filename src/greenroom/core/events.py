@@ -37,7 +37,8 @@ def subscribe(subscriber: Subscriber) -> None:
 async def publish(
     session: AsyncSession, tenant: Tenant, event_type: str, data: Mapping[str, Any]
 ) -> None:
-    """`data` is the resource's public shape (DESIGN section 5), e.g. {"user": {...}}."""
+    """`data` is the resource's public shape (docs/partner-api.md, Resources), e.g.
+    {"user": {...}}."""
     assert event_type in EVENT_TYPES, event_type
     for subscriber in _subscribers:
         await subscriber(session, tenant, event_type, data)

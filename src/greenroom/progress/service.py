@@ -115,7 +115,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def to_public(user: User, row: UserProgress | None, pack: Pack) -> dict[str, Any]:
-    """The progress object of DESIGN section 5 (zeros for a user with no activity yet)."""
+    """The progress object of docs/partner-api.md, Progress (zeros for a user with no activity
+    yet)."""
     done = completed_keys(row)
     modules = []
     for module in pack.modules:

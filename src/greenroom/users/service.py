@@ -63,7 +63,8 @@ def check_partner_id(partner_id: str) -> str:
 
 
 def public_user(user: User) -> dict[str, Any]:
-    """The user object of DESIGN section 5, JSON-ready (also the payload of user.* events)."""
+    """The user object of docs/partner-api.md, Users, JSON-ready (also the payload of user.*
+    events)."""
     return UserOut(
         partner_id=user.partner_id,
         email=user.email,
