@@ -20,10 +20,12 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.admins import passwords
 from greenroom.app import create_app
 from greenroom.core import clock
 from greenroom.core.migrate import upgrade
@@ -75,6 +77,18 @@ async def app(settings: Settings, migrated: str) -> AsyncIterator[FastAPI]:
     probe.include(application)
     async with LifespanManager(application):
         yield application
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its lowest cost: the production parameters make every admin made and every
+    log-in cost a third of a second of CPU, about a third of the suite's time, and no test is about
+    the cost. Hashes are still argon2id, and processes the tests start hash at full cost."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("no such account"))
+        yield
 
 
 @pytest.fixture(autouse=True)
