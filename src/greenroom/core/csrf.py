@@ -135,9 +135,10 @@ class CSRFMiddleware:
 
     def _binding(self, scope: Scope, cookies: dict[str, str]) -> bytes:
         """What a token is bound to: the org and environment (or host), and the sessions."""
+        # The Tenant that TenancyMiddleware resolved (read by name: core does not import tenancy).
         tenant = scope.get("state", {}).get("tenant")
         if tenant is not None:
-            realm = f"{tenant.org_id}/{tenant.environment.value}"
+            realm = f"{tenant.org_id}/{tenant.environment}"  # environment: a StrEnum
         else:
             host = dict(scope["headers"]).get(b"host", b"")
             realm = "host:" + host.decode("latin-1").lower()
