@@ -33,6 +33,7 @@ from greenroom.core.settings import Settings
 from greenroom.tenancy.models import Organization
 from tests import pg, probe
 from tests.factories import make_key, make_org
+from tests.factories import unique_slug as unique_slug  # its old home; import it from factories
 
 TEST_SECRETS = "t1:test-secret-0123456789abcdef0123456789abcdef"
 
