@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -13,9 +14,12 @@ from greenroom.keys import service as keys
 from greenroom.tenancy import service as orgs
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
-from tests.conftest import unique_slug
 
 ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def unique_slug(prefix: str = "org") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 async def make_org(

@@ -19,6 +19,7 @@ from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
+from greenroom.core.csrf import CSRFMiddleware
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError, install_error_handlers
 from greenroom.core.logging import configure_logging
@@ -26,7 +27,7 @@ from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddlew
 from greenroom.core.problems import install_problem_docs
 from greenroom.core.routing import add_routes
 from greenroom.core.settings import Settings, get_settings
-from greenroom.core.web import CSRFMiddleware, security_headers
+from greenroom.core.web import security_headers
 from greenroom.core.writebehind import WriteBehind
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
@@ -47,6 +48,7 @@ from greenroom.users.tasks import purge_forever
 from greenroom.webhooks import routes as webhooks_routes
 from greenroom.webhooks.worker import Worker
 from greenroom.websessions import service as websessions
+from greenroom.websessions.service import COOKIE_NAMES as SESSION_COOKIES
 
 log = logging.getLogger("greenroom")
 API_DESCRIPTION = """
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         CSRFMiddleware,
         secret=settings.server_secrets[0].value,
         https=https,
+        session_cookies=SESSION_COOKIES.values(),
         always_protect=CSRF_ALWAYS_PROTECT,
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)

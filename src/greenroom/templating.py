@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from greenroom.core.web import csrf_token
+from greenroom.core.csrf import csrf_token
 
 PACKAGE = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE / "static"

@@ -67,7 +67,7 @@ _addresses = itertools.count(uuid.uuid4().int % 2_000_000 + 1)
 
 
 @pytest.fixture
-async def browser_for(app, settings):  # type: ignore[no-untyped-def]
+async def browser_for(app, settings):
     """`browser_for(slug, environment)`: a Browser on that org's host from its own address."""
     clients: list[httpx.AsyncClient] = []
 
@@ -85,7 +85,7 @@ async def browser_for(app, settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def area(app, browser_for) -> Area:  # type: ignore[no-untyped-def]
+async def area(app, browser_for) -> Area:
     """An org with one admin, logged in."""
     org = await make_org(app)
     admin = await make_admin(app, org)
@@ -95,7 +95,7 @@ async def area(app, browser_for) -> Area:  # type: ignore[no-untyped-def]
     return Area(org, admin, browser)
 
 
-async def logged_in(app, browser_for, org, role: AdminRole = AdminRole.ADMIN):  # type: ignore[no-untyped-def]
+async def logged_in(app, browser_for, org, role: AdminRole = AdminRole.ADMIN):
     admin = await make_admin(app, org, role=role)
     browser = browser_for(org.slug)
     response = await browser.log_in(admin.email)
@@ -103,7 +103,7 @@ async def logged_in(app, browser_for, org, role: AdminRole = AdminRole.ADMIN):  
     return admin, browser
 
 
-async def open_page(browser, address: str | None = None):  # type: ignore[no-untyped-def]
+async def open_page(browser, address: str | None = None):
     """A fresh Chromium context (no cookies) and its page."""
     # uvicorn trusts X-Forwarded-For from 127.0.0.1: each test gets a client address of its own,
     # so that the log-in throttle of one test never blocks another.
@@ -113,7 +113,7 @@ async def open_page(browser, address: str | None = None):  # type: ignore[no-unt
     return context, await context.new_page()
 
 
-async def log_in(page, origin: str, email: str, password: str = ADMIN_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+async def log_in(page, origin: str, email: str, password: str = ADMIN_PASSWORD) -> None:
     await page.goto(f"{origin}/login/admin")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)

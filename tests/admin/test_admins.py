@@ -7,6 +7,7 @@ import re
 from greenroom.admins.models import AdminRole
 from tests.admin.conftest import logged_in
 from tests.factories import make_admin, make_org
+from tests.helpers import group_of
 
 PAGE = "/admin/admins"
 PASSWORD_RE = re.compile(r'data-testid="new-admin-password">([^<]+)<')
@@ -17,7 +18,7 @@ async def test_added_admin_can_log_in_with_the_one_time_password(area, browser_f
         PAGE, PAGE, {"email": "Sam@XYZ.example.com", "name": "Sam", "role": "viewer"}
     )
     assert response.status_code == 201
-    password = PASSWORD_RE.search(response.text).group(1)  # type: ignore[union-attr]
+    password = group_of(PASSWORD_RE, response.text)
     assert password not in (await area.browser.get(PAGE)).text  # shown once
     sam = browser_for(area.org.slug)
     assert (await sam.log_in("sam@xyz.example.com", password)).status_code == 303

@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
+
 from greenroom.admins.models import AdminRole
 from greenroom.auth.scopes import Scope
 from greenroom.core import clock
-from tests.admin.conftest import logged_in
+from tests.admin.conftest import Browser, logged_in
 from tests.factories import make_key, make_org
+from tests.helpers import group_of
 
 PAGE = "/admin/api-settings"
 KEY_RE = re.compile(r'data-testid="new-key-value">([0-9a-f]{32})<')
 
 
-async def create(browser, **fields):  # type: ignore[no-untyped-def]
+async def create(browser: Browser, **fields: object) -> httpx.Response:
     data = {"name": "XYZ integration", "environment": "production", **fields}
     return await browser.submit(PAGE, PAGE, data)
 
@@ -23,7 +26,7 @@ async def create(browser, **fields):  # type: ignore[no-untyped-def]
 async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) -> None:
     response = await create(area.browser, scopes=["users:read", "progress:read"], name="Reporting")
     assert response.status_code == 201
-    key = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
+    key = group_of(KEY_RE, response.text)
     api = client_for(area.org.slug)
     check = await api.get("/api/_probe/whoami", headers={"Authorization": key})
     assert check.status_code == 200, check.text
@@ -38,7 +41,7 @@ async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) 
 
 async def test_sandbox_key_works_only_on_the_sandbox_host(area, client_for) -> None:
     response = await create(area.browser, environment="sandbox", scopes=["users:read"])
-    key = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
+    key = group_of(KEY_RE, response.text)
     sandbox = client_for(area.org.slug, "sandbox")
     assert (
         await sandbox.get("/api/_probe/whoami", headers={"Authorization": key})
@@ -91,7 +94,7 @@ async def test_delete_revokes_at_once_and_is_audited(app, area, client_for) -> N
     api = client_for(area.org.slug)
     assert (await api.get("/api/auth/check", headers={"Authorization": key})).status_code == 200
     listing = (await area.browser.get(PAGE)).text
-    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{key[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    key_id = group_of(rf'data-key-id="([0-9a-f-]+)" data-last4="{key[-4:]}"', listing)
     response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete")
     assert response.status_code == 303
     assert (await api.get("/api/auth/check", headers={"Authorization": key})).status_code == 401
@@ -105,10 +108,10 @@ async def test_roll_gives_a_new_key_and_the_old_one_works_through_the_grace(
 ) -> None:
     old = await make_key(app, area.org, name="Rolled", scopes=frozenset({Scope.USERS_READ}))
     listing = (await area.browser.get(PAGE)).text
-    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    key_id = group_of(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing)
     response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "24"})
     assert response.status_code == 201
-    new = KEY_RE.search(response.text).group(1)  # type: ignore[union-attr]
+    new = group_of(KEY_RE, response.text)
     assert f"replaces the key ending in {old[-4:]}" in response.text
     api = client_for(area.org.slug)
     check = await api.get("/api/auth/check", headers={"Authorization": new})
@@ -126,7 +129,7 @@ async def test_roll_with_no_grace_stops_the_old_key_now_and_grace_is_bounded(
 ) -> None:
     old = await make_key(app, area.org)
     listing = (await area.browser.get(PAGE)).text
-    key_id = re.search(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing).group(1)  # type: ignore[union-attr]
+    key_id = group_of(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing)
     too_long = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "169"})
     assert too_long.status_code == 422
     await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "0"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import expect
 
 from greenroom.admins.models import Admin, AdminRole
@@ -15,9 +16,10 @@ from tests.factories import make_admin, make_org
 pytestmark = pytest.mark.browser
 
 
-async def admin_row(app, admin_id: uuid.UUID) -> Admin | None:  # type: ignore[no-untyped-def]
+async def admin_row(app: FastAPI, admin_id: uuid.UUID) -> Admin | None:
     async with app.state.sessionmaker() as session:
-        return await session.get(Admin, admin_id)
+        row: Admin | None = await session.get(Admin, admin_id)
+    return row
 
 
 async def test_add_an_admin_change_their_role_and_remove_them(app, live_server, chromium) -> None:
@@ -75,7 +77,7 @@ async def test_add_an_admin_change_their_role_and_remove_them(app, live_server, 
         await expect(sam.locator("td").nth(2)).to_have_text("admin")
         await expect(sam.locator("td").nth(3)).not_to_have_text("never")  # Sam has logged in
         sam_id = uuid.UUID(
-            (await sam.locator("form[action$='/role']").get_attribute("action")).split("/")[3]  # type: ignore[union-attr]
+            (await sam.locator("form[action$='/role']").get_attribute("action")).split("/")[3]
         )
         sam_row = await admin_row(app, sam_id)
         assert sam_row is not None and sam_row.role == AdminRole.ADMIN.value

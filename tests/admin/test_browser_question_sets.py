@@ -25,7 +25,7 @@ EDITED = (
 )
 
 
-async def own_set(app, org, slug: str):  # type: ignore[no-untyped-def]
+async def own_set(app, org, slug: str):
     async with app.state.sessionmaker() as session:
         sets = await content.sets_for(
             session, OrgSnapshot.of(org), get_pack(app.state.settings.content_dir)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import csrf_of, logged_in
+from tests.admin.conftest import Browser, csrf_of, logged_in
 
 PAGE = "/admin/imports"
 GOOD = (
@@ -15,18 +17,19 @@ GOOD = (
 )
 
 
-async def upload(browser, content: bytes, name: str = "users.csv"):  # type: ignore[no-untyped-def]
+async def upload(browser, content: bytes, name: str = "users.csv"):
     token = csrf_of((await browser.get(PAGE)).text)
     return await browser.client.post(
         PAGE, data={"csrftoken": token}, files={"file": (name, content, "text/csv")}
     )
 
 
-async def job_result(browser, response) -> str:  # type: ignore[no-untyped-def]
+async def job_result(browser: Browser, response: httpx.Response) -> str:
     assert response.status_code == 303, response.text
     job = await browser.get(response.headers["location"])
     assert job.status_code == 200
-    return job.text
+    text: str = job.text
+    return text
 
 
 async def test_import_creates_then_updates_and_is_safe_to_repeat(area, client_for, app) -> None:

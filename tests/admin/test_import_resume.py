@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admin import imports
 from greenroom.admin.models import ImportJob
 from greenroom.core import clock
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
+from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
 from tests.factories import make_org
 
 ROWS = 5
 
 
-async def crashed_job(app, monkeypatch):  # type: ignore[no-untyped-def]
+async def crashed_job(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Organization, uuid.UUID]:
     """A job started through `start` and `run`, whose process "dies" after its first batch."""
     monkeypatch.setattr(imports, "BATCH", 2)
     org = await make_org(app)
@@ -36,7 +42,7 @@ async def crashed_job(app, monkeypatch):  # type: ignore[no-untyped-def]
     real_apply = imports._apply_batch
     batches = 0
 
-    async def apply_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def apply_then_die(*args, **kwargs):
         nonlocal batches
         if batches == 1:
             raise asyncio.CancelledError  # the process goes away between two batches
@@ -50,7 +56,7 @@ async def crashed_job(app, monkeypatch):  # type: ignore[no-untyped-def]
     return org, job.id
 
 
-async def job_row(db, job_id) -> ImportJob:  # type: ignore[no-untyped-def]
+async def job_row(db: AsyncSession, job_id: uuid.UUID) -> ImportJob:
     db.expire_all()
     job = await db.get(ImportJob, job_id)
     assert job is not None

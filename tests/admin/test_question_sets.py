@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from greenroom.admins.models import AdminRole
 from greenroom.content import service as content
-from greenroom.content.loader import get_pack
+from greenroom.content.loader import QuestionSet, get_pack
 from greenroom.tenancy.context import OrgSnapshot
+from greenroom.tenancy.models import Organization
 from tests.admin.conftest import logged_in
 from tests.factories import make_org
 
@@ -20,7 +23,7 @@ NEW = {
 }
 
 
-async def sets_of(app, org):  # type: ignore[no-untyped-def]
+async def sets_of(app: FastAPI, org: Organization) -> list[QuestionSet]:
     async with app.state.sessionmaker() as session:
         return await content.sets_for(
             session, OrgSnapshot.of(org), get_pack(app.state.settings.content_dir)

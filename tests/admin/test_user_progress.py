@@ -12,7 +12,7 @@ from greenroom.tenancy.hosts import Environment
 from tests.practice.helpers import make_user
 
 
-async def complete_lessons(app, org, user, count: int) -> None:  # type: ignore[no-untyped-def]
+async def complete_lessons(app, org, user, count: int) -> None:
     pack = get_pack(app.state.settings.content_dir)
     tenant = Tenant(OrgSnapshot.of(org), Environment(user.environment))
     first_module = pack.modules[0]

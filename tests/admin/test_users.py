@@ -19,7 +19,7 @@ async def add_users(
     environment: str = "production",
     prefix: str = "u",
     anonymous: bool = False,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         for i in range(count):
             session.add(

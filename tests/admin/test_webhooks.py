@@ -7,6 +7,7 @@ import re
 from greenroom.admins.models import AdminRole
 from tests.admin.conftest import logged_in
 from tests.factories import make_key
+from tests.helpers import group_of
 
 PAGE = "/admin/webhooks"
 URL = "http://127.0.0.1:9/hook"
@@ -41,10 +42,10 @@ async def test_sandbox_view_manages_sandbox_endpoints_and_resend(app, area, clie
     )
     assert created.status_code == 201
     listing = (await area.browser.get(PAGE)).text
-    endpoint_path = re.search(r'href="(/admin/webhooks/[0-9a-f-]{36})"', listing).group(1)  # type: ignore[union-attr]
+    endpoint_path = group_of(r'href="(/admin/webhooks/[0-9a-f-]{36})"', listing)
     log = await area.browser.get(endpoint_path)
     assert "user.created" in log.text and log.text.count("Resend") == 1
-    action = re.search(r'action="([^"]+/resend)"', log.text).group(1)  # type: ignore[union-attr]
+    action = group_of(r'action="([^"]+/resend)"', log.text)
     assert (await area.browser.submit(endpoint_path, action)).status_code == 303
     assert (await area.browser.get(endpoint_path)).text.count("user.created") == 2
     # Production shows no endpoint.
@@ -56,7 +57,7 @@ async def test_sandbox_view_manages_sandbox_endpoints_and_resend(app, area, clie
 async def test_disable_and_delete(area) -> None:
     await area.browser.submit(PAGE, PAGE, {"url": URL})
     listing = (await area.browser.get(PAGE)).text
-    endpoint_id = re.search(r"/admin/webhooks/([0-9a-f-]{36})", listing).group(1)  # type: ignore[union-attr]
+    endpoint_id = group_of(r"/admin/webhooks/([0-9a-f-]{36})", listing)
     off = await area.browser.submit(PAGE, f"{PAGE}/{endpoint_id}/enabled", {"enabled": "no"})
     assert off.status_code == 303 and "disabled (manual)" in (await area.browser.get(PAGE)).text
     gone = await area.browser.submit(PAGE, f"{PAGE}/{endpoint_id}/delete")

@@ -25,7 +25,7 @@ async def test_docs_page_uses_only_bundled_assets(app, client_for) -> None:
     assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.1")
 
 
-def _has_examples(node, components, seen=()) -> bool:  # type: ignore[no-untyped-def]
+def _has_examples(node, components, seen=()) -> bool:
     if isinstance(node, dict):
         if "example" in node or "examples" in node:
             return True

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from greenroom.audit import service as audit
+from greenroom.audit.models import AuditEvent
 from greenroom.audit.service import AuditEventType
 from greenroom.core import clock
 from greenroom.core.logging import request_id_var
@@ -15,7 +16,7 @@ from greenroom.core.pagination import InvalidCursor
 from tests.factories import make_org
 
 
-async def test_record_takes_the_request_id_and_list_filters_and_pages(app) -> None:  # type: ignore[no-untyped-def]
+async def test_record_takes_the_request_id_and_list_filters_and_pages(app) -> None:
     org, other = await make_org(app), await make_org(app)
     admin_a, admin_b = uuid.uuid4(), uuid.uuid4()
     start = clock.now()
@@ -55,7 +56,7 @@ async def test_record_takes_the_request_id_and_list_filters_and_pages(app) -> No
         )
         assert len(window.events) == 2
 
-        seen = []
+        seen: list[AuditEvent] = []
         page = await audit.list_events(session, org.id, limit=2)
         seen += page.events
         while page.next_cursor:

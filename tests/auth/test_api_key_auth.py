@@ -1,4 +1,5 @@
-"""The three credential forms and the status table of DESIGN section 3 (the core cases)."""
+"""The three credential forms and the status table of docs/partner-api.md, Statuses (the core
+cases)."""
 
 from __future__ import annotations
 
@@ -13,24 +14,17 @@ from tests.factories import make_key, make_org
 PATH = "/api/_probe/whoami"
 
 
-@pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    key = await make_key(app, org)
-    return org, key, client_for(org.slug)
-
-
 @pytest.mark.parametrize("form", ["bare", "x-api-key"])
-async def test_valid_key_in_each_form(setup, form: str) -> None:
-    _org, key, api = setup
+async def test_valid_key_in_each_form(partner, form: str) -> None:
+    key, api = partner.key, partner.bare
     headers = {"Authorization": key} if form == "bare" else {"X-API-Key": key}
     response = await api.get(PATH, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["environment"] == "production"
 
 
-async def test_no_credentials_is_401_without_error_code(setup) -> None:
-    _org, _key, api = setup
+async def test_no_credentials_is_401_without_error_code(partner) -> None:
+    api = partner.bare
     response = await api.get(PATH)
     assert response.status_code == 401
     assert response.json()["code"] == "missing_credentials"
@@ -54,15 +48,15 @@ async def test_no_credentials_is_401_without_error_code(setup) -> None:
         },
     ],
 )
-async def test_malformed_headers_are_400(setup, headers) -> None:  # type: ignore[no-untyped-def]
-    _org, _key, api = setup
+async def test_malformed_headers_are_400(partner, headers) -> None:
+    api = partner.bare
     response = await api.get(PATH, headers=headers)
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_auth_header"
 
 
-async def test_unknown_key_is_401_and_never_echoed(setup) -> None:
-    _org, _key, api = setup
+async def test_unknown_key_is_401_and_never_echoed(partner) -> None:
+    api = partner.bare
     unknown = "935d85189822bf96c28c4fa79d3d8f31"
     response = await api.get(PATH, headers={"Authorization": unknown})
     assert response.status_code == 401
@@ -70,8 +64,8 @@ async def test_unknown_key_is_401_and_never_echoed(setup) -> None:
     assert unknown not in response.text
 
 
-async def test_other_org_and_other_environment_keys_are_401(app, setup, client_for) -> None:
-    org, key, _api = setup
+async def test_other_org_and_other_environment_keys_are_401(app, partner, client_for) -> None:
+    org, key = partner.org, partner.key
     other = await make_org(app)
     assert (
         await client_for(other.slug).get(PATH, headers={"Authorization": key})
@@ -104,8 +98,8 @@ async def test_missing_scope_is_403_naming_it(app, client_for) -> None:
     assert response.json()["scope"] == "users:read"
 
 
-async def test_credentials_are_checked_before_the_body_is_read(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, key, api = setup
+async def test_credentials_are_checked_before_the_body_is_read(partner) -> None:
+    key, api = partner.key, partner.bare
 
     async def post_broken_json(**credentials: str) -> tuple[int, str]:
         response = await api.post(

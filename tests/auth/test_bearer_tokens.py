@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from greenroom.admins.models import Admin, AdminRole
@@ -14,23 +15,20 @@ from greenroom.audit.models import AuditEvent
 from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from tests.auth.conftest import CHECK, get_tokens
-from tests.conftest import host_for
+from tests.conftest import Partner, host_for
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    admin = await make_admin(app, org)
-    key = await make_key(app, org)
-    return org, admin, key, client_for(org.slug)
+async def admin(app: FastAPI, partner: Partner) -> Admin:
+    return await make_admin(app, partner.org)
 
 
 def bearer(key: str, token: object) -> dict[str, str]:
     return {"X-API-Key": key, "Authorization": f"Bearer {token}"}
 
 
-async def events_of(app, org) -> list[str]:  # type: ignore[no-untyped-def]
+async def events_of(app, org) -> list[str]:
     """The org's audit events other than key creation, oldest first (a fresh transaction)."""
     async with app.state.sessionmaker() as session:
         rows = await session.execute(
@@ -41,8 +39,8 @@ async def events_of(app, org) -> list[str]:  # type: ignore[no-untyped-def]
         return list(rows.scalars())
 
 
-async def test_token_response_shape_and_check_names_the_admin(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, admin, key, api = setup
+async def test_token_response_shape_and_check_names_the_admin(partner, admin) -> None:
+    key, api = partner.key, partner.bare
     response = await api.post(
         "/api/auth/token",
         headers={"X-API-Key": key},
@@ -59,8 +57,8 @@ async def test_token_response_shape_and_check_names_the_admin(setup) -> None:  #
     assert check.json()["admin"] == {"id": str(admin.id), "email": admin.email, "role": "admin"}
 
 
-async def test_wrong_password_is_401_and_audited(app, setup) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, api = setup
+async def test_wrong_password_is_401_and_audited(app, partner, admin) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     response = await api.post(
         "/api/auth/token",
         headers={"X-API-Key": key},
@@ -74,8 +72,8 @@ async def test_wrong_password_is_401_and_audited(app, setup) -> None:  # type: i
     assert (await events_of(app, org))[1:] == ["admin.login_succeeded", "token.issued"]
 
 
-async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:  # type: ignore[no-untyped-def]
-    _org, _admin, key, api = setup
+async def test_admin_of_another_org_cannot_get_a_token(app, partner, admin) -> None:
+    key, api = partner.key, partner.bare
     other = await make_org(app)
     outsider = await make_admin(app, other)
     response = await api.post(
@@ -86,8 +84,10 @@ async def test_admin_of_another_org_cannot_get_a_token(app, setup) -> None:  # t
     assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
 
 
-async def test_token_is_refused_on_another_org_or_environment(app, client_for, setup) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, api = setup
+async def test_token_is_refused_on_another_org_or_environment(
+    app, client_for, partner, admin
+) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     other = await make_org(app)
     other_key = await make_key(app, other)
@@ -102,16 +102,16 @@ async def test_token_is_refused_on_another_org_or_environment(app, client_for, s
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_bad_bearer_token_is_401_invalid_token(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, _admin, key, api = setup
+async def test_bad_bearer_token_is_401_invalid_token(partner, admin) -> None:
+    key, api = partner.key, partner.bare
     response = await api.get(CHECK, headers=bearer(key, "not-a-real-token"))
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
     assert response.headers["www-authenticate"] == 'Bearer realm="greenroom", error="invalid_token"'
 
 
-async def test_access_token_expires_after_15_minutes(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, admin, key, api = setup
+async def test_access_token_expires_after_15_minutes(partner, admin) -> None:
+    key, api = partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(minutes=14, seconds=59))
     assert (await api.get(CHECK, headers=bearer(key, tokens["access_token"]))).status_code == 200
@@ -120,8 +120,8 @@ async def test_access_token_expires_after_15_minutes(setup) -> None:  # type: ig
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, api = setup
+async def test_refresh_rotates_and_the_new_pair_works(app, partner, admin) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     first = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(minutes=20))
     response = await api.post(
@@ -136,8 +136,8 @@ async def test_refresh_rotates_and_the_new_pair_works(app, setup) -> None:  # ty
     assert "token.refreshed" in await events_of(app, org)
 
 
-async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, api = setup
+async def test_reused_refresh_token_revokes_the_whole_family(app, partner, admin) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     first = await get_tokens(api, key, admin.email)
     refreshed = await api.post(
         "/api/auth/refresh",
@@ -166,8 +166,8 @@ async def test_reused_refresh_token_revokes_the_whole_family(app, setup) -> None
     assert (await api.get(CHECK, headers=bearer(key, other["access_token"]))).status_code == 200
 
 
-async def test_refresh_token_expires_after_30_days(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, admin, key, api = setup
+async def test_refresh_token_expires_after_30_days(partner, admin) -> None:
+    key, api = partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     clock.advance(timedelta(days=30, seconds=1))
     response = await api.post(
@@ -178,8 +178,8 @@ async def test_refresh_token_expires_after_30_days(setup) -> None:  # type: igno
     assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
-async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-untyped-def]
-    _org, admin, key, api = setup
+async def test_access_token_cannot_refresh(partner, admin) -> None:
+    key, api = partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     response = await api.post(
         "/api/auth/refresh",
@@ -189,8 +189,8 @@ async def test_access_token_cannot_refresh(setup) -> None:  # type: ignore[no-un
     assert response.status_code == 401
 
 
-async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, api = setup
+async def test_revoke_ends_the_sign_in(app, partner, admin) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     # Used once, so this process has it cached: revocation must drop it at once.
     assert (await api.get(CHECK, headers=bearer(key, tokens["access_token"]))).status_code == 200
@@ -210,8 +210,8 @@ async def test_revoke_ends_the_sign_in(app, setup) -> None:  # type: ignore[no-u
     assert unknown.status_code == 200
 
 
-async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:  # type: ignore[no-untyped-def]
-    org, _admin, key, api = setup
+async def test_viewer_gets_the_keys_read_scopes_only(app, partner, admin) -> None:
+    org, key, api = partner.org, partner.key, partner.bare
     viewer = await make_admin(app, org, role=AdminRole.VIEWER)
     tokens = await get_tokens(api, key, viewer.email)
     body = (await api.get(CHECK, headers=bearer(key, tokens["access_token"]))).json()
@@ -222,8 +222,8 @@ async def test_viewer_gets_the_keys_read_scopes_only(app, setup) -> None:  # typ
     assert body["scopes"] == ["progress:read"]
 
 
-async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -> None:  # type: ignore[no-untyped-def]
-    _org, admin, key, api = setup
+async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, partner, admin) -> None:
+    key, api = partner.key, partner.bare
     tokens = await get_tokens(api, key, admin.email)
     async with app.state.sessionmaker() as session, session.begin():
         row = await session.get(Admin, admin.id)
@@ -233,8 +233,8 @@ async def test_role_is_read_from_the_admin_not_frozen_in_the_token(app, setup) -
     assert "users:write" not in body["scopes"]
 
 
-async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) -> None:  # type: ignore[no-untyped-def]
-    org, admin, key, _api = setup
+async def test_failed_log_ins_are_throttled_per_account(app, partner, admin, settings) -> None:
+    org, key = partner.org, partner.key
     for attempt in range(6):
         # A new client address each time: the account alone trips the throttle.
         transport = httpx.ASGITransport(app=app, client=(f"10.1.0.{attempt}", 1234))
@@ -254,7 +254,7 @@ async def test_failed_log_ins_are_throttled_per_account(app, setup, settings) ->
     assert 0 < int(response.headers["retry-after"]) <= 900
 
 
-async def test_failed_log_ins_are_throttled_per_client_address(app, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_failed_log_ins_are_throttled_per_client_address(app, settings) -> None:
     transport = httpx.ASGITransport(app=app, client=("10.2.0.77", 1234))
     statuses = []
     for attempt in range(6):

@@ -15,7 +15,7 @@ from tests.auth.conftest import CHECK, get_tokens
 from tests.factories import make_admin, make_key, make_org
 
 
-async def test_openapi_lists_security_schemes(client_for, app) -> None:  # type: ignore[no-untyped-def]
+async def test_openapi_lists_security_schemes(client_for, app) -> None:
     org = await make_org(app)
     doc = (await client_for(org.slug).get("/api/openapi.json")).json()
     schemes = doc["components"]["securitySchemes"]
@@ -69,7 +69,7 @@ def test_a_partner_api_route_without_a_declared_scope_is_refused_at_start_up() -
             return None
 
 
-async def test_keys_and_tokens_never_reach_the_logs(app, client_for, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_keys_and_tokens_never_reach_the_logs(app, client_for, caplog) -> None:
     org = await make_org(app)
     admin = await make_admin(app, org)
     key = await make_key(app, org)

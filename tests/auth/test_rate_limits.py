@@ -7,12 +7,23 @@ from tests.auth.conftest import CHECK
 from tests.factories import make_key, make_org
 
 
-async def _limit(app, org, **values: int) -> None:  # type: ignore[no-untyped-def]
+async def _limit(
+    app,
+    org,
+    *,
+    rate_limit_per_minute: int | None = None,
+    key_rate_limit_per_minute: int | None = None,
+) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        await orgs.update_org(session, org.slug, **values)
+        await orgs.update_org(
+            session,
+            org.slug,
+            rate_limit_per_minute=rate_limit_per_minute,
+            key_rate_limit_per_minute=key_rate_limit_per_minute,
+        )
 
 
-async def test_key_over_its_budget_gets_429_with_retry_after(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_key_over_its_budget_gets_429_with_retry_after(app, client_for) -> None:
     org = await make_org(app)
     await _limit(app, org, key_rate_limit_per_minute=3)
     key, other_key = await make_key(app, org), await make_key(app, org)
@@ -31,7 +42,7 @@ async def test_key_over_its_budget_gets_429_with_retry_after(app, client_for) ->
     assert (await api.get(CHECK, headers={"Authorization": other_key})).status_code == 200
 
 
-async def test_org_budget_is_shared_by_its_keys(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_org_budget_is_shared_by_its_keys(app, client_for, api_for) -> None:
     org = await make_org(app)
     await _limit(app, org, rate_limit_per_minute=4)
     first, second = await make_key(app, org), await make_key(app, org)
@@ -41,8 +52,4 @@ async def test_org_budget_is_shared_by_its_keys(app, client_for) -> None:  # typ
         statuses.append((await api.get(CHECK, headers={"Authorization": key})).status_code)
     assert statuses == [200, 200, 200, 200, 429]
     other = await make_org(app)
-    assert (
-        await client_for(other.slug).get(
-            CHECK, headers={"Authorization": await make_key(app, other)}
-        )
-    ).status_code == 200
+    assert (await (await api_for(other)).get(CHECK)).status_code == 200

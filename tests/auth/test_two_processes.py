@@ -92,7 +92,7 @@ def servers(migrated: str) -> Iterator[list[int]]:
 
 async def test_key_revoked_in_one_process_is_refused_by_the_other_within_the_bound(
     app, settings, servers
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     org = await make_org(app)
     key = await make_key(app, org)
     host = host_for(settings, org.slug)

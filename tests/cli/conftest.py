@@ -10,7 +10,7 @@ from greenroom.core.settings import get_settings
 
 
 @pytest.fixture
-def cli(settings, migrated):  # type: ignore[no-untyped-def]
+def cli(settings, migrated):
     """`await cli("org", "create", ...)`: runs the real CLI against the test database.
 
     It runs in a worker thread because each command starts an event loop of its own.
@@ -23,8 +23,8 @@ def cli(settings, migrated):  # type: ignore[no-untyped-def]
     }
     runner = CliRunner()
 
-    async def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        def run():  # type: ignore[no-untyped-def]
+    async def invoke(*args: str, input: str | None = None):
+        def run():
             get_settings.cache_clear()
             try:
                 return runner.invoke(cli_app, list(args), env=env, input=input)

@@ -11,7 +11,7 @@ from tests.auth.conftest import CHECK
 from tests.factories import make_org
 
 
-async def test_key_create_prints_the_key_alone_and_it_works(app, cli, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_key_create_prints_the_key_alone_and_it_works(app, cli, client_for) -> None:
     org = await make_org(app)
     result = await cli(
         "key", "create", "--org", org.slug, "--name", "CRM sync", "--scope", "users:read"
@@ -30,7 +30,7 @@ async def test_key_create_prints_the_key_alone_and_it_works(app, cli, client_for
     assert "active" in listing.output
 
 
-async def test_key_create_for_sandbox_with_expiry(app, cli, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_key_create_for_sandbox_with_expiry(app, cli, client_for) -> None:
     org = await make_org(app)
     result = await cli("key", "create", "--org", org.slug, "--env", "sandbox", "--expires-in", "30")
     assert result.exit_code == 0, result.output
@@ -43,7 +43,7 @@ async def test_key_create_for_sandbox_with_expiry(app, cli, client_for) -> None:
     ).status_code == 401
 
 
-async def test_key_create_refuses_unknown_scope_and_org(app, cli) -> None:  # type: ignore[no-untyped-def]
+async def test_key_create_refuses_unknown_scope_and_org(app, cli) -> None:
     org = await make_org(app)
     bad_scope = await cli("key", "create", "--org", org.slug, "--scope", "users:everything")
     assert bad_scope.exit_code == 1 and "unknown scope" in bad_scope.output
@@ -51,7 +51,7 @@ async def test_key_create_refuses_unknown_scope_and_org(app, cli) -> None:  # ty
     assert no_org.exit_code == 1 and "No organization" in no_org.output
 
 
-async def test_key_revoke_refuses_the_key_at_once(app, cli, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_key_revoke_refuses_the_key_at_once(app, cli, client_for) -> None:
     org = await make_org(app)
     key = (await cli("key", "create", "--org", org.slug)).stdout.strip()
     api = client_for(org.slug)
@@ -66,7 +66,7 @@ async def test_key_revoke_refuses_the_key_at_once(app, cli, client_for) -> None:
     assert bad.exit_code == 1
 
 
-async def test_key_roll_prints_a_new_key(app, cli, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_key_roll_prints_a_new_key(app, cli, client_for) -> None:
     org = await make_org(app)
     old = (await cli("key", "create", "--org", org.slug, "--name", "LMS")).stdout.strip()
     api = client_for(org.slug)
@@ -79,7 +79,7 @@ async def test_key_roll_prints_a_new_key(app, cli, client_for) -> None:  # type:
     assert (await api.get(CHECK, headers={"Authorization": new})).json()["key"]["name"] == "LMS"
 
 
-async def test_demo_issues_fresh_keys_and_revokes_the_previous_ones(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_demo_issues_fresh_keys_and_revokes_the_previous_ones(app, client_for) -> None:
     settings = app.state.settings
     async with app.state.sessionmaker() as session, session.begin():
         first = await seed_demo(session, settings)
@@ -115,7 +115,7 @@ async def test_demo_issues_fresh_keys_and_revokes_the_previous_ones(app, client_
     assert len(live) == 2
 
 
-async def test_org_set_rate_limits_apply(app, cli, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_org_set_rate_limits_apply(app, cli, client_for) -> None:
     org = await make_org(app)
     assert (await cli("org", "set", org.slug, "--key-rate-limit", "2")).exit_code == 0
     key = (await cli("key", "create", "--org", org.slug)).stdout.strip()

@@ -6,10 +6,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+from typer.testing import CliRunner
+
 from greenroom.admins import service as admins
 from greenroom.admins.passwords import verify_password
+from greenroom.cli.main import app as cli_app
+from greenroom.core.settings import get_settings
 from greenroom.tenancy import repository as orgs_repo
-from tests.conftest import unique_slug
+from tests.factories import unique_slug
 
 
 async def test_org_create_list_set(cli, db) -> None:
@@ -70,6 +75,7 @@ async def test_admin_create_prints_a_generated_password_once(cli, db) -> None:
     password = result.output.strip().splitlines()[-1]
     assert len(password) >= 16
     org = await orgs_repo.get_by_slug(db, slug)
+    assert org is not None
     admin = await admins.get_by_email(db, org, "pat@xyz.example.com")
     assert admin is not None and admin.role == "admin"
     assert admin.password_hash.startswith("$argon2id$")
@@ -95,6 +101,7 @@ async def test_admin_create_with_password_stdin_and_viewer_role(cli, db) -> None
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output
     org = await orgs_repo.get_by_slug(db, slug)
+    assert org is not None
     admin = await admins.get_by_email(db, org, "v@xyz.example.com")
     assert admin is not None and admin.role == "viewer"
     assert verify_password(admin.password_hash, "a long enough secret")
@@ -154,24 +161,38 @@ def test_console_entry_point_runs(tmp_path) -> None:
     assert "error: Invalid slug" in run.stderr
 
 
-def test_production_refuses_missing_or_placeholder_secret(tmp_path) -> None:
-    base = {
+@pytest.mark.parametrize("secrets", [None, "v1:changeme", "v1:short"])
+def test_production_refuses_missing_or_placeholder_secret(tmp_path, secrets) -> None:
+    env = {
+        "GREENROOM_DATA_DIR": str(tmp_path),
+        "GREENROOM_ENVIRONMENT": "production",
+        "GREENROOM_SECRETS": secrets,  # None: unset
+    }
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["db", "upgrade"], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0
+    assert "GREENROOM_SECRETS" in result.output
+    assert "changeme" not in result.output
+
+
+def test_production_refuses_a_placeholder_secret_from_the_console(tmp_path) -> None:
+    """The same check through the installed entry point, in a process of its own."""
+    env = {
         **os.environ,
         "GREENROOM_DATA_DIR": str(tmp_path),
         "GREENROOM_ENVIRONMENT": "production",
+        "GREENROOM_SECRETS": "v1:changeme",
     }
-    for secrets in (None, "v1:changeme", "v1:short"):
-        env = dict(base)
-        env.pop("GREENROOM_SECRETS", None)
-        if secrets:
-            env["GREENROOM_SECRETS"] = secrets
-        run = subprocess.run(
-            [sys.executable, "-m", "greenroom", "db", "upgrade"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert run.returncode != 0
-        assert "GREENROOM_SECRETS" in run.stderr
-        assert "changeme" not in run.stderr
+    run = subprocess.run(
+        [sys.executable, "-m", "greenroom", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "GREENROOM_SECRETS" in run.stderr
+    assert "changeme" not in run.stderr

@@ -10,14 +10,14 @@ from greenroom.core import clock, events
 from greenroom.practice import cleanup
 from greenroom.practice.storage import user_folder
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.practice.helpers import WEBM
 from tests.users.helpers import JANE
 
 
-async def test_purge_cli(app, client_for, cli, db, monkeypatch) -> None:
+async def test_purge_cli(app, api_for, cli, db, monkeypatch) -> None:
     org = await make_org(app, anonymous=True)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     anonymous = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     await api.post("/api/users/abc123def", json=JANE)
     folder = user_folder(org.id, "production", anonymous)

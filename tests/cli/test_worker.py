@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.webhooks.conftest import publish, receiver, user_data
 
 __all__ = ["receiver"]
 
 
-async def test_cli_worker_once_sends_what_is_due(app, cli, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_cli_worker_once_sends_what_is_due(app, cli, api_for, receiver) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     created = (await client.post("/api/webhooks", json={"url": receiver.url("/cli")})).json()
     receiver.secrets["/cli"] = created["webhook"]["secret"]
     await publish(app, org, "user.created", user_data())

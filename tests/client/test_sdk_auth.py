@@ -14,7 +14,7 @@ from greenroom.tenancy import service as orgs
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 
-def _client(app, org, key: str, **kwargs) -> AsyncGreenroom:  # type: ignore[no-untyped-def]
+def _client(app, org, key: str, **kwargs) -> AsyncGreenroom:
     return AsyncGreenroom(
         org=org.slug,
         api_key=key,
@@ -58,7 +58,7 @@ async def test_bad_password_is_a_typed_error(app) -> None:
         assert caught.value.status == 401
 
 
-async def test_rate_limited_calls_wait_and_retry(app) -> None:
+async def test_rate_limited_calls_wait_and_retry(app, monkeypatch) -> None:
     org = await make_org(app)
     async with app.state.sessionmaker() as session, session.begin():
         await orgs.update_org(session, org.slug, key_rate_limit_per_minute=2)
@@ -72,7 +72,7 @@ async def test_rate_limited_calls_wait_and_retry(app) -> None:
             waits.append(getattr(error, "retry_after", None) or -1)
             return original(attempt, error)
 
-        gr.retry.delay = spy  # type: ignore[method-assign]
+        monkeypatch.setattr(gr.retry, "delay", spy)
         await gr.auth.check()
         await gr.auth.check()
         with pytest.raises(errors.RateLimited) as caught:

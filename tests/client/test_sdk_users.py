@@ -11,11 +11,11 @@ from tests.factories import make_key, make_org
 
 
 @pytest.fixture
-async def sdk(app):  # type: ignore[no-untyped-def]
+async def sdk(app):
     """`sdk(org, key, sandbox=False)`: an AsyncGreenroom speaking to the test app over HTTP."""
     clients: list[AsyncGreenroom] = []
 
-    def make(org, key: str, *, sandbox: bool = False, **kwargs) -> AsyncGreenroom:  # type: ignore[no-untyped-def]
+    def make(org, key: str, *, sandbox: bool = False, **kwargs) -> AsyncGreenroom:
         client = AsyncGreenroom(
             org=org.slug,
             api_key=key,
@@ -125,7 +125,8 @@ class FlakyTransport(httpx.AsyncBaseTransport):
     """Fails the first `failures` requests (a dropped connection, then a 503), then passes on."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, failures: int) -> None:
-        self.inner, self.failures, self.seen = inner, failures, []  # type: ignore[var-annotated]
+        self.inner, self.failures = inner, failures
+        self.seen: list[str | None] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.seen.append(request.headers.get("idempotency-key"))

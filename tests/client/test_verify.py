@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -15,7 +16,9 @@ from greenroom.client import WebhookVerificationError, verify
 SECRET = "whsec_" + base64.b64encode(b"x" * 32).decode()
 
 
-def _signed(payload: dict, msg_id: str = "msg_1", at: float | None = None) -> tuple[bytes, dict]:  # type: ignore[type-arg]
+def _signed(
+    payload: dict[str, Any], msg_id: str = "msg_1", at: float | None = None
+) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
     timestamp = datetime.fromtimestamp(at or time.time(), UTC)
     signature = Webhook(SECRET).sign(msg_id, timestamp, body.decode())

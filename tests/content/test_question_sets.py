@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from greenroom.content import service
@@ -8,6 +10,13 @@ from greenroom.core.errors import Conflict, ValidationFailed
 from greenroom.tenancy.context import OrgSnapshot
 from tests.factories import make_org
 from tests.practice.helpers import Member, make_user, signed_in
+
+
+class SetFields(TypedDict):
+    title: str
+    category: str
+    interviewer_name: str
+    questions: list[Question]
 
 
 async def test_org_sets_are_listed_after_the_pack_and_can_be_practised(
@@ -50,21 +59,21 @@ async def test_org_sets_are_listed_after_the_pack_and_can_be_practised(
 async def test_org_sets_are_validated_and_updated(app) -> None:
     org = await make_org(app)
     snapshot = OrgSnapshot.of(org)
-    fields = {
-        "title": "Sales",
-        "category": "general",
-        "interviewer_name": "Kim",
-        "questions": [Question("Sell me this pen.")],
-    }
+    fields = SetFields(
+        title="Sales",
+        category="general",
+        interviewer_name="Kim",
+        questions=[Question("Sell me this pen.")],
+    )
     async with app.state.sessionmaker() as session, session.begin():
         with pytest.raises(ValidationFailed):
             await service.create_org_set(
-                session, snapshot, slug="x", **{**fields, "category": "odd"}
+                session, snapshot, slug="x", **(fields | {"category": "odd"})
             )
         await service.create_org_set(session, snapshot, slug="sales", **fields)
         with pytest.raises(Conflict):
             await service.create_org_set(session, snapshot, slug="sales", **fields)
         row = await service.update_org_set(
-            session, snapshot, "sales", **{**fields, "title": "Sales, round two"}
+            session, snapshot, "sales", **(fields | {"title": "Sales, round two"})
         )
         assert row.title == "Sales, round two"

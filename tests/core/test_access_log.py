@@ -33,7 +33,7 @@ def served_logs() -> Iterator[io.StringIO]:
         root.setLevel(saved_level)
 
 
-async def test_access_line_carries_context_and_no_secrets(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_access_line_carries_context_and_no_secrets(app, client_for) -> None:
     org = await make_org(app)
     key = await make_key(app, org)
     with served_logs() as stream:
@@ -66,7 +66,7 @@ async def test_access_line_carries_context_and_no_secrets(app, client_for) -> No
     assert isinstance(line["duration_ms"], float)
 
 
-async def test_access_line_follows_the_access_loggers_level(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_access_line_follows_the_access_loggers_level(app, client_for) -> None:
     org = await make_org(app)
     access = logging.getLogger("greenroom.access")
     access.setLevel(logging.WARNING)

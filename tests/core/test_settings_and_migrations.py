@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -29,6 +30,23 @@ def test_secret_list_must_be_well_formed(tmp_path) -> None:
     for raw in ("nocolon", "v1:a,v1:b", ":abc"):
         with pytest.raises(ValueError):
             _ = Settings(data_dir=tmp_path, secrets=raw).server_secrets
+
+
+@pytest.mark.parametrize(
+    ("module", "extra", "fields"),
+    [
+        ("asyncpg", "postgres", {"database_url": "postgresql+asyncpg://u@db.internal/greenroom"}),
+        ("redis", "redis", {"redis_url": "redis://redis.internal:6379/0"}),
+    ],
+)
+def test_a_missing_optional_driver_names_the_extra_to_install(
+    tmp_path, monkeypatch, module, extra, fields
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    with pytest.raises(ValidationError, match=rf"pip install 'greenroom\[{extra}\]'"):
+        Settings(data_dir=tmp_path, **fields)
+    monkeypatch.undo()
+    Settings(data_dir=tmp_path, **fields)
 
 
 async def _tables(url: str) -> tuple[set[str], str]:

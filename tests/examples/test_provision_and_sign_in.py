@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.factories import make_key, make_org
+from tests.helpers import group_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "provision_and_sign_in.py"
 
@@ -48,7 +49,7 @@ async def test_example_provisions_signs_in_and_prints_progress(app, live_server)
     ), out
     assert key not in out
 
-    url = re.search(r"Sign-in URL \(send the user's browser here\): (\S+)", out).group(1)  # type: ignore[union-attr]
+    url = group_of(r"Sign-in URL \(send the user's browser here\): (\S+)", out)
     host = url.split("://", 1)[1].split("/", 1)[0]
     path = "/" + url.split("://", 1)[1].split("/", 1)[1]
     async with httpx.AsyncClient(

@@ -10,19 +10,12 @@ from sqlalchemy import func, select
 
 from greenroom.core import clock
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.users.helpers import JANE
 
 
-@pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app, anonymous=True)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    return org, api
-
-
-async def test_same_key_and_body_replays_the_first_response(setup) -> None:
-    _org, api = setup
+async def test_same_key_and_body_replays_the_first_response(anonymous_partner) -> None:
+    api = anonymous_partner.api
     headers = {"Idempotency-Key": "create-abc123def-1"}
     first = await api.post("/api/users/abc123def", json=JANE, headers=headers)
     second = await api.post("/api/users/abc123def", json=JANE, headers=headers)
@@ -33,8 +26,8 @@ async def test_same_key_and_body_replays_the_first_response(setup) -> None:
     assert second.headers["content-type"] == first.headers["content-type"]
 
 
-async def test_key_order_in_the_json_does_not_matter(setup) -> None:
-    _org, api = setup
+async def test_key_order_in_the_json_does_not_matter(anonymous_partner) -> None:
+    api = anonymous_partner.api
     headers = {"Idempotency-Key": "k1", "Content-Type": "application/json"}
     first = await api.post(
         "/api/users/abc123def",
@@ -49,8 +42,8 @@ async def test_key_order_in_the_json_does_not_matter(setup) -> None:
     assert second.status_code == 201 and second.json() == first.json()
 
 
-async def test_same_key_with_another_body_or_path_is_409(setup) -> None:
-    _org, api = setup
+async def test_same_key_with_another_body_or_path_is_409(anonymous_partner) -> None:
+    api = anonymous_partner.api
     headers = {"Idempotency-Key": "k-409"}
     await api.post("/api/users/abc123def", json=JANE, headers=headers)
     other_body = await api.post("/api/users/abc123def", json={"first_name": "X"}, headers=headers)
@@ -60,8 +53,8 @@ async def test_same_key_with_another_body_or_path_is_409(setup) -> None:
     assert other_path.status_code == 409
 
 
-async def test_replay_lasts_24_hours_then_the_key_is_fresh(setup) -> None:
-    _org, api = setup
+async def test_replay_lasts_24_hours_then_the_key_is_fresh(anonymous_partner) -> None:
+    api = anonymous_partner.api
     headers = {"Idempotency-Key": "k-24h"}
     first = await api.post("/api/users/anonymous", headers=headers)
     clock.advance(timedelta(hours=23))
@@ -73,18 +66,16 @@ async def test_replay_lasts_24_hours_then_the_key_is_fresh(setup) -> None:
     assert fresh.json()["user"]["partner_id"] != first.json()["user"]["partner_id"]
 
 
-async def test_keys_are_scoped_by_org_environment_and_credentials(app, setup, client_for) -> None:
-    org, api = setup
+async def test_keys_are_scoped_by_org_environment_and_credentials(
+    app, anonymous_partner, client_for, api_for
+) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     headers = {"Idempotency-Key": "shared-key"}
     a = await api.post("/api/users/anonymous", headers=headers)
     other = await make_org(app, anonymous=True)
-    api_other = client_for(other.slug, headers={"Authorization": await make_key(app, other)})
+    api_other = await api_for(other)
     b = await api_other.post("/api/users/anonymous", headers=headers)
-    sandbox = client_for(
-        org.slug,
-        "sandbox",
-        headers={"Authorization": await make_key(app, org, environment="sandbox")},
-    )
+    sandbox = await api_for(org, "sandbox")
     c = await sandbox.post("/api/users/anonymous", headers=headers)
     ids = {r.json()["user"]["partner_id"] for r in (a, b, c)}
     assert len(ids) == 3
@@ -93,8 +84,8 @@ async def test_keys_are_scoped_by_org_environment_and_credentials(app, setup, cl
     assert (await stranger.post("/api/users/anonymous", headers=headers)).status_code == 401
 
 
-async def test_errors_that_say_nothing_final_are_not_kept(app, setup) -> None:
-    org, api = setup
+async def test_errors_that_say_nothing_final_are_not_kept(app, anonymous_partner) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     headers = {"Idempotency-Key": "k-429"}
 
     async def set_cap(cap: int) -> None:
@@ -108,8 +99,8 @@ async def test_errors_that_say_nothing_final_are_not_kept(app, setup) -> None:
     assert (await api.post("/api/users/anonymous", headers=headers)).status_code == 201
 
 
-async def test_validation_errors_are_kept_and_replayed(setup) -> None:
-    _org, api = setup
+async def test_validation_errors_are_kept_and_replayed(anonymous_partner) -> None:
+    api = anonymous_partner.api
     headers = {"Idempotency-Key": "k-422"}
     first = await api.post("/api/users/abc123def", json={"first_name": "J"}, headers=headers)
     assert first.status_code == 422
@@ -117,8 +108,8 @@ async def test_validation_errors_are_kept_and_replayed(setup) -> None:
     assert again.status_code == 422 and again.headers["idempotent-replayed"] == "true"
 
 
-async def test_concurrent_requests_with_one_key_run_once(app, setup, db) -> None:
-    org, api = setup
+async def test_concurrent_requests_with_one_key_run_once(app, anonymous_partner, db) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     headers = {"Idempotency-Key": "k-race"}
     responses = await asyncio.gather(
         *(api.post("/api/users/anonymous", headers=headers) for _ in range(10))
@@ -131,8 +122,8 @@ async def test_concurrent_requests_with_one_key_run_once(app, setup, db) -> None
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "bad key", "naïve"])
-async def test_malformed_keys_are_400(setup, key: str) -> None:
-    _org, api = setup
+async def test_malformed_keys_are_400(anonymous_partner, key: str) -> None:
+    api = anonymous_partner.api
     response = await api.post(
         "/api/users/abc123def", json=JANE, headers={"Idempotency-Key": key.encode("utf-8")}
     )
@@ -140,17 +131,17 @@ async def test_malformed_keys_are_400(setup, key: str) -> None:
     assert response.json()["code"] == "invalid_idempotency_key"
 
 
-async def test_requests_without_a_key_are_untouched(setup) -> None:
-    _org, api = setup
+async def test_requests_without_a_key_are_untouched(anonymous_partner) -> None:
+    api = anonymous_partner.api
     a = await api.post("/api/users/anonymous")
     b = await api.post("/api/users/anonymous")
     assert a.json()["user"]["partner_id"] != b.json()["user"]["partner_id"]
 
 
-async def test_stored_responses_do_not_hold_the_token_in_the_clear(setup, db) -> None:
+async def test_stored_responses_do_not_hold_the_token_in_the_clear(anonymous_partner, db) -> None:
     from greenroom.idempotency.models import IdempotencyRecord
 
-    org, api = setup
+    org, api = anonymous_partner.org, anonymous_partner.api
     response = await api.post(
         "/api/users/abc123def", json=JANE, headers={"Idempotency-Key": "k-sealed"}
     )

@@ -61,7 +61,7 @@ def assert_invalid_key(response: httpx.Response, stored: str | None = None) -> N
 @pytest.mark.parametrize("how", ["revoked", "expired", "rolled"])
 async def test_a_key_that_stopped_working_gets_401_not_the_stored_response(
     app: FastAPI,
-    client_for,  # type: ignore[no-untyped-def]
+    client_for,
     how: str,
 ) -> None:
     org = await make_org(app)
@@ -84,7 +84,7 @@ async def test_a_key_that_stopped_working_gets_401_not_the_stored_response(
 
 async def test_a_retry_waiting_for_the_first_request_gets_401_if_the_key_is_revoked_meanwhile(
     app: FastAPI,
-    client_for,  # type: ignore[no-untyped-def]
+    client_for,
 ) -> None:
     org = await make_org(app, anonymous=True)
     key = await make_key(app, org)
@@ -119,7 +119,7 @@ async def test_a_retry_waiting_for_the_first_request_gets_401_if_the_key_is_revo
 
 async def test_a_replay_needs_the_routes_scope_as_a_fresh_request_does(
     app: FastAPI,
-    client_for,  # type: ignore[no-untyped-def]
+    client_for,
 ) -> None:
     org = await make_org(app)
     admin = await make_admin(app, org)

@@ -19,14 +19,14 @@ from tests.auth.conftest import CHECK
 from tests.factories import make_key, make_org
 
 
-async def _key_row(app, org, secret: str) -> ApiKey:  # type: ignore[no-untyped-def]
+async def _key_row(app, org, secret: str) -> ApiKey:
     async with app.state.sessionmaker() as session:
         found = await keys.find_key(session, app.state.settings.server_secrets, secret)
         assert found is not None and found.org_id == org.id
         return found
 
 
-async def test_created_key_is_32_hex_and_only_its_hmac_and_last4_are_stored(app) -> None:  # type: ignore[no-untyped-def]
+async def test_created_key_is_32_hex_and_only_its_hmac_and_last4_are_stored(app) -> None:
     org = await make_org(app)
     secret = await make_key(app, org)
     assert keys.KEY_RE.fullmatch(secret)
@@ -37,7 +37,7 @@ async def test_created_key_is_32_hex_and_only_its_hmac_and_last4_are_stored(app)
     assert row.created_by == "cli"
 
 
-async def test_list_shows_every_key_of_the_org_only(app) -> None:  # type: ignore[no-untyped-def]
+async def test_list_shows_every_key_of_the_org_only(app) -> None:
     org, other = await make_org(app), await make_org(app)
     await make_key(app, org, name="one")
     await make_key(app, org, name="two", environment="sandbox")
@@ -49,7 +49,7 @@ async def test_list_shows_every_key_of_the_org_only(app) -> None:  # type: ignor
     assert [k.name for k in sandbox_only] == ["two"]
 
 
-async def test_revoke_and_roll_of_another_orgs_key_are_not_found(app) -> None:  # type: ignore[no-untyped-def]
+async def test_revoke_and_roll_of_another_orgs_key_are_not_found(app) -> None:
     org, other = await make_org(app), await make_org(app)
     row = await _key_row(app, other, await make_key(app, other))
     async with app.state.sessionmaker() as session:
@@ -68,7 +68,7 @@ async def test_revoke_and_roll_of_another_orgs_key_are_not_found(app) -> None:  
 
 
 @pytest.mark.parametrize("grace", [timedelta(days=7, seconds=1), timedelta(seconds=-1)])
-async def test_roll_grace_is_0_to_7_days(app, grace) -> None:  # type: ignore[no-untyped-def]
+async def test_roll_grace_is_0_to_7_days(app, grace) -> None:
     org = await make_org(app)
     row = await _key_row(app, org, await make_key(app, org))
     async with app.state.sessionmaker() as session:
@@ -83,7 +83,7 @@ async def test_roll_grace_is_0_to_7_days(app, grace) -> None:  # type: ignore[no
             )
 
 
-async def test_roll_keeps_name_environment_scopes_and_refuses_a_second_roll(app) -> None:  # type: ignore[no-untyped-def]
+async def test_roll_keeps_name_environment_scopes_and_refuses_a_second_roll(app) -> None:
     org = await make_org(app)
     row = await _key_row(app, org, await make_key(app, org, environment="sandbox", name="CRM"))
     secret = app.state.settings.server_secrets[0]
@@ -107,7 +107,7 @@ async def test_roll_keeps_name_environment_scopes_and_refuses_a_second_roll(app)
         assert [tuple(e) for e in events] == [("key.rolled", "admin:ops@xyz.example.com")]
 
 
-async def test_rotation_is_recommended_after_90_days(app) -> None:  # type: ignore[no-untyped-def]
+async def test_rotation_is_recommended_after_90_days(app) -> None:
     org = await make_org(app)
     row = await _key_row(app, org, await make_key(app, org))
     assert not keys.rotation_recommended(row)
@@ -117,7 +117,7 @@ async def test_rotation_is_recommended_after_90_days(app) -> None:  # type: igno
     assert keys.rotation_recommended(row)
 
 
-async def test_last_used_is_written_at_most_once_a_minute(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_last_used_is_written_at_most_once_a_minute(app, client_for) -> None:
     org = await make_org(app)
     secret = await make_key(app, org)
     api = client_for(org.slug)
@@ -137,7 +137,7 @@ async def test_last_used_is_written_at_most_once_a_minute(app, client_for) -> No
     assert later is not None and later > first
 
 
-async def test_last_used_write_is_skipped_when_another_process_wrote_recently(app) -> None:  # type: ignore[no-untyped-def]
+async def test_last_used_write_is_skipped_when_another_process_wrote_recently(app) -> None:
     org = await make_org(app)
     row = await _key_row(app, org, await make_key(app, org))
     now = clock.now()
@@ -147,7 +147,7 @@ async def test_last_used_write_is_skipped_when_another_process_wrote_recently(ap
         assert await keys.record_use(session, row.id, now + timedelta(seconds=61))
 
 
-async def test_concurrent_misses_for_one_key_make_one_query(app, client_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_misses_for_one_key_make_one_query(app, client_for, monkeypatch) -> None:
     import asyncio
 
     org = await make_org(app)
@@ -160,7 +160,7 @@ async def test_concurrent_misses_for_one_key_make_one_query(app, client_for, mon
     calls = 0
     real = keys.find_key
 
-    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def counting(*args, **kwargs):
         nonlocal calls
         calls += 1
         return await real(*args, **kwargs)

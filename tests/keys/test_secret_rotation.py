@@ -17,7 +17,7 @@ from tests.factories import make_key, make_org
 NEW = "t2:rotated-secret-abcdefghijklmnopqrstuvwxyz012345"
 
 
-async def _check(settings, slug: str, key: str, secrets: str) -> int:  # type: ignore[no-untyped-def]
+async def _check(settings, slug: str, key: str, secrets: str) -> int:
     app = create_app(
         settings.model_copy(update={"secrets": SecretStr(secrets)}), configure_logs=False
     )

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import events
+from greenroom.core.direct import Executor
 from greenroom.sso import service as sso
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
@@ -101,9 +101,7 @@ async def post_form(
 def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
 
-    async def record(
-        _s: AsyncSession, _t: Tenant, event_type: str, data: Mapping[str, Any]
-    ) -> None:
+    async def record(_s: Executor, _t: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
         seen.append((event_type, dict(data)))
 
     events.subscribe(record)

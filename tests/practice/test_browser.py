@@ -23,7 +23,7 @@ async def test_sign_in_lesson_text_and_recorded_answers_show_in_the_api(
         await _flow(api, live_server, chromium, org)
 
 
-async def _flow(api, live_server, chromium, org) -> None:  # type: ignore[no-untyped-def]
+async def _flow(api, live_server, chromium, org) -> None:
     created = await api.post(
         "/api/users/abc123def",
         json={"first_name": "Jane", "last_name": "Doe", "email": "jane@xyz.example.com"},

@@ -13,7 +13,7 @@ from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users import service as users
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.practice.helpers import WEBM, make_user
 
 
@@ -28,7 +28,7 @@ def _recording(app: FastAPI, org: Organization, user: User) -> Path:
     return path
 
 
-async def test_a_delete_that_rolls_back_keeps_the_recordings(app, client_for) -> None:
+async def test_a_delete_that_rolls_back_keeps_the_recordings(app, api_for) -> None:
     org = await make_org(app)
     user = await make_user(app, org)
     recording = _recording(app, org, user)
@@ -37,7 +37,7 @@ async def test_a_delete_that_rolls_back_keeps_the_recordings(app, client_for) ->
             await users.delete_user(session, _tenant(org), user.partner_id)
             raise RuntimeError("a later step of the transaction fails")
     assert recording.exists()
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     assert (await api.get(f"/api/users/{user.partner_id}")).status_code == 200
     assert (await api.delete(f"/api/users/{user.partner_id}")).status_code == 204
     assert not recording.exists()
@@ -74,7 +74,7 @@ async def test_savepoints_neither_delete_early_nor_keep_a_rolled_back_delete(app
 
 
 async def test_files_that_cannot_be_deleted_do_not_fail_the_delete(
-    app, client_for, monkeypatch, caplog
+    app, api_for, monkeypatch, caplog
 ) -> None:
     org = await make_org(app)
     user = await make_user(app, org)
@@ -85,7 +85,7 @@ async def test_files_that_cannot_be_deleted_do_not_fail_the_delete(
 
     # On the class: other apps made in this process subscribed storages of their own.
     monkeypatch.setattr(LocalStorage, "delete_folder", refuse)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     assert (await api.delete(f"/api/users/{user.partner_id}")).status_code == 204
     assert (await api.get(f"/api/users/{user.partner_id}")).status_code == 404
     assert recording.exists()

@@ -13,7 +13,7 @@ from greenroom.core import clock
 from greenroom.core.security import hmac_digest
 from greenroom.sso.models import SsoToken
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.users.helpers import JANE
 
 
@@ -21,7 +21,7 @@ def _at(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-async def _tokens_of(db, org_id, partner_id: str) -> list[SsoToken]:  # type: ignore[no-untyped-def]
+async def _tokens_of(db, org_id, partner_id: str) -> list[SsoToken]:
     user = (
         await db.execute(select(User).where(User.org_id == org_id, User.partner_id == partner_id))
     ).scalar_one()
@@ -30,10 +30,10 @@ async def _tokens_of(db, org_id, partner_id: str) -> list[SsoToken]:  # type: ig
 
 
 async def test_create_and_update_each_return_a_fresh_token_stored_only_as_a_hash(
-    app, client_for, db
+    app, api_for, db
 ) -> None:
     org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     before = clock.now()
     first = (await api.post("/api/users/abc123def", json=JANE)).json()["user"]["token"]
     second = (await api.post("/api/users/abc123def", json={})).json()["user"]["token"]
@@ -55,10 +55,9 @@ async def test_create_and_update_each_return_a_fresh_token_stored_only_as_a_hash
         assert row.environment == "production" and row.org_id == org.id
 
 
-async def test_token_is_null_without_the_sso_scope(app, client_for, db) -> None:
+async def test_token_is_null_without_the_sso_scope(app, api_for, db) -> None:
     org = await make_org(app, anonymous=True)
-    key = await make_key(app, org, scopes=ALL_SCOPES - {Scope.SSO_CREATE})
-    api = client_for(org.slug, headers={"Authorization": key})
+    api = await api_for(org, scopes=ALL_SCOPES - {Scope.SSO_CREATE})
     created = await api.post("/api/users/abc123def", json=JANE)
     assert created.status_code == 201
     assert created.json()["user"]["token"] is None
@@ -69,14 +68,14 @@ async def test_token_is_null_without_the_sso_scope(app, client_for, db) -> None:
 
 
 async def test_token_lifetime_follows_the_org_setting_and_moves_with_the_clock(
-    app, client_for, db
+    app, api_for, db
 ) -> None:
     org = await make_org(app)
     async with app.state.sessionmaker() as session, session.begin():
         row = await session.get(type(org), org.id)
         row.sso_token_ttl_seconds = 600
     app.state.org_resolver.forget(org.slug)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     clock.advance(timedelta(days=3))
     now = clock.now()
     token = (await api.post("/api/users/abc123def", json=JANE)).json()["user"]["token"]
@@ -86,10 +85,9 @@ async def test_token_lifetime_follows_the_org_setting_and_moves_with_the_clock(
 
 
 @pytest.mark.parametrize("environment", ["production", "sandbox"])
-async def test_tokens_are_bound_to_the_environment(app, client_for, db, environment) -> None:
+async def test_tokens_are_bound_to_the_environment(app, api_for, db, environment) -> None:
     org = await make_org(app)
-    key = await make_key(app, org, environment=environment)
-    api = client_for(org.slug, environment, headers={"Authorization": key})
+    api = await api_for(org, environment)
     assert (await api.post("/api/users/abc123def", json=JANE)).status_code == 201
     stmt = select(SsoToken).where(SsoToken.org_id == org.id)
     (row,) = (await db.execute(stmt)).scalars().all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -17,15 +18,14 @@ from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+async def jane(api: httpx.AsyncClient) -> str:
+    """The partner's user abc123def."""
     assert (await api.post("/api/users/abc123def", json=JANE)).status_code == 201
-    return org, api
+    return "abc123def"
 
 
-async def test_returns_token_url_and_expiry_and_stores_the_redirect(app, setup, db) -> None:
-    org, api = setup
+async def test_returns_token_url_and_expiry_and_stores_the_redirect(app, partner, jane, db) -> None:
+    org, api = partner.org, partner.api
     response = await api.post(
         "/api/users/abc123def/sso", json={"redirect_to": "/members/lessons/intro"}
     )
@@ -41,17 +41,16 @@ async def test_returns_token_url_and_expiry_and_stores_the_redirect(app, setup, 
     assert row.used_at is None
 
 
-async def test_sandbox_urls_point_at_the_sandbox_host(app, client_for) -> None:
+async def test_sandbox_urls_point_at_the_sandbox_host(app, api_for) -> None:
     org = await make_org(app)
-    key = await make_key(app, org, environment="sandbox")
-    api = client_for(org.slug, "sandbox", headers={"Authorization": key})
+    api = await api_for(org, "sandbox")
     await api.post("/api/users/abc123def", json=JANE)
     body = (await api.post("/api/users/abc123def/sso", json={})).json()
     assert body["url"].startswith(app.state.settings.org_origin(org.slug, "sandbox"))
 
 
-async def test_no_body_is_fine(setup) -> None:
-    _org, api = setup
+async def test_no_body_is_fine(partner, jane) -> None:
+    api = partner.api
     assert (await api.post("/api/users/abc123def/sso")).status_code == 201
 
 
@@ -66,8 +65,10 @@ async def test_no_body_is_fine(setup) -> None:
         "/%5Cevil",
     ],
 )
-async def test_unsafe_redirects_are_422_invalid_redirect(setup, db, redirect_to: str) -> None:
-    org, api = setup
+async def test_unsafe_redirects_are_422_invalid_redirect(
+    partner, jane, db, redirect_to: str
+) -> None:
+    org, api = partner.org, partner.api
     response = await api.post("/api/users/abc123def/sso", json={"redirect_to": redirect_to})
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_redirect"
@@ -75,8 +76,8 @@ async def test_unsafe_redirects_are_422_invalid_redirect(setup, db, redirect_to:
     assert len(rows) == 1  # only the one from the create call
 
 
-async def test_expires_in_may_shorten_but_not_lengthen(setup) -> None:
-    _org, api = setup
+async def test_expires_in_may_shorten_but_not_lengthen(partner, jane) -> None:
+    api = partner.api
     now = clock.now()
     short = await api.post("/api/users/abc123def/sso", json={"expires_in": 60})
     assert short.status_code == 201
@@ -90,8 +91,8 @@ async def test_expires_in_may_shorten_but_not_lengthen(setup) -> None:
     ).status_code == 201
 
 
-async def test_unknown_user_is_404_and_missing_scope_is_403(app, setup) -> None:
-    org, api = setup
+async def test_unknown_user_is_404_and_missing_scope_is_403(app, partner, jane) -> None:
+    org, api = partner.org, partner.api
     assert (await api.post("/api/users/nobody/sso", json={})).status_code == 404
     key = await make_key(app, org, scopes=ALL_SCOPES - {Scope.SSO_CREATE})
     response = await api.post("/api/users/abc123def/sso", json={}, headers={"Authorization": key})
@@ -99,8 +100,8 @@ async def test_unknown_user_is_404_and_missing_scope_is_403(app, setup) -> None:
     assert response.json()["code"] == "insufficient_scope"
 
 
-async def test_deleting_the_user_deletes_their_tokens(setup, db) -> None:
-    org, api = setup
+async def test_deleting_the_user_deletes_their_tokens(partner, jane, db) -> None:
+    org, api = partner.org, partner.api
     await api.post("/api/users/abc123def/sso", json={})
     assert (await api.delete("/api/users/abc123def")).status_code == 204
     rows = (await db.execute(select(SsoToken).where(SsoToken.org_id == org.id))).scalars().all()

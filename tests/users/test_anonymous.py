@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from greenroom.core import clock
@@ -13,26 +12,19 @@ from greenroom.sso.models import SsoToken
 from greenroom.users import service
 from greenroom.users.models import User
 from greenroom.users.tasks import purge_once
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.users.helpers import JANE
 
 
-@pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app, anonymous=True)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    return org, api
-
-
-async def _set_cap(app, org, cap: int) -> None:  # type: ignore[no-untyped-def]
+async def _set_cap(app, org, cap: int) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         row = await session.get(type(org), org.id)
         row.anonymous_daily_cap = cap
     app.state.org_resolver.forget(org.slug)
 
 
-async def test_creates_a_uuid4_user_for_24_hours_with_a_token(setup) -> None:
-    _org, api = setup
+async def test_creates_a_uuid4_user_for_24_hours_with_a_token(anonymous_partner) -> None:
+    api = anonymous_partner.api
     now = clock.now()
     response = await api.post("/api/users/anonymous")
     assert response.status_code == 201, response.text
@@ -46,16 +38,16 @@ async def test_creates_a_uuid4_user_for_24_hours_with_a_token(setup) -> None:
     assert len(user["token"]["token"]) == 64
 
 
-async def test_not_enabled_is_403_feature_not_enabled(app, client_for) -> None:
+async def test_not_enabled_is_403_feature_not_enabled(app, api_for) -> None:
     org = await make_org(app, anonymous=False)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     response = await api.post("/api/users/anonymous")
     assert response.status_code == 403
     assert response.json()["code"] == "feature_not_enabled"
 
 
-async def test_usable_like_any_user_and_an_update_keeps_it_anonymous(setup) -> None:
-    _org, api = setup
+async def test_usable_like_any_user_and_an_update_keeps_it_anonymous(anonymous_partner) -> None:
+    api = anonymous_partner.api
     created = (await api.post("/api/users/anonymous")).json()["user"]
     pid = created["partner_id"]
     assert (await api.get(f"/api/users/{pid}")).status_code == 200
@@ -68,8 +60,8 @@ async def test_usable_like_any_user_and_an_update_keeps_it_anonymous(setup) -> N
     assert (await api.post(f"/api/users/{pid}/sso", json={})).status_code == 201
 
 
-async def test_after_24_hours_every_call_is_404(setup) -> None:
-    _org, api = setup
+async def test_after_24_hours_every_call_is_404(anonymous_partner) -> None:
+    api = anonymous_partner.api
     pid = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     clock.advance(timedelta(hours=24, seconds=1))
     assert (await api.get(f"/api/users/{pid}")).status_code == 404
@@ -79,8 +71,8 @@ async def test_after_24_hours_every_call_is_404(setup) -> None:
     assert pid not in {u["partner_id"] for u in (await api.get("/api/users")).json()["users"]}
 
 
-async def test_daily_cap_is_429_and_resets_the_next_day(app, setup) -> None:
-    org, api = setup
+async def test_daily_cap_is_429_and_resets_the_next_day(app, anonymous_partner) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     await _set_cap(app, org, 2)
     # Start just after midnight UTC so the day does not roll over mid-test.
     now = clock.now()
@@ -95,8 +87,10 @@ async def test_daily_cap_is_429_and_resets_the_next_day(app, setup) -> None:
     assert (await api.post("/api/users/anonymous")).status_code == 201
 
 
-async def test_purge_deletes_expired_anonymous_users_and_their_data_only(app, setup, db) -> None:
-    org, api = setup
+async def test_purge_deletes_expired_anonymous_users_and_their_data_only(
+    app, anonymous_partner, db
+) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     named = (await api.post("/api/users/abc123def", json=JANE)).json()["user"]["partner_id"]
     old = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     assert old
@@ -111,14 +105,14 @@ async def test_purge_deletes_expired_anonymous_users_and_their_data_only(app, se
     assert len(tokens) == 2  # the named user's and the young anonymous user's
 
 
-async def test_purge_publishes_user_deleted_once(app, setup) -> None:
+async def test_purge_publishes_user_deleted_once(app, anonymous_partner) -> None:
     from greenroom.core import events
 
-    org, api = setup
+    org, api = anonymous_partner.org, anonymous_partner.api
     pid = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     seen: list[str] = []
 
-    async def record(_s, tenant, event_type, data) -> None:  # type: ignore[no-untyped-def]
+    async def record(_s, tenant, event_type, data) -> None:
         if tenant.org_id == org.id:
             seen.append(f"{event_type}:{data['user']['partner_id']}")
 
@@ -134,10 +128,10 @@ async def test_purge_publishes_user_deleted_once(app, setup) -> None:
     assert seen == [f"user.deleted:{pid}"]
 
 
-async def test_the_cap_holds_under_concurrent_creates(app, setup) -> None:
+async def test_the_cap_holds_under_concurrent_creates(app, anonymous_partner) -> None:
     import asyncio
 
-    org, api = setup
+    org, api = anonymous_partner.org, anonymous_partner.api
     await _set_cap(app, org, 3)
     now = clock.now()
     clock.advance((now + timedelta(days=1)).replace(hour=0, minute=0, second=1) - now)

@@ -11,19 +11,11 @@ from sqlalchemy import select
 from greenroom.core import events
 from greenroom.tenancy.context import Tenant
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
 
 
-@pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    key = await make_key(app, org)
-    return org, client_for(org.slug, headers={"Authorization": key})
-
-
-async def test_create_is_201_with_location_and_the_user_object(setup) -> None:
-    _org, api = setup
+async def test_create_is_201_with_location_and_the_user_object(partner) -> None:
+    api = partner.api
     response = await api.post(
         "/api/users/abc123def", json={**JANE, "metadata": {"cohort": "2026-fall"}}
     )
@@ -51,8 +43,8 @@ async def test_create_is_201_with_location_and_the_user_object(setup) -> None:
     }
 
 
-async def test_second_post_updates_with_200_and_only_what_was_sent(setup) -> None:
-    _org, api = setup
+async def test_second_post_updates_with_200_and_only_what_was_sent(partner) -> None:
+    api = partner.api
     await api.post("/api/users/abc123def", json=JANE)
     response = await api.post("/api/users/abc123def", json={"first_name": "Janet"})
     assert response.status_code == 200, response.text
@@ -64,8 +56,8 @@ async def test_second_post_updates_with_200_and_only_what_was_sent(setup) -> Non
     assert (await api.get("/api/users/abc123def")).json()["user"]["first_name"] == "Janet"
 
 
-async def test_empty_body_on_an_existing_user_changes_nothing(setup) -> None:
-    _org, api = setup
+async def test_empty_body_on_an_existing_user_changes_nothing(partner) -> None:
+    api = partner.api
     first = (await api.post("/api/users/abc123def", json=JANE)).json()["user"]
     again = await api.post("/api/users/abc123def", json={})
     assert again.status_code == 200
@@ -82,9 +74,9 @@ async def test_empty_body_on_an_existing_user_changes_nothing(setup) -> None:
     ],
 )
 async def test_creation_requires_names_and_email_naming_each_missing_one(
-    setup, body: dict[str, Any], missing: set[str]
+    partner, body: dict[str, Any], missing: set[str]
 ) -> None:
-    _org, api = setup
+    api = partner.api
     response = await api.post("/api/users/abc123def", json=body)
     assert response.status_code == 422, response.text
     assert {e["field"] for e in response.json()["errors"]} == missing
@@ -103,34 +95,34 @@ async def test_creation_requires_names_and_email_naming_each_missing_one(
         {**JANE, "metadata": {"blob": "x" * 4100}},
     ],
 )
-async def test_invalid_bodies_are_422(setup, body: dict[str, Any]) -> None:
-    _org, api = setup
+async def test_invalid_bodies_are_422(partner, body: dict[str, Any]) -> None:
+    api = partner.api
     response = await api.post("/api/users/abc123def", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
 
 
-async def test_metadata_up_to_4kb_is_accepted(setup) -> None:
-    _org, api = setup
+async def test_metadata_up_to_4kb_is_accepted(partner) -> None:
+    api = partner.api
     metadata = {"blob": "x" * (4096 - len('{"blob":""}'))}
     response = await api.post("/api/users/abc123def", json={**JANE, "metadata": metadata})
     assert response.status_code == 201, response.text
     assert response.json()["user"]["metadata"] == metadata
 
 
-async def test_invalid_update_of_an_existing_user_is_422_and_changes_nothing(setup) -> None:
-    _org, api = setup
+async def test_invalid_update_of_an_existing_user_is_422_and_changes_nothing(partner) -> None:
+    api = partner.api
     await api.post("/api/users/abc123def", json=JANE)
     response = await api.post("/api/users/abc123def", json={"email": "nope", "first_name": "X"})
     assert response.status_code == 422
     assert (await api.get("/api/users/abc123def")).json()["user"]["first_name"] == "Jane"
 
 
-async def test_changes_publish_user_events_inside_the_transaction(app, setup, db) -> None:
-    org, api = setup
+async def test_changes_publish_user_events_inside_the_transaction(app, partner, db) -> None:
+    org, api = partner.org, partner.api
     seen: list[tuple[str, str, Mapping[str, Any]]] = []
 
-    async def record(_session, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    async def record(_session, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
         if tenant.org_id == org.id:
             seen.append((event_type, tenant.environment.value, data))
 
@@ -150,10 +142,10 @@ async def test_changes_publish_user_events_inside_the_transaction(app, setup, db
     assert rows == []
 
 
-async def test_a_failing_subscriber_rolls_the_change_back(app, setup, db) -> None:
-    org, api = setup
+async def test_a_failing_subscriber_rolls_the_change_back(app, partner, db) -> None:
+    org, api = partner.org, partner.api
 
-    async def explode(_session, tenant: Tenant, event_type: str, _data) -> None:  # type: ignore[no-untyped-def]
+    async def explode(_session, tenant: Tenant, event_type: str, _data) -> None:
         if tenant.org_id == org.id:
             raise RuntimeError("subscriber failed")
 

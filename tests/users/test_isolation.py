@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.users.helpers import JANE
 
 
 @pytest.fixture
-async def two_orgs(app, client_for):  # type: ignore[no-untyped-def]
+async def two_orgs(app, api_for):
     a, b = await make_org(app), await make_org(app)
-    api_a = client_for(a.slug, headers={"Authorization": await make_key(app, a)})
-    api_b = client_for(b.slug, headers={"Authorization": await make_key(app, b)})
+    api_a = await api_for(a)
+    api_b = await api_for(b)
     assert (
         await api_a.post("/api/users/abc123def", json={**JANE, "first_name": "Ann"})
     ).status_code == 201
@@ -49,10 +49,10 @@ async def test_changing_or_deleting_in_one_org_leaves_the_other_alone(two_orgs) 
     assert (await api_b.get("/api/users/abc123def")).json()["user"]["first_name"] == "Bob"
 
 
-async def test_another_orgs_only_user_is_404_not_403(app, client_for) -> None:
+async def test_another_orgs_only_user_is_404_not_403(app, api_for) -> None:
     a, b = await make_org(app), await make_org(app)
-    api_a = client_for(a.slug, headers={"Authorization": await make_key(app, a)})
-    api_b = client_for(b.slug, headers={"Authorization": await make_key(app, b)})
+    api_a = await api_for(a)
+    api_b = await api_for(b)
     await api_a.post("/api/users/only-in-a", json=JANE)
     for response in (
         await api_b.get("/api/users/only-in-a"),
@@ -67,14 +67,10 @@ async def test_another_orgs_only_user_is_404_not_403(app, client_for) -> None:
     assert (await api_a.get("/api/users/only-in-a")).json()["user"]["first_name"] == "Jane"
 
 
-async def test_sandbox_and_production_are_apart(app, client_for) -> None:
+async def test_sandbox_and_production_are_apart(app, api_for) -> None:
     org = await make_org(app)
-    prod = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    sandbox = client_for(
-        org.slug,
-        "sandbox",
-        headers={"Authorization": await make_key(app, org, environment="sandbox")},
-    )
+    prod = await api_for(org)
+    sandbox = await api_for(org, "sandbox")
     assert (await prod.post("/api/users/abc123def", json=JANE)).status_code == 201
     assert (await sandbox.get("/api/users/abc123def")).status_code == 404
     assert (await sandbox.get("/api/users")).json()["users"] == []

@@ -8,19 +8,12 @@ import pytest
 
 from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
-from tests.factories import make_key, make_org
+from tests.factories import make_key
 from tests.users.helpers import JANE
 
 
-@pytest.fixture
-async def setup(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app, anonymous=True)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    return org, api
-
-
-async def test_pages_through_every_user_once_oldest_change_first(setup) -> None:
-    _org, api = setup
+async def test_pages_through_every_user_once_oldest_change_first(anonymous_partner) -> None:
+    api = anonymous_partner.api
     ids = [f"user-{i:02d}" for i in range(7)]
     for partner_id in ids:
         await api.post(f"/api/users/{partner_id}", json=JANE)
@@ -37,8 +30,8 @@ async def test_pages_through_every_user_once_oldest_change_first(setup) -> None:
     assert seen == ids
 
 
-async def test_filters_by_email_updated_since_and_anonymous(setup) -> None:
-    _org, api = setup
+async def test_filters_by_email_updated_since_and_anonymous(anonymous_partner) -> None:
+    api = anonymous_partner.api
     await api.post("/api/users/old", json=JANE)
     clock.advance(timedelta(hours=1))
     since = clock.now()
@@ -59,13 +52,13 @@ async def test_filters_by_email_updated_since_and_anonymous(setup) -> None:
 @pytest.mark.parametrize(
     "params", [{"limit": "0"}, {"limit": "201"}, {"updated_since": "yesterday"}]
 )
-async def test_bad_list_parameters_are_422(setup, params) -> None:  # type: ignore[no-untyped-def]
-    _org, api = setup
+async def test_bad_list_parameters_are_422(anonymous_partner, params) -> None:
+    api = anonymous_partner.api
     assert (await api.get("/api/users", params=params)).status_code == 422
 
 
-async def test_tampered_cursor_is_400(setup) -> None:
-    _org, api = setup
+async def test_tampered_cursor_is_400(anonymous_partner) -> None:
+    api = anonymous_partner.api
     response = await api.get("/api/users", params={"cursor": "bm9wZQ"})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
@@ -81,8 +74,8 @@ async def test_tampered_cursor_is_400(setup) -> None:
         ("DELETE", "/api/users/abc123def", Scope.USERS_DELETE),
     ],
 )
-async def test_each_operation_needs_its_scope(app, setup, method, path, scope) -> None:  # type: ignore[no-untyped-def]
-    org, api = setup
+async def test_each_operation_needs_its_scope(app, anonymous_partner, method, path, scope) -> None:
+    org, api = anonymous_partner.org, anonymous_partner.api
     await api.post("/api/users/abc123def", json=JANE)
     narrow = await make_key(app, org, scopes=ALL_SCOPES - {scope})
     kwargs = {"json": JANE} if path.endswith("abc123def") and method == "POST" else {}
@@ -95,14 +88,16 @@ async def test_each_operation_needs_its_scope(app, setup, method, path, scope) -
     assert allowed.status_code < 300, allowed.text
 
 
-async def test_no_key_is_401(setup, client_for) -> None:
-    org, _api = setup
+async def test_no_key_is_401(anonymous_partner, client_for) -> None:
+    org = anonymous_partner.org
     bare = client_for(org.slug)
     assert (await bare.get("/api/users")).status_code == 401
     assert (await bare.post("/api/users/abc123def", json=JANE)).status_code == 401
 
 
-async def test_delete_erases_the_user_their_tokens_and_browser_sessions(app, setup, db) -> None:
+async def test_delete_erases_the_user_their_tokens_and_browser_sessions(
+    app, anonymous_partner, db
+) -> None:
     from sqlalchemy import select
 
     from greenroom.sso.models import SsoToken
@@ -112,7 +107,7 @@ async def test_delete_erases_the_user_their_tokens_and_browser_sessions(app, set
     from greenroom.websessions import service as websessions
     from greenroom.websessions.models import WebSession
 
-    org, api = setup
+    org, api = anonymous_partner.org, anonymous_partner.api
     await api.post("/api/users/abc123def", json=JANE)
     await api.post("/api/users/other", json=JANE)
     async with app.state.sessionmaker() as session, session.begin():

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
-
-
-@pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    return client_for(org.slug, headers={"Authorization": await make_key(app, org)})
 
 
 @pytest.mark.parametrize(
@@ -23,7 +16,7 @@ async def api(app, client_for):  # type: ignore[no-untyped-def]
         {**JANE, "metadata": {"a\x00": 1}},
     ],
 )
-async def test_nul_characters_in_the_body_are_422(api, body) -> None:  # type: ignore[no-untyped-def]
+async def test_nul_characters_in_the_body_are_422(api, body) -> None:
     response = await api.post("/api/users/abc123def", json=body)
     assert response.status_code == 422, response.text
 

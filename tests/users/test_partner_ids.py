@@ -7,7 +7,6 @@ from urllib.parse import quote
 import pytest
 
 from greenroom.users.service import InvalidPartnerId, check_partner_id
-from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
 
 VALID = ["a", "Z", "0", "-", "_", "abc123def", "A-b_9", "x" * 64, "9" * 64, "-_-"]
@@ -27,13 +26,6 @@ INVALID = [
     "abc\t",
     "é",
 ]
-
-
-@pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    key = await make_key(app, org)
-    return client_for(org.slug, headers={"Authorization": key})
 
 
 @pytest.mark.parametrize("partner_id", VALID)

@@ -12,7 +12,7 @@ from greenroom.core import clock
 from greenroom.practice.storage import user_folder
 from greenroom.users.models import User
 from greenroom.users.tasks import purge_forever
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.practice.helpers import WEBM
 
 
@@ -31,10 +31,10 @@ async def test_the_lifespan_starts_the_purge_and_stops_it(settings) -> None:
 
 
 async def test_a_round_of_the_periodic_purge_deletes_expired_anonymous_users(
-    app, client_for, db
+    app, api_for, db
 ) -> None:
     org = await make_org(app, anonymous=True)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     anonymous = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     folder = user_folder(org.id, "production", anonymous)
     recording = app.state.storage.path(app.state.storage.save(folder, "webm", WEBM))

@@ -8,13 +8,13 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from greenroom.users.models import User
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.users.helpers import JANE
 
 
-async def test_fifty_parallel_creates_make_one_user(app, client_for, db) -> None:
+async def test_fifty_parallel_creates_make_one_user(app, api_for, db) -> None:
     org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     responses = await asyncio.gather(
         *(api.post("/api/users/abc123def", json=JANE) for _ in range(50))
     )
@@ -26,9 +26,9 @@ async def test_fifty_parallel_creates_make_one_user(app, client_for, db) -> None
     assert count == 1
 
 
-async def test_parallel_creates_of_different_users_all_succeed(app, client_for, db) -> None:
+async def test_parallel_creates_of_different_users_all_succeed(app, api_for, db) -> None:
     org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     responses = await asyncio.gather(
         *(api.post(f"/api/users/user-{i}", json=JANE) for i in range(20))
     )

@@ -18,15 +18,8 @@ URL = "https://xyz.example.com/greenroom/webhooks"
 PUBLIC_URL = "https://93.184.215.14/hooks"
 
 
-@pytest.fixture
-async def api(app, client_for):  # type: ignore[no-untyped-def]
-    org = await make_org(app)
-    key = await make_key(app, org)
-    return org, client_for(org.slug, headers={"Authorization": key})
-
-
-async def test_create_shows_a_standard_webhooks_secret_once(api, db) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_create_shows_a_standard_webhooks_secret_once(partner, db) -> None:
+    client = partner.api
     response = await client.post(
         "/api/webhooks",
         json={"url": PUBLIC_URL, "events": ["user.created"], "description": "LMS sync"},
@@ -58,8 +51,8 @@ async def test_create_shows_a_standard_webhooks_secret_once(api, db) -> None:  #
     assert service.endpoint_secret(row, client._transport.app.state.settings) == secret
 
 
-async def test_events_default_to_all_and_unknown_types_are_422(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_events_default_to_all_and_unknown_types_are_422(partner) -> None:
+    client = partner.api
     response = await client.post("/api/webhooks", json={"url": PUBLIC_URL})
     assert response.json()["webhook"]["events"] == ["*"]
     bad = await client.post("/api/webhooks", json={"url": PUBLIC_URL, "events": ["user.exploded"]})
@@ -70,8 +63,8 @@ async def test_events_default_to_all_and_unknown_types_are_422(api) -> None:  # 
     assert unknown_field.status_code == 422
 
 
-async def test_list_is_paginated(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_list_is_paginated(partner) -> None:
+    client = partner.api
     ids = []
     for _ in range(3):
         ids.append(
@@ -87,8 +80,8 @@ async def test_list_is_paginated(api) -> None:  # type: ignore[no-untyped-def]
     assert (await client.get("/api/webhooks", params={"cursor": "nope"})).status_code == 400
 
 
-async def test_update_changes_only_what_is_sent(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_update_changes_only_what_is_sent(partner) -> None:
+    client = partner.api
     created = (
         await client.post("/api/webhooks", json={"url": PUBLIC_URL, "description": "first"})
     ).json()["webhook"]
@@ -109,16 +102,16 @@ async def test_update_changes_only_what_is_sent(api) -> None:  # type: ignore[no
     assert (await client.post(path, json={"url": "ftp://xyz.example.com/"})).status_code == 422
 
 
-async def test_delete_then_404(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_delete_then_404(partner) -> None:
+    client = partner.api
     created = (await client.post("/api/webhooks", json={"url": PUBLIC_URL})).json()["webhook"]
     assert (await client.delete(f"/api/webhooks/{created['id']}")).status_code == 204
     assert (await client.get(f"/api/webhooks/{created['id']}")).status_code == 404
     assert (await client.delete(f"/api/webhooks/{created['id']}")).status_code == 404
 
 
-async def test_rotate_gives_a_new_secret(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_rotate_gives_a_new_secret(partner) -> None:
+    client = partner.api
     created = (await client.post("/api/webhooks", json={"url": PUBLIC_URL})).json()["webhook"]
     rotated = await client.post(f"/api/webhooks/{created['id']}/rotate-secret")
     assert rotated.status_code == 200
@@ -126,16 +119,12 @@ async def test_rotate_gives_a_new_secret(api) -> None:  # type: ignore[no-untype
     assert new.startswith("whsec_") and new != created["secret"]
 
 
-async def test_another_orgs_or_environments_webhook_is_404(app, api, client_for) -> None:  # type: ignore[no-untyped-def]
-    org, client = api
+async def test_another_orgs_or_environments_webhook_is_404(app, partner, api_for) -> None:
+    org, client = partner.org, partner.api
     created = (await client.post("/api/webhooks", json={"url": PUBLIC_URL})).json()["webhook"]
     other = await make_org(app)
-    other_client = client_for(other.slug, headers={"Authorization": await make_key(app, other)})
-    sandbox = client_for(
-        org.slug,
-        "sandbox",
-        headers={"Authorization": await make_key(app, org, environment="sandbox")},
-    )
+    other_client = await api_for(other)
+    sandbox = await api_for(org, "sandbox")
     path = f"/api/webhooks/{created['id']}"
     for foreign in (other_client, sandbox):
         assert (await foreign.get(path)).status_code == 404
@@ -148,7 +137,7 @@ async def test_another_orgs_or_environments_webhook_is_404(app, api, client_for)
     assert (await client.get(path)).status_code == 200
 
 
-async def test_webhooks_manage_scope_is_required(app, client_for) -> None:  # type: ignore[no-untyped-def]
+async def test_webhooks_manage_scope_is_required(app, client_for) -> None:
     org = await make_org(app)
     key = await make_key(app, org, scopes=frozenset({Scope.USERS_READ}))
     response = await client_for(org.slug).get("/api/webhooks", headers={"Authorization": key})
@@ -168,16 +157,16 @@ async def test_webhooks_manage_scope_is_required(app, client_for) -> None:  # ty
         {"url": PUBLIC_URL, "description": "x" * 501},
     ],
 )
-async def test_odd_characters_are_422_not_500(api, body) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_odd_characters_are_422_not_500(partner, body) -> None:
+    client = partner.api
     response = await client.post(
         "/api/webhooks", content=json.dumps(body), headers={"content-type": "application/json"}
     )
     assert response.status_code == 422, response.text
 
 
-async def test_a_retried_create_with_an_idempotency_key_makes_one_endpoint(api) -> None:  # type: ignore[no-untyped-def]
-    _org, client = api
+async def test_a_retried_create_with_an_idempotency_key_makes_one_endpoint(partner) -> None:
+    client = partner.api
     headers = {"Idempotency-Key": "create-xyz-lms-hook"}
     first = await client.post("/api/webhooks", json={"url": PUBLIC_URL}, headers=headers)
     again = await client.post("/api/webhooks", json={"url": PUBLIC_URL}, headers=headers)

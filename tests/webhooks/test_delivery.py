@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -13,32 +15,33 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from greenroom.core import clock, events
 from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.factories import make_key, make_org
-from tests.webhooks.conftest import make_worker, publish, tenant_of, user_data
+from tests.conftest import Partner
+from tests.factories import make_org
+from tests.webhooks.conftest import Receiver, make_worker, publish, tenant_of, user_data
 
 
 @pytest.fixture
-async def setup(app, client_for, receiver):  # type: ignore[no-untyped-def]
-    """An org, its API client, and a production endpoint on the receiver at /hook."""
-    org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    created = (await client.post("/api/webhooks", json={"url": receiver.url("/hook")})).json()
+async def webhook_id(partner: Partner, receiver: Receiver) -> str:
+    """A production endpoint of `partner` on the receiver at /hook; its id."""
+    created = (await partner.api.post("/api/webhooks", json={"url": receiver.url("/hook")})).json()
     receiver.secrets["/hook"] = created["webhook"]["secret"]
-    return org, client, created["webhook"]["id"]
+    webhook_id: str = created["webhook"]["id"]
+    return webhook_id
 
 
-async def deliveries(client, webhook_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+async def deliveries(client: httpx.AsyncClient, webhook_id: str) -> list[dict[str, Any]]:
     response = await client.get(f"/api/webhooks/{webhook_id}/deliveries")
     assert response.status_code == 200
-    return response.json()["deliveries"]  # type: ignore[no-any-return]
+    found: list[dict[str, Any]] = response.json()["deliveries"]
+    return found
 
 
 def when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-async def test_an_event_is_delivered_signed_and_logged(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_an_event_is_delivered_signed_and_logged(app, partner, webhook_id, receiver) -> None:
+    org, client = partner.org, partner.api
     await publish(app, org, "user.created", user_data())
     assert await make_worker(app, org).run_until_idle() == 1
 
@@ -64,9 +67,9 @@ async def test_an_event_is_delivered_signed_and_logged(app, setup, receiver) -> 
     assert await make_worker(app, org).run_until_idle() == 0
 
 
-async def test_only_subscribed_event_types_are_queued(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_only_subscribed_event_types_are_queued(app, api_for, receiver) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     await client.post(
         "/api/webhooks", json={"url": receiver.url("/progress"), "events": ["progress.updated"]}
     )
@@ -76,8 +79,10 @@ async def test_only_subscribed_event_types_are_queued(app, client_for, receiver)
     assert [r.body.count(b"progress.updated") for r in receiver.at("/progress")] == [1]
 
 
-async def test_events_of_a_rolled_back_change_are_never_queued(app, setup, db) -> None:  # type: ignore[no-untyped-def]
-    org, _client, _id = setup
+async def test_events_of_a_rolled_back_change_are_never_queued(
+    app, partner, webhook_id, db
+) -> None:
+    org = partner.org
     async with app.state.sessionmaker() as session:
         await session.begin()
         await events.publish(session, tenant_of(org), "user.created", user_data())
@@ -88,8 +93,10 @@ async def test_events_of_a_rolled_back_change_are_never_queued(app, setup, db) -
     assert count == 0
 
 
-async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     receiver.statuses["/hook"] = [500]
     receiver.bodies["/hook"] = b"x" * 5000
     await publish(app, org, "user.updated", user_data())
@@ -123,8 +130,10 @@ async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(app, setup,
     ] is None
 
 
-async def test_a_receiver_that_does_not_answer_times_out(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_a_receiver_that_does_not_answer_times_out(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     receiver.held_paths.add("/hook")
     await publish(app, org, "user.created", user_data())
     await make_worker(app, org, webhooks_timeout_seconds=0.3).run_until_idle()
@@ -134,8 +143,8 @@ async def test_a_receiver_that_does_not_answer_times_out(app, setup, receiver) -
     assert delivery["response_status"] is None
 
 
-async def test_redirects_are_not_followed(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_redirects_are_not_followed(app, partner, webhook_id, receiver) -> None:
+    org, client = partner.org, partner.api
     receiver.redirects.add("/hook")
     await publish(app, org, "user.created", user_data())
     await make_worker(app, org).run_until_idle()
@@ -145,8 +154,10 @@ async def test_redirects_are_not_followed(app, setup, receiver) -> None:  # type
     assert "redirect" in delivery["error"]
 
 
-async def test_an_endpoint_failing_for_24_hours_is_disabled(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_an_endpoint_failing_for_24_hours_is_disabled(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     receiver.statuses["/hook"] = [500] * 1000
     await publish(app, org, "user.created", user_data())
     worker = make_worker(app, org)
@@ -184,8 +195,10 @@ async def test_an_endpoint_failing_for_24_hours_is_disabled(app, setup, receiver
     assert json.loads(receiver.at("/hook")[-1].body)["type"] == "user.deleted"
 
 
-async def test_a_success_in_between_resets_the_failure_streak(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_a_success_in_between_resets_the_failure_streak(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     receiver.statuses["/hook"] = [500, 200, 500]
     await publish(app, org, "user.created", user_data("a"))
     worker = make_worker(app, org)
@@ -198,8 +211,8 @@ async def test_a_success_in_between_resets_the_failure_streak(app, setup, receiv
     assert webhook["enabled"] is True
 
 
-async def test_resend_sends_the_same_message_again(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_resend_sends_the_same_message_again(app, partner, webhook_id, receiver) -> None:
+    org, client = partner.org, partner.api
     await publish(app, org, "user.created", user_data())
     worker = make_worker(app, org)
     await worker.run_until_idle()
@@ -221,8 +234,10 @@ async def test_resend_sends_the_same_message_again(app, setup, receiver) -> None
     assert missing.status_code == 404
 
 
-async def test_after_rotation_only_the_new_secret_verifies(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_after_rotation_only_the_new_secret_verifies(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     old_secret = receiver.secrets["/hook"]
     await publish(app, org, "user.created", user_data("before"))
     worker = make_worker(app, org)
@@ -240,7 +255,7 @@ async def test_after_rotation_only_the_new_secret_verifies(app, setup, receiver)
         Webhook(old_secret).verify(after.body, after.headers)
 
 
-async def test_events_reach_only_their_own_org_and_environment(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_events_reach_only_their_own_org_and_environment(app, api_for, receiver) -> None:
     org, other = await make_org(app), await make_org(app)
     targets = {
         "/org-prod": (org, "production"),
@@ -248,8 +263,7 @@ async def test_events_reach_only_their_own_org_and_environment(app, client_for, 
         "/other-prod": (other, "production"),
     }
     for path, (owner, environment) in targets.items():
-        key = await make_key(app, owner, environment=environment)
-        client = client_for(owner.slug, environment, headers={"Authorization": key})
+        client = await api_for(owner, environment)
         created = (await client.post("/api/webhooks", json={"url": receiver.url(path)})).json()
         assert created["webhook"]["environment"] == environment
         receiver.secrets[path] = created["webhook"]["secret"]
@@ -263,8 +277,10 @@ async def test_events_reach_only_their_own_org_and_environment(app, client_for, 
     assert seen == {"/org-prod": ["prod-user"], "/org-sandbox": ["sandbox-user"], "/other-prod": []}
 
 
-async def test_a_disabled_endpoints_queue_waits_until_it_is_enabled(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+async def test_a_disabled_endpoints_queue_waits_until_it_is_enabled(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     await publish(app, org, "user.created", user_data())
     await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})
     assert await make_worker(app, org).run_until_idle() == 0
@@ -274,9 +290,9 @@ async def test_a_disabled_endpoints_queue_waits_until_it_is_enabled(app, setup, 
 
 
 async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(
-    app, setup, receiver
-) -> None:  # type: ignore[no-untyped-def]
-    org, _client, _id = setup
+    app, partner, webhook_id, receiver
+) -> None:
+    org = partner.org
     await publish(app, org, "user.created", user_data())
     dead = make_worker(app, org)
     assert len(await dead._claim()) == 1  # claimed, then the process "dies"
@@ -288,9 +304,9 @@ async def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_is_sent(
 
 
 async def test_finished_deliveries_are_purged_after_the_retention_period(
-    app, setup, receiver
-) -> None:  # type: ignore[no-untyped-def]
-    org, client, webhook_id = setup
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
     await publish(app, org, "user.created", user_data())
     worker = make_worker(app, org)
     await worker.run_until_idle()
@@ -305,8 +321,10 @@ async def test_finished_deliveries_are_purged_after_the_retention_period(
     assert [d["event_type"] for d in await deliveries(client, webhook_id)] == ["user.deleted"]
 
 
-async def test_signing_secrets_survive_a_server_secret_rotation(app, setup, receiver, db) -> None:  # type: ignore[no-untyped-def]
-    org, _client, webhook_id = setup
+async def test_signing_secrets_survive_a_server_secret_rotation(
+    app, partner, webhook_id, receiver, db
+) -> None:
+    org = partner.org
     old = app.state.settings.secrets.get_secret_value()
     rotated = SecretStr(f"t2:second-secret-0123456789abcdef0123456789,{old}")
     await publish(app, org, "user.created", user_data("one"))
@@ -321,8 +339,10 @@ async def test_signing_secrets_survive_a_server_secret_rotation(app, setup, rece
     assert [r.verify_error for r in receiver.at("/hook")] == [None, None]
 
 
-async def test_odd_characters_in_event_data_are_delivered_intact(app, setup, receiver) -> None:  # type: ignore[no-untyped-def]
-    org, _client, _id = setup
+async def test_odd_characters_in_event_data_are_delivered_intact(
+    app, partner, webhook_id, receiver
+) -> None:
+    org = partner.org
     data = {"user": {"partner_id": "abc123def", "first_name": "Zoë \u0000 😀 \ud800"}}
     await publish(app, org, "user.updated", data)
     await make_worker(app, org).run_until_idle()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.webhooks.conftest import make_worker
 
 JOHN = {"first_name": "John", "last_name": "Doe", "email": "john.doe@xyz.example.com"}
 
 
 async def test_creating_a_user_through_the_api_delivers_a_signed_user_created(
-    app, client_for, receiver
-) -> None:  # type: ignore[no-untyped-def]
+    app, api_for, receiver
+) -> None:
     org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     created = await api.post("/api/webhooks", json={"url": receiver.url("/users")})
     receiver.secrets["/users"] = created.json()["webhook"]["secret"]
 
@@ -40,9 +40,9 @@ async def test_creating_a_user_through_the_api_delivers_a_signed_user_created(
     assert by_type["user.updated"]["user"]["first_name"] == "Johnny"
 
 
-async def test_a_refused_user_change_sends_nothing(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_a_refused_user_change_sends_nothing(app, api_for, receiver) -> None:
     org = await make_org(app)
-    api = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    api = await api_for(org)
     await api.post("/api/webhooks", json={"url": receiver.url("/refused")})
     response = await api.post("/api/users/abc123def", json={"first_name": "John"})  # no email
     assert response.status_code == 422
@@ -50,14 +50,10 @@ async def test_a_refused_user_change_sends_nothing(app, client_for, receiver) ->
     assert receiver.at("/refused") == []
 
 
-async def test_sandbox_users_reach_only_sandbox_webhooks(app, client_for, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_sandbox_users_reach_only_sandbox_webhooks(app, api_for, receiver) -> None:
     org = await make_org(app)
-    prod = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
-    sandbox = client_for(
-        org.slug,
-        "sandbox",
-        headers={"Authorization": await make_key(app, org, environment="sandbox")},
-    )
+    prod = await api_for(org)
+    sandbox = await api_for(org, "sandbox")
     await prod.post("/api/webhooks", json={"url": receiver.url("/prod")})
     await sandbox.post("/api/webhooks", json={"url": receiver.url("/sandbox")})
     assert (await sandbox.post("/api/users/abc123def", json=JOHN)).status_code == 201

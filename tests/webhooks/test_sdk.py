@@ -9,7 +9,7 @@ from tests.factories import make_key, make_org
 from tests.webhooks.conftest import make_worker, publish, user_data
 
 
-async def test_sdk_manages_webhooks_and_verifies_deliveries(app, settings, receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_sdk_manages_webhooks_and_verifies_deliveries(app, settings, receiver) -> None:
     org = await make_org(app)
     key = await make_key(app, org)
     async with AsyncGreenroom(

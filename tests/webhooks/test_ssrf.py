@@ -10,7 +10,7 @@ import pytest
 from greenroom.core.settings import Settings
 from greenroom.webhooks import ssrf
 from greenroom.webhooks.worker import _pin
-from tests.factories import make_key, make_org
+from tests.factories import make_org
 from tests.webhooks.conftest import make_worker, publish, user_data
 
 REFUSED = [
@@ -48,17 +48,15 @@ REFUSED = [
 
 
 @pytest.fixture
-def no_private(settings, monkeypatch):  # type: ignore[no-untyped-def]
+def no_private(settings, monkeypatch):
     monkeypatch.setattr(settings, "webhooks_allow_private", False)
     return settings
 
 
 @pytest.mark.parametrize("url", REFUSED)
-async def test_private_and_odd_urls_are_refused_at_creation(
-    app, client_for, no_private, url
-) -> None:  # type: ignore[no-untyped-def]
+async def test_private_and_odd_urls_are_refused_at_creation(app, api_for, no_private, url) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     response = await client.post("/api/webhooks", json={"url": url})
     assert response.status_code == 422, response.text
     assert response.json()["code"] in ("invalid_webhook_url", "validation_error")
@@ -66,16 +64,16 @@ async def test_private_and_odd_urls_are_refused_at_creation(
 
 
 @pytest.mark.parametrize("url", ["https://93.184.215.14/hook", "http://[2606:4700::1111]:8443/x"])
-async def test_public_addresses_are_accepted(app, client_for, no_private, url) -> None:  # type: ignore[no-untyped-def]
+async def test_public_addresses_are_accepted(app, api_for, no_private, url) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     response = await client.post("/api/webhooks", json={"url": url})
     assert response.status_code == 201, response.text
 
 
-async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -> None:  # type: ignore[no-untyped-def]
+async def test_update_to_a_private_url_is_refused(app, api_for, no_private) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     created = (await client.post("/api/webhooks", json={"url": "https://93.184.215.14/"})).json()
     response = await client.post(
         f"/api/webhooks/{created['webhook']['id']}", json={"url": "http://169.254.169.254/"}
@@ -86,7 +84,7 @@ async def test_update_to_a_private_url_is_refused(app, client_for, no_private) -
 
 def test_production_requires_https_unless_private_is_allowed() -> None:
     strong = "v1:" + "k7Qm2Zp9Xw4Rt6Yv8Bn3Jd5Lf1Hs0Gc" * 2
-    prod = Settings(environment="production", secrets=strong)  # type: ignore[arg-type]
+    prod = Settings(environment="production", secrets=strong)
     with pytest.raises(ssrf.UnsafeUrl, match="https"):
         ssrf.parse("http://93.184.215.14/hook", prod)
     assert ssrf.parse("https://93.184.215.14/hook", prod).port == 443
@@ -112,11 +110,11 @@ def test_is_public(address: str, public: bool) -> None:
 
 
 async def test_delivery_time_check_refuses_an_url_that_became_private(
-    app, client_for, receiver
-) -> None:  # type: ignore[no-untyped-def]
+    app, api_for, receiver
+) -> None:
     # Created while private addresses were allowed (as if DNS pointed elsewhere back then).
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     created = (await client.post("/api/webhooks", json={"url": receiver.url("/late")})).json()
     await publish(app, org, "user.created", user_data())
     sent = await make_worker(app, org, webhooks_allow_private=False).run_until_idle()

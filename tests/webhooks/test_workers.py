@@ -20,10 +20,10 @@ PATHS = ("/a", "/b")
 
 
 async def test_two_workers_send_each_delivery_exactly_once(
-    app, settings, client_for, receiver
-) -> None:  # type: ignore[no-untyped-def]
+    app, settings, api_for, receiver
+) -> None:
     org = await make_org(app)
-    client = client_for(org.slug, headers={"Authorization": await make_key(app, org)})
+    client = await api_for(org)
     for path in PATHS:
         created = (await client.post("/api/webhooks", json={"url": receiver.url(path)})).json()
         receiver.secrets[path] = created["webhook"]["secret"]
@@ -55,7 +55,7 @@ async def test_two_workers_send_each_delivery_exactly_once(
 
 async def test_the_server_runs_a_worker_when_asked(
     settings, migrated, receiver, client_for
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     served = create_app(
         settings.model_copy(update={"run_worker": True, "webhooks_worker_poll_seconds": 0.05}),
         configure_logs=False,

@@ -45,7 +45,7 @@ class UserPage:
     total: int
     page: int
     pages: int
-    # users.id -> the progress object of DESIGN section 5 (progress.service.to_public)
+    # users.id -> the progress object of docs/partner-api.md, Progress (progress.service.to_public)
     progress: dict[uuid.UUID, dict[str, Any]]
 
 

@@ -1,6 +1,6 @@
 """Authentication of every `/api/` request, and the scope each endpoint needs.
 
-Three forms are accepted (DESIGN section 3):
+Three forms are accepted (docs/partner-api.md, Presenting credentials):
 - `Authorization: {api_key}` (Big Interview),
 - `X-API-Key: {api_key}` with `Authorization: Bearer {access_token}` (Exterview),
 - `X-API-Key: {api_key}` alone.

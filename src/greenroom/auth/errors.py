@@ -1,4 +1,5 @@
-"""Authentication and authorization errors, with the statuses and codes of DESIGN section 3."""
+"""Authentication and authorization errors, with the statuses and codes of docs/partner-api.md,
+Statuses."""
 
 from __future__ import annotations
 

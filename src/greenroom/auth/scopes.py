@@ -1,4 +1,5 @@
-"""The scopes a key can hold (DESIGN section 3). A new key gets all of them unless narrowed."""
+"""The scopes a key can hold (docs/partner-api.md, Scopes). A new key gets all of them unless
+narrowed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Bearer tokens for admins (DESIGN section 3): issued for an admin's email and password,
-refreshed with rotation, revoked by family. Only HMACs of the tokens are stored.
+"""Bearer tokens for admins (docs/partner-api.md, Bearer tokens): issued for an admin's email and
+password, refreshed with rotation, revoked by family. Only HMACs of the tokens are stored.
 
 Outcomes that must be committed although the client gets an error (a failed log-in's audit
 entry, a reused refresh token revoking its family) are returned, not raised, so that the

@@ -1,4 +1,5 @@
-"""One exception class per error `code` of the Partner API (DESIGN sections 3 and 4)."""
+"""One exception class per error `code` of the Partner API (docs/partner-api.md, Statuses and
+Errors)."""
 
 from __future__ import annotations
 

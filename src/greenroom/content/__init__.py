@@ -1,1 +1,2 @@
-"""Learning content: modules of lessons and question sets (DESIGN section 7)."""
+"""Learning content: modules of lessons and question sets (docs/partner-api.md, What progress
+counts)."""

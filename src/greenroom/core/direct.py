@@ -336,7 +336,7 @@ def fields(source: object) -> Callable[[str], Any]:
 
 
 async def _asyncpg_pool(url: str) -> Any:
-    import asyncpg  # type: ignore[import-untyped]  # only PostgreSQL deployments need it
+    import asyncpg  # only PostgreSQL deployments need it (greenroom[postgres])
     from sqlalchemy import make_url
 
     parsed = make_url(url)

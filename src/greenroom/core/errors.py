@@ -1,4 +1,4 @@
-"""One error hierarchy, rendered everywhere as RFC 9457 problem+json (DESIGN section 4).
+"""One error hierarchy, rendered everywhere as RFC 9457 problem+json (docs/partner-api.md, Errors).
 
 Raise an `AppError` subclass from a service or a dependency; the handlers installed by
 `install_error_handlers` turn it (and every framework error) into the documented shape.

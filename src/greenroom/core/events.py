@@ -34,7 +34,8 @@ def subscribe(subscriber: Subscriber) -> None:
 
 
 async def publish(on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
-    """`data` is the resource's public shape (DESIGN section 5), e.g. {"user": {...}}. `on` is
+    """`data` is the resource's public shape (docs/partner-api.md, Resources), e.g.
+    {"user": {...}}. `on` is
     the change's transaction: an ORM session, or a direct one (`core.direct`)."""
     assert event_type in EVENT_TYPES, event_type
     for subscriber in _subscribers:

@@ -1,4 +1,4 @@
-"""Cursor pagination shared by every list endpoint (DESIGN section 4).
+"""Cursor pagination shared by every list endpoint (docs/partner-api.md, Conventions).
 
 A cursor is an opaque, URL-safe token holding the sort key of the last row returned. Clients
 must not build or parse them; a tampered cursor is a 400 `invalid_cursor`.

@@ -1,4 +1,5 @@
-"""The problem+json error shape (DESIGN section 4) as an OpenAPI schema, shared by every route.
+"""The problem+json error shape (docs/partner-api.md, Errors) as an OpenAPI schema, shared by
+every route.
 
 `install_problem_docs(app)` documents the error statuses on every `/api/` operation of the
 served document, so each present and future endpoint describes its errors the same way and

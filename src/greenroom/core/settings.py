@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from greenroom.core.extras import missing_extra
+
 # The development fallback. Production refuses to start with it (or with anything like it).
 DEV_SECRET = "dev:insecure-development-secret-do-not-use-in-production"  # noqa: S105
 _PLACEHOLDERS = ("changeme", "change-me", "secret", "placeholder", "insecure", "example", "xxx")
@@ -106,6 +108,19 @@ class Settings(BaseSettings):
                     f"GREENROOM_SECRETS entry {version!r} looks like a placeholder or is shorter "
                     "than 32 characters; refusing to start in production"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_what_is_not_installed(self) -> Settings:
+        problem = None
+        if self.resolved_database_url.startswith("postgresql"):
+            problem = missing_extra(
+                "asyncpg", extra="postgres", needed_for="GREENROOM_DATABASE_URL (PostgreSQL)"
+            )
+        if problem is None and self.redis_url:
+            problem = missing_extra("redis", extra="redis", needed_for="GREENROOM_REDIS_URL")
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property

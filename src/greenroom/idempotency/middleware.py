@@ -1,4 +1,5 @@
-"""`Idempotency-Key` on every POST under /api/ (DESIGN section 4), for present and future routes.
+"""`Idempotency-Key` on every POST under /api/ (docs/partner-api.md, Conventions), for present and
+future routes.
 
 The first response to a key is stored in the database and replayed for 24 hours; the same key
 with a different request (method, path, query or JSON body) is 409 `idempotency_key_reused`.

@@ -1,7 +1,7 @@
 """Who the member is: users looked up within the tenant, and the signed-in member of a request.
 
-Anonymous users count as gone once `expires_at` has passed (DESIGN section 5), here and in the
-API, even before the purge deletes them.
+Anonymous users count as gone once `expires_at` has passed (docs/partner-api.md, Anonymous
+users), here and in the API, even before the purge deletes them.
 """
 
 from __future__ import annotations

@@ -121,7 +121,8 @@ def _has_activity(row: UserProgress | Mapping[str, Any] | None) -> bool:
 def to_public(
     user: User | Mapping[str, Any], row: UserProgress | Mapping[str, Any] | None, pack: Pack
 ) -> dict[str, Any]:
-    """The progress object of DESIGN section 5 (zeros for a user with no activity yet), from ORM
+    """The progress object of docs/partner-api.md, Progress (zeros for a user with no activity
+    yet), from ORM
     objects or from a row of `repository.read_for_partner_id` (given as both `user` and `row`;
     its progress columns are None without activity)."""
     get_user = fields(user)

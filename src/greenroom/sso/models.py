@@ -11,7 +11,8 @@ from greenroom.core.db import Base, IdMixin
 
 
 class SsoToken(IdMixin, Base):
-    """A one-time sign-in token (DESIGN section 6): 64 hex characters, stored as an HMAC only."""
+    """A one-time sign-in token (docs/partner-api.md, Single sign-on): 64 hex characters, stored
+    as an HMAC only."""
 
     __tablename__ = "sso_tokens"
 

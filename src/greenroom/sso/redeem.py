@@ -1,4 +1,5 @@
-"""Redeeming a sign-in token (DESIGN section 6): once, atomically, for its org and environment.
+"""Redeeming a sign-in token (docs/partner-api.md, Single sign-on): once, atomically, for its org
+and environment.
 
 Issuing lives in `sso/service.py`; this is the other half, used by `GET /sso/login`.
 """

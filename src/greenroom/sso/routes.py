@@ -1,4 +1,5 @@
-"""POST /api/users/{partner_id}/sso: a one-time sign-in link (DESIGN section 6)."""
+"""POST /api/users/{partner_id}/sso: a one-time sign-in link (docs/partner-api.md, Single
+sign-on)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issuing one-time sign-in tokens (DESIGN section 6).
+"""Issuing one-time sign-in tokens (docs/partner-api.md, Single sign-on).
 
 `issue_token` is the one way tokens are made: the user create calls and
 POST /api/users/{partner_id}/sso both use it. Only the HMAC of a token is stored, under the

@@ -1,4 +1,4 @@
-"""Which org and environment a `Host` header names (DESIGN section 2)."""
+"""Which org and environment a `Host` header names (docs/partner-api.md, Hosts and environments)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Partner users: `/api/users` (DESIGN section 5). Thin: the rules live in `users.service`."""
+"""Partner users: `/api/users` (docs/partner-api.md, Users). Thin: the rules live in
+`users.service`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of the users API (DESIGN section 5)."""
+"""Request and response shapes of the users API (docs/partner-api.md, Users)."""
 
 from __future__ import annotations
 

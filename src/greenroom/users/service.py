@@ -66,7 +66,7 @@ def check_partner_id(partner_id: str) -> str:
 
 
 def public_user(user: User | Mapping[str, Any]) -> dict[str, Any]:
-    """The user object of DESIGN section 5 (`schemas.UserOut`), JSON-ready (also the payload of
+    """The user object of docs/partner-api.md, Users (`schemas.UserOut`), JSON-ready (also the payload of
     user.* events), from a `User` or a row of `repository.PUBLIC_COLUMNS`."""
     get = fields(user)
     return {
