@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,11 +68,11 @@ class RequestContextMiddleware:
         self,
         app: ASGIApp,
         on_response: Callable[[str, int, float], None] | None = None,
-        response_headers: Iterable[tuple[bytes, bytes]] = (),
+        response_headers: Callable[[str], list[tuple[bytes, bytes]]] = lambda _path: [],
     ):
         self.app = app
         self.on_response = on_response
-        self.response_headers = list(response_headers)
+        self.response_headers = response_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,7 +95,10 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         status_sent = False
-        extra_headers = [(b"x-request-id", request_id.encode()), *self.response_headers]
+        extra_headers = [
+            (b"x-request-id", request_id.encode()),
+            *self.response_headers(scope["path"]),
+        ]
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, status_sent
