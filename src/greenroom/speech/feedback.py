@@ -235,8 +235,14 @@ def _filler_result(tokens: Sequence[str]) -> dict[str, Any]:
 # STAR and the question's tips
 
 
+def _has_cue(cue: str, lowered: str) -> bool:
+    """The cue at the start of a word: "our team" is not in "your team"; "result" is in
+    "results"."""
+    return re.search(rf"(?<![a-z']){re.escape(cue)}", lowered) is not None
+
+
 def _star(lowered: str) -> dict[str, Any]:
-    star = {part: any(cue in lowered for cue in cues) for part, cues in STAR_CUES.items()}
+    star = {part: any(_has_cue(cue, lowered) for cue in cues) for part, cues in STAR_CUES.items()}
     missing = [part for part, present in star.items() if not present]
     return {
         "star": star,
@@ -294,8 +300,8 @@ def _tips(answer: str, tips: Sequence[str]) -> dict[str, Any]:
     else:
         tip_text = (
             f"Your answer touches {covered} of the {len(results)} tips for this question. "
-            f'Not yet: "{missing[0]}"'
-            + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else ".")
+            f'Not yet: "{missing[0].rstrip(".")}"'
+            + (f" and {len(missing) - 1} more." if len(missing) > 1 else ".")
             + " We look for the tips' key words, so treat this as a hint."
         )
     return {"tips": results, "tips_covered": covered, "tips_tip": tip_text}

@@ -64,7 +64,7 @@ def detect(
     *,
     aggressiveness: int = 2,
     join_gap: float = 0.3,
-    min_speech: float = 0.1,
+    min_speech: float = 0.2,
     long_pause: float = LONG_PAUSE,
 ) -> VoiceActivity:
     """Speech spans and long pauses in 16 kHz mono s16le `pcm`.
