@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pocketsphinx
@@ -78,3 +79,16 @@ def test_a_registered_engine_is_found_by_its_name() -> None:
 def test_an_unknown_engine_is_refused_by_name(name: str, says: str) -> None:
     with pytest.raises(engines.UnknownEngine, match=says.replace("(", r"\(").replace(")", r"\)")):
         engines.get_engine(name)
+
+
+def test_long_audio_is_cut_in_its_pauses_and_nothing_is_left_out() -> None:
+    from tests.speech.test_vad import pcm, silence, voice
+
+    # 3 x (8 s of voice, 1 s pause): cut in the pauses, joined up to 10 s an utterance.
+    audio = pcm(*[part for _ in range(3) for part in (voice(8.0), silence(1.0))])
+    ranges = engines.PocketSphinxEngine(max_utterance=10.0)._utterances(audio)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert len(ranges) == 3
+    for (start, _), pause_middle in zip(ranges[1:], (8.5, 17.5), strict=True):
+        assert abs(start / BYTES_PER_SECOND - pause_middle) <= 0.2

@@ -14,6 +14,7 @@ anything: an engine must load its model from files installed with it.
 from __future__ import annotations
 
 import importlib
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,9 +120,9 @@ class PocketSphinxEngine:
     `transcribe`, not at import, and kept for the life of the process. One decoder is not
     thread-safe, so calls are serialised on it; run more worker processes for more throughput.
 
-    Long recordings are cut at pauses (voice activity) into utterances of at most
-    `max_utterance` seconds, each decoded on its own: the search stays small and fast, and a
-    word's time is its utterance's start plus its frame offset.
+    Long recordings are cut in pauses (voice activity) into utterances of at most
+    `max_utterance` seconds where the speech allows, each decoded on its own: the search
+    stays small, and a word's time is its utterance's start plus its frame offset.
     """
 
     name = "pocketsphinx"
@@ -166,19 +167,28 @@ class PocketSphinxEngine:
         return Transcript(engine=self.name, words=tuple(words))
 
     def _utterances(self, pcm: bytes) -> list[tuple[int, int]]:
-        """Byte ranges to decode: speech spans, padded, joined up to `max_utterance`."""
+        """Byte ranges to decode, covering all of `pcm`: cut in the middle of silences of
+        half a second or more (voice activity), joined up to `max_utterance` seconds. Only
+        what has no voice at all is left out, so the quiet edges of speech are decoded too."""
         activity = vad.detect(pcm, join_gap=0.5)
-        pad = 0.2
         total = len(pcm) // 2
+        cuts = [
+            int((before.end + after.start) / 2 * SAMPLE_RATE)
+            for before, after in itertools.pairwise(activity.speech)
+        ]
         ranges: list[tuple[int, int]] = []
-        for span in activity.speech:
-            start = max(0, int((span.start - pad) * SAMPLE_RATE))
-            end = min(total, int((span.end + pad) * SAMPLE_RATE))
+        for start, end in itertools.pairwise([0, *cuts, total]):
             if ranges and (end - ranges[-1][0]) / SAMPLE_RATE <= self.max_utterance:
                 ranges[-1] = (ranges[-1][0], end)
             else:
                 ranges.append((start, end))
-        return [(start * 2, end * 2) for start, end in ranges]
+        # A stretch with no voice at all is skipped: decoding pure silence can make up words.
+        spans = [(int(s.start * SAMPLE_RATE), int(s.end * SAMPLE_RATE)) for s in activity.speech]
+        return [
+            (start * 2, end * 2)
+            for start, end in ranges
+            if any(a < end and b > start for a, b in spans)
+        ]
 
 
 def _clean(word: str) -> str:
