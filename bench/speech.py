@@ -28,7 +28,7 @@ PAUSE_TOLERANCE = 0.4  # seconds: a detected pause matches an inserted one withi
 
 # Strings are spoken; a number is that many seconds of silence between two pieces.
 # Each answer: festival's Duration_Stretch (1.3 speaks 30% slower, 0.9 faster: paces from
-# about 130 to 190 words a minute), then its pieces. US spellings: the model's dictionary is
+# about 115 to 235 words a minute), then its pieces. US spellings: the model's dictionary is
 # American ("apologized"), and a British spelling would count as a recognition error.
 ANSWERS: dict[str, tuple[float, list[str | float]]] = {
     "deadline": (
