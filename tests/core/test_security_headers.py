@@ -1,4 +1,4 @@
-"""Which security headers each kind of response carries (core/web.py)."""
+"""Which security headers each kind of response carries (core/headers.py)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.admin import imports
-from greenroom.admin.models import ImportJob
+from greenroom.admin_area import imports
+from greenroom.admin_area.models import ImportJob
 from greenroom.core import clock
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment

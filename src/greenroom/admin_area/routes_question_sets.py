@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin.deps import AdminDep, WriterDep
-from greenroom.admin.pages import page
+from greenroom.admin_area.deps import AdminDep, WriterDep
+from greenroom.admin_area.pages import page
 from greenroom.content import service as content
 from greenroom.content.deps import PackDep
 from greenroom.content.loader import CATEGORIES, Question, QuestionSet

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin.deps import AdminDep, WriterDep, settings_of
-from greenroom.admin.pages import page
+from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
+from greenroom.admin_area.pages import page
 from greenroom.core import events
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from greenroom.admin import charts, users_view
-from greenroom.admin.deps import AdminDep
-from greenroom.admin.pages import page
+from greenroom.admin_area import charts, users_view
+from greenroom.admin_area.deps import AdminDep
+from greenroom.admin_area.pages import page
 from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
 from greenroom.practice import service as practice

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import logged_in
+from tests.admin_area.conftest import logged_in
 from tests.factories import make_admin, make_org
 from tests.helpers import group_of
 

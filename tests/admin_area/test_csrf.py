@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from greenroom.keys.models import ApiKey
 from greenroom.tenancy.models import Organization
-from tests.admin.conftest import Area, Browser, csrf_of, logged_in
+from tests.admin_area.conftest import Area, Browser, csrf_of, logged_in
 from tests.factories import make_org
 from tests.practice.helpers import csrf_from, make_user, signed_in
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import logged_in
-from tests.admin.test_users import add_users
+from tests.admin_area.conftest import logged_in
+from tests.admin_area.test_users import add_users
 from tests.factories import make_org
 
 

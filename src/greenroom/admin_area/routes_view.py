@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import service
-from greenroom.admin.deps import VIEW_KEY, AdminDep, WriterDep
-from greenroom.admin.pages import client_address, page
+from greenroom.admin_area import service
+from greenroom.admin_area.deps import VIEW_KEY, AdminDep, WriterDep
+from greenroom.admin_area.pages import client_address, page
 from greenroom.core.db import SessionDep
 from greenroom.tenancy.hosts import Environment
 

@@ -9,7 +9,7 @@ from greenroom.content import service as content
 from greenroom.content.loader import QuestionSet, get_pack
 from greenroom.tenancy.context import OrgSnapshot
 from greenroom.tenancy.models import Organization
-from tests.admin.conftest import logged_in
+from tests.admin_area.conftest import logged_in
 from tests.factories import make_org
 
 PAGE = "/admin/question-sets"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from greenroom.admin.imports import parse
+from greenroom.admin_area.imports import parse
 
 
 def test_good_file_gives_rows_with_normalised_fields() -> None:

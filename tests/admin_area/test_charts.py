@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from greenroom.admin.charts import progress_bars
+from greenroom.admin_area.charts import progress_bars
 
 
 def test_bars_are_proportional_and_titles_escaped() -> None:

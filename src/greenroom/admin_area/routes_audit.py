@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from greenroom.admin import service
-from greenroom.admin.deps import AdminDep
-from greenroom.admin.pages import page
+from greenroom.admin_area import service
+from greenroom.admin_area.deps import AdminDep
+from greenroom.admin_area.pages import page
 from greenroom.audit import service as audit
 from greenroom.core.db import SessionDep
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import log_in, open_page
+from tests.admin_area.conftest import log_in, open_page
 from tests.browser import screenshot_on_failure
 from tests.factories import make_admin, make_key, make_org
 

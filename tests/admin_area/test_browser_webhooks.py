@@ -15,7 +15,7 @@ from playwright.async_api import expect
 from greenroom.admins.models import AdminRole
 from greenroom.webhooks import service as webhooks
 from greenroom.webhooks.models import WebhookEndpoint
-from tests.admin.conftest import log_in, open_page
+from tests.admin_area.conftest import log_in, open_page
 from tests.browser import screenshot_on_failure
 from tests.factories import make_admin, make_key, make_org
 

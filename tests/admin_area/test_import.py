@@ -7,7 +7,7 @@ import re
 import httpx
 
 from greenroom.admins.models import AdminRole
-from tests.admin.conftest import Browser, csrf_of, logged_in
+from tests.admin_area.conftest import Browser, csrf_of, logged_in
 
 PAGE = "/admin/imports"
 GOOD = (

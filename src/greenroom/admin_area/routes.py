@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import (
+from greenroom.admin_area import (
     routes_admins,
     routes_audit,
     routes_auth,
@@ -16,7 +16,7 @@ from greenroom.admin import (
     routes_view,
     routes_webhooks,
 )
-from greenroom.admin.deps import LoginRequired, WrongHost
+from greenroom.admin_area.deps import LoginRequired, WrongHost
 from greenroom.core.routing import add_routes
 
 ROUTERS = (

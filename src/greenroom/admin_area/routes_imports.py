@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, File, Request, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from greenroom.admin import imports, service
-from greenroom.admin.deps import AdminDep, WriterDep, settings_of
-from greenroom.admin.pages import client_address, page
+from greenroom.admin_area import imports, service
+from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
+from greenroom.admin_area.pages import client_address, page
 from greenroom.core.db import SessionDep
 
 router = APIRouter(include_in_schema=False)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import pages
-from greenroom.admin import service as admin_service
-from greenroom.admin.deps import AdminDep, ProductionTenant, settings_of
+from greenroom.admin_area import pages
+from greenroom.admin_area import service as admin_service
+from greenroom.admin_area.deps import AdminDep, ProductionTenant, settings_of
 from greenroom.core.db import SessionDep
 from greenroom.templating import render
 from greenroom.websessions import service as websessions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
 from greenroom.core.pagination import PageDep
 from greenroom.core.responses import json_response

@@ -10,7 +10,7 @@ from greenroom.admins.models import AdminRole
 from greenroom.content import service as content
 from greenroom.content.loader import get_pack
 from greenroom.tenancy.context import OrgSnapshot
-from tests.admin.conftest import log_in, open_page
+from tests.admin_area.conftest import log_in, open_page
 from tests.browser import screenshot_on_failure
 from tests.factories import make_admin, make_org
 from tests.practice.helpers import make_token, make_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from greenroom.core import clock
-from tests.admin.conftest import csrf_of, unique_address
+from tests.admin_area.conftest import csrf_of, unique_address
 from tests.factories import make_admin, make_org
 
 

@@ -7,7 +7,7 @@ import io
 
 from greenroom.admins.models import AdminRole
 from greenroom.users.models import User
-from tests.admin.conftest import logged_in
+from tests.admin_area.conftest import logged_in
 from tests.factories import make_org
 
 

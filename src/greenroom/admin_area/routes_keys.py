@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin.deps import AdminDep, WriterDep, settings_of
-from greenroom.admin.pages import client_address, page
+from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
+from greenroom.admin_area.pages import client_address, page
 from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from greenroom.core.db import SessionDep

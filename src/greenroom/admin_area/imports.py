@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from greenroom.admin.models import ImportJob
+from greenroom.admin_area.models import ImportJob
 from greenroom.core import clock, periodic
 from greenroom.core.errors import AppError, NotFound
 from greenroom.tenancy.context import OrgSnapshot, Tenant
@@ -43,7 +43,7 @@ from greenroom.tenancy.models import Organization
 from greenroom.users import service as users
 from greenroom.users.schemas import UserWrite
 
-log = logging.getLogger("greenroom.admin.imports")
+log = logging.getLogger("greenroom.admin_area.imports")
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLUMNS = ("partner_id", "email", "first_name", "last_name")
 MAX_ROWS = 100_000

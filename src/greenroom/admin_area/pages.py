@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
-from greenroom.admin.deps import AdminContext
+from greenroom.admin_area.deps import AdminContext
 from greenroom.templating import render
 
 

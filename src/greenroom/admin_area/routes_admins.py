@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin import service
-from greenroom.admin.deps import AdminDep, WriterDep
-from greenroom.admin.pages import client_address, page
+from greenroom.admin_area import service
+from greenroom.admin_area.deps import AdminDep, WriterDep
+from greenroom.admin_area.pages import client_address, page
 from greenroom.admins.models import AdminRole
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed

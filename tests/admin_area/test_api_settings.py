@@ -10,7 +10,7 @@ import httpx
 from greenroom.admins.models import AdminRole
 from greenroom.auth.scopes import Scope
 from greenroom.core import clock
-from tests.admin.conftest import Browser, logged_in
+from tests.admin_area.conftest import Browser, logged_in
 from tests.factories import make_key, make_org
 from tests.helpers import group_of
 

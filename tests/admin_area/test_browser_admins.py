@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from playwright.async_api import expect
 
 from greenroom.admins.models import Admin, AdminRole
-from tests.admin.conftest import log_in, open_page
+from tests.admin_area.conftest import log_in, open_page
 from tests.browser import screenshot_on_failure
 from tests.factories import make_admin, make_org
 
