@@ -29,6 +29,7 @@ from greenroom.core.logging import (
     org_var,
     request_id_var,
 )
+from greenroom.core.outages import unavailable_response
 
 error_log = logging.getLogger("greenroom.errors")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -111,11 +112,17 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             # Handled here rather than by Starlette's outermost handler so that the 500 still
-            # carries the request id, in its header, its body and the log line.
-            error_log.error("unhandled error", exc_info=exc)
+            # carries the request id, in its header, its body and the log line. An unreachable
+            # database (in a middleware's query) is a 503, not a 500 (core/outages.py).
+            unavailable = unavailable_response(scope, exc)
+            if unavailable is None:
+                error_log.error("unhandled error", exc_info=exc)
             if status_sent:
                 raise
-            await send_wrapper_problem(send_wrapper)
+            if unavailable is not None:
+                await unavailable(scope, receive, send_wrapper)
+            else:
+                await send_wrapper_problem(send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             access_log.write(scope["method"], scope["path"], status, round(elapsed * 1000, 2))
