@@ -9,7 +9,7 @@ from tests.admin.conftest import logged_in
 from tests.factories import make_key
 
 PAGE = "/admin/webhooks"
-URL = "http://127.0.0.1:9/hook"
+URL = "http://127.0.0.1:9999/hook"
 
 
 async def test_add_endpoint_shows_secret_once_and_lists_it(area) -> None:

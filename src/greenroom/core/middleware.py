@@ -134,6 +134,16 @@ class RequestContextMiddleware:
                 var.reset(token)
 
 
+def _utf8_charset(params: bytes) -> bool:
+    """Whether a Content-Type's parameters declare no charset or UTF-8 (JSON is UTF-8, RFC 8259;
+    a body declared otherwise would be read as something it is not)."""
+    for param in params.split(b";"):
+        name, _, value = param.partition(b"=")
+        if name.strip().lower() == b"charset":
+            return value.strip().strip(b'"').lower() in (b"utf-8", b"utf8")
+    return True
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit (by Content-Length up front, or while streaming), and 415
     for API writes whose body is not JSON."""
@@ -157,9 +167,12 @@ class BodyLimitMiddleware:
                 error = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
         has_body = (declared not in (None, b"0")) or b"transfer-encoding" in headers
         if error is None and has_body and scope["path"].startswith("/api/"):
-            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            ctype, _, params = headers.get(b"content-type", b"").partition(b";")
+            ctype = ctype.strip().lower()
             if not (ctype == b"application/json" or ctype.endswith(b"+json")):
                 error = UnsupportedMediaType()
+            elif not _utf8_charset(params):
+                error = UnsupportedMediaType("JSON bodies are UTF-8: send charset=utf-8 or none.")
         if error is not None:
             await problem_response(error)(scope, receive, send)
             return

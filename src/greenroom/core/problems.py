@@ -104,6 +104,9 @@ def install_problem_docs(app: FastAPI) -> None:
             schemas.pop(name, None)
         for path, operations in doc.get("paths", {}).items():
             if not path.startswith("/api/"):
+                for operation in operations.values():
+                    # FastAPI's 422 (HTTPValidationError, removed above) is never sent there.
+                    operation.get("responses", {}).pop("422", None)
                 continue
             for method, operation in operations.items():
                 if method == "post":
