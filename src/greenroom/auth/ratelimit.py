@@ -294,10 +294,13 @@ class RedisStore:
         await self._call(in_redis, lambda: None)
 
     async def ping(self) -> bool:
-        """Whether Redis answers now (for /readyz); a success ends an outage at once."""
-
+        """Whether Redis answers (for /readyz): at most once a second while it is down, and
+        never for longer than one command's timeout; a success ends an outage at once."""
+        if not self.up and time.monotonic() < self._retry_at:
+            return False
         try:
-            await self.client.ping()
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                await self.client.ping()
         except _REDIS_FAILURES as exc:
             self._failed(exc)
             return False
