@@ -65,7 +65,7 @@ class MemoryStore:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._windows: dict[str, list[float]] = {}  # key -> [count, expires at]
-        self._logs: dict[str, dict[str, float]] = {}  # key -> {reservation: at}, oldest first
+        self._logs: dict[str, dict[str, float]] = {}  # key -> {reservation: expires at}, in order
         self._expiries: list[tuple[float, str]] = []
 
     def __len__(self) -> int:

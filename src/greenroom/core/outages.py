@@ -6,13 +6,14 @@ problem+json for the API and other clients, a plain page for browsers. Nothing i
 the engine's pool (pre-ping) reconnects by itself once the database is back, so service resumes
 without a restart.
 
-Handlers are installed for the exception types a database outage raises (`install`), and
-`RequestContextMiddleware` asks `unavailable_response` about errors raised outside the routes
-(the org look-up of `TenancyMiddleware`, idempotency records).
+`RequestContextMiddleware`, which every error that nothing else answered reaches (from a route,
+a dependency, or a middleware's own query: the host's org, idempotency records), asks
+`unavailable_response` before it answers 500.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import time
@@ -20,7 +21,6 @@ import traceback
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
@@ -41,7 +41,19 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.TimeoutError,  # no pooled connection came free in time
 )
 # Raised by the operating system when connecting: counted only when raised from a driver.
-_NETWORK_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.ETIMEDOUT,
+        errno.EHOSTUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+    }
+)
 _DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
 
 PAGE = """<!doctype html>
@@ -68,6 +80,12 @@ def _raised_by_driver(exc: BaseException) -> bool:
     )
 
 
+def _network_error(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` (or what it wraps) says the database could not be reached."""
     seen: set[int] = set()
@@ -78,7 +96,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(current, _UNAVAILABLE_ERRORS):
             return True
-        if isinstance(current, _NETWORK_ERRORS) and _raised_by_driver(current):
+        if _network_error(current) and _raised_by_driver(current):
             return True
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else current.__cause__
@@ -130,16 +148,3 @@ def unavailable_response(scope: Scope, exc: BaseException) -> Response | None:
     if _wants_html(scope):
         return HTMLResponse(PAGE, status_code=503, headers=headers)
     return problem_response(DatabaseUnavailable(headers=headers))
-
-
-async def _handler(request: Request, exc: Exception) -> Response:
-    response = unavailable_response(request.scope, exc)
-    if response is None:
-        raise exc  # not an outage: the 500 of `RequestContextMiddleware`, logged as before
-    return response
-
-
-def install(app: FastAPI) -> None:
-    """Handle, inside the routes, the exception types that a database outage raises."""
-    for kind in (sa_exc.SQLAlchemyError, asyncpg.PostgresError, OSError):
-        app.add_exception_handler(kind, _handler)
