@@ -21,7 +21,7 @@ from tests.factories import make_admin, make_key, make_org
 
 pytestmark = pytest.mark.browser
 
-URL = "http://127.0.0.1:9/hook"
+URL = "http://127.0.0.1:9999/hook"
 
 
 async def test_add_an_endpoint_see_its_secret_once_deliveries_disable_and_delete(

@@ -10,7 +10,7 @@ from tests.factories import make_key
 from tests.helpers import group_of
 
 PAGE = "/admin/webhooks"
-URL = "http://127.0.0.1:9/hook"
+URL = "http://127.0.0.1:9999/hook"
 
 
 async def test_add_endpoint_shows_secret_once_and_lists_it(area) -> None:

@@ -77,6 +77,7 @@ async def test_the_query_uses_an_index(
     arguments = compiled.arguments(values)
     if database.is_sqlite:
         path = make_url(database.url).database
+        assert path is not None
         conn = sqlite3.connect(path)
         try:
             plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", arguments)]

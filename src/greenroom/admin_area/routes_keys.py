@@ -15,6 +15,7 @@ from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed
+from greenroom.core.text import check_name
 from greenroom.keys import service as keys
 from greenroom.tenancy.hosts import Environment
 
@@ -89,6 +90,7 @@ async def create_key(
 ) -> Response:
     settings = settings_of(request)
     try:
+        check_name(name, "name", "key name")
         env = Environment(environment)
         chosen = frozenset(Scope(s) for s in scopes or [])
         created = await keys.create_key(

@@ -60,12 +60,13 @@ async def log_in(
 ) -> LoginOutcome:
     """Checks the credentials; the caller starts the session on success.
 
-    The throttle is the one `POST /api/auth/token` uses (5 failures in 15 minutes per account or
-    per client address), so failures in either place count together.
+    The throttle is the one `POST /api/auth/token` uses (5 attempts in 15 minutes per account or
+    per client address), so failures in either place count together. The attempt is reserved
+    before anything is verified: concurrent guesses cannot get past the limit.
     """
     email = email.strip().lower()[:320]
     try:
-        await throttle.check(tenant.org_id, email, client)
+        attempt = await throttle.reserve(tenant.org_id, email, client)
     except RateLimited as exc:
         retry = exc.headers.get("Retry-After", "900")
         minutes = max(1, -(-int(retry) // 60))
@@ -73,8 +74,12 @@ async def log_in(
             f"Too many failed log-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
         )
         return LoginOutcome(None, 429, message, {"Retry-After": retry})
-    org = await _org(session, tenant)
-    admin = await admins.get_by_email(session, org, email) if email else None
+    try:
+        org = await _org(session, tenant)
+        admin = await admins.get_by_email(session, org, email) if email else None
+    except BaseException:
+        await throttle.release(attempt)  # not evaluated (the database failed): does not count
+        raise
     # Verified even for an unknown email, so timing does not tell which emails exist.
     ok = verify_password(admin.password_hash if admin else None, password)
     event = AuditEventType.LOGIN_SUCCEEDED if admin and ok else AuditEventType.LOGIN_FAILED
@@ -89,9 +94,8 @@ async def log_in(
         details={"via": "admin area"},
     )
     if admin is None or not ok:
-        await throttle.failed(tenant.org_id, email, client)
-        return LoginOutcome(None, 401, BAD_CREDENTIALS)
-    await throttle.succeeded(tenant.org_id, email)
+        return LoginOutcome(None, 401, BAD_CREDENTIALS)  # the reservation stays: a failure
+    await throttle.succeeded(attempt)
     admin.last_login_at = clock.now()
     return LoginOutcome(admin)
 
