@@ -26,22 +26,23 @@ class FakeClock:
 def test_a_window_counts_exactly_and_says_when_it_resets() -> None:
     clock = FakeClock()
     store = MemoryStore(clock)
-    assert [store.hit_window("k", 3, 60) for _ in range(3)] == [None, None, None]
+    assert [store.hit_window("k", 60)[0] for _ in range(3)] == [1, 2, 3]
     clock.now += 20
-    assert store.hit_window("k", 3, 60) == pytest.approx(40)
-    assert store.hit_window("other", 3, 60) is None  # counters are independent
+    count, reset = store.hit_window("k", 60)
+    assert count == 4 and reset == pytest.approx(40)
+    assert store.hit_window("other", 60) == (1, 60)  # counters are independent
     clock.now += 40  # the window has passed: a new one starts
-    assert store.hit_window("k", 3, 60) is None
+    assert store.hit_window("k", 60) == (1, 60)
 
 
 def test_expired_windows_are_dropped_as_time_passes() -> None:
     clock = FakeClock()
     store = MemoryStore(clock)
     for n in range(1000):
-        store.hit_window(f"key-{n}", 10, 60)
+        store.hit_window(f"key-{n}", 60)
     assert len(store) == 1000
     clock.now += 61
-    store.hit_window("fresh", 10, 60)
+    store.hit_window("fresh", 60)
     assert len(store) == 1
 
 

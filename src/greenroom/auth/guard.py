@@ -29,6 +29,7 @@ from greenroom.auth.principal import Principal
 from greenroom.auth.scopes import READ_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.logging import key_id_var
+from greenroom.core.middleware import EXTRA_RESPONSE_HEADERS
 from greenroom.tenancy.context import get_tenant
 
 _KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -107,7 +108,9 @@ async def _authenticate(request: Request) -> Principal:
     ):
         raise InvalidApiKey()
     key_id_var.set(key.id_text)
-    await authenticator.limiter.hit(tenant.org, key.id_text)
+    budget = await authenticator.limiter.hit(tenant.org, key.id_text)
+    # `RequestContextMiddleware` adds them to the response, an error's too.
+    request.scope[EXTRA_RESPONSE_HEADERS] = budget.headers()
     authenticator.note_use(key, now)
     if bearer is None:
         return Principal(

@@ -73,8 +73,8 @@ class MemoryStore:
             if log_ is not None:
                 self._prune(key, log_, now)
 
-    def hit_window(self, key: str, limit: int, window: float) -> float | None:
-        """Count one hit in `key`'s window; the seconds until it resets when over `limit`."""
+    def hit_window(self, key: str, window: float) -> tuple[int, float]:
+        """Count one hit in `key`'s window: the count so far, and the seconds until it resets."""
         now = self._clock()
         if self._expiries and self._expiries[0][0] <= now:
             self._sweep(now)
@@ -83,16 +83,22 @@ class MemoryStore:
             expires = now + window
             self._windows[key] = [1, expires]
             heapq.heappush(self._expiries, (expires, key))
-            return None
+            return 1, window
         entry[0] += 1
-        return None if entry[0] <= limit else entry[1] - now
+        return int(entry[0]), entry[1] - now
 
-    def hit_windows(self, counters: Sequence[tuple[str, int]], window: float) -> Refusal | None:
+    def hit_windows(
+        self, counters: Sequence[tuple[str, int]], window: float
+    ) -> Refusal | list[tuple[int, float]]:
+        """One hit in each counter in turn, stopping at the first over its limit (a Refusal);
+        else each counter's (count, seconds until it resets)."""
+        counts = []
         for index, (key, limit) in enumerate(counters):
-            retry = self.hit_window(key, limit, window)
-            if retry is not None:
-                return Refusal(index, retry)
-        return None
+            count, reset = self.hit_window(key, window)
+            if count > limit:
+                return Refusal(index, reset)
+            counts.append((count, reset))
+        return counts
 
     def _prune(self, key: str, log_: dict[str, float], now: float) -> None:
         for member, at in list(log_.items()):
@@ -158,6 +164,31 @@ async def close_storage(storage: Storage) -> None:
         await storage.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What is left of the tighter of the key's and the org's budgets, for the RateLimit-*
+    headers of every Partner API response."""
+
+    limit: int
+    remaining: int
+    reset: float  # seconds
+
+    @classmethod
+    def tighter(cls, limits: Sequence[int], counts: Sequence[tuple[int, float]]) -> Budget:
+        budgets = [
+            cls(limit, limit - count, reset)
+            for limit, (count, reset) in zip(limits, counts, strict=True)
+        ]
+        return min(budgets, key=lambda budget: budget.remaining)
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(max(1, math.ceil(self.reset))).encode()),
+        ]
+
+
 def _too_many(limit: int, window: int, retry_after: float, scope: str, detail: str) -> RateLimited:
     retry = max(1, math.ceil(retry_after))
     return RateLimited(
@@ -187,32 +218,38 @@ class RequestLimiter:
         self._org_default = settings.rate_limit_per_minute
         self._key_default = settings.key_rate_limit_per_minute
 
-    async def hit(self, org: OrgSnapshot, key_id: str) -> None:
-        """Spend one request of the key's and the org's budgets, or raise 429."""
+    async def hit(self, org: OrgSnapshot, key_id: str) -> Budget:
+        """Spend one request of the key's and the org's budgets (the org's only when the key's
+        allows), or raise 429; what is left of the tighter one."""
         key_limit = org.key_rate_limit_per_minute or self._key_default
         org_limit = org.rate_limit_per_minute or self._org_default
         memory = self._memory
         if memory is not None:
-            retry = memory.hit_window("rl:key:" + key_id, key_limit, REQUEST_WINDOW_SECONDS)
-            if retry is not None:
-                raise _too_many(key_limit, REQUEST_WINDOW_SECONDS, retry, "key", _KEY_DETAIL)
-            retry = memory.hit_window("rl:org:" + org.id_text, org_limit, REQUEST_WINDOW_SECONDS)
-            if retry is not None:
-                raise _too_many(org_limit, REQUEST_WINDOW_SECONDS, retry, "org", _ORG_DETAIL)
-            return
+            key_count, key_reset = memory.hit_window("rl:key:" + key_id, REQUEST_WINDOW_SECONDS)
+            if key_count > key_limit:
+                raise _too_many(key_limit, REQUEST_WINDOW_SECONDS, key_reset, "key", _KEY_DETAIL)
+            org_count, org_reset = memory.hit_window(
+                "rl:org:" + org.id_text, REQUEST_WINDOW_SECONDS
+            )
+            if org_count > org_limit:
+                raise _too_many(org_limit, REQUEST_WINDOW_SECONDS, org_reset, "org", _ORG_DETAIL)
+            if key_limit - key_count <= org_limit - org_count:
+                return Budget(key_limit, key_limit - key_count, key_reset)
+            return Budget(org_limit, org_limit - org_count, org_reset)
         assert not isinstance(self.storage, MemoryStore)
-        refused = await self.storage.hit_windows(
+        counted = await self.storage.hit_windows(
             (("rl:key:" + key_id, key_limit), ("rl:org:" + org.id_text, org_limit)),
             REQUEST_WINDOW_SECONDS,
         )
-        if refused is not None:
-            if refused.index == 0:
+        if isinstance(counted, Refusal):
+            if counted.index == 0:
                 raise _too_many(
-                    key_limit, REQUEST_WINDOW_SECONDS, refused.retry_after, "key", _KEY_DETAIL
+                    key_limit, REQUEST_WINDOW_SECONDS, counted.retry_after, "key", _KEY_DETAIL
                 )
             raise _too_many(
-                org_limit, REQUEST_WINDOW_SECONDS, refused.retry_after, "org", _ORG_DETAIL
+                org_limit, REQUEST_WINDOW_SECONDS, counted.retry_after, "org", _ORG_DETAIL
             )
+        return Budget.tighter((key_limit, org_limit), counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,21 +31,23 @@ REDIS_RETRY_AFTER_SECONDS = 1.0
 REDIS_HEALTH_CHECK_SECONDS = 10
 
 # KEYS: counters, in order; ARGV[1]: window in seconds; ARGV[2...]: each counter's limit.
-# Counts in each until one is over its limit: {index (1-based), ms until it resets} or {0, 0}.
+# Counts in each until one is over its limit: {index (1-based), ms until it resets}, else
+# {0, count 1, ms until it resets 1, count 2, ...}.
 _WINDOWS_LUA = """
+local counted = {0}
 for i, key in ipairs(KEYS) do
   local count = redis.call('INCR', key)
   if count == 1 then redis.call('EXPIRE', key, ARGV[1]) end
-  if count > tonumber(ARGV[i + 1]) then
-    local ttl = redis.call('PTTL', key)
-    if ttl < 0 then
-      redis.call('EXPIRE', key, ARGV[1])
-      ttl = tonumber(ARGV[1]) * 1000
-    end
-    return {i, ttl}
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, ARGV[1])
+    ttl = tonumber(ARGV[1]) * 1000
   end
+  if count > tonumber(ARGV[i + 1]) then return {i, ttl} end
+  table.insert(counted, count)
+  table.insert(counted, ttl)
 end
-return {0, 0}
+return counted
 """
 
 # KEYS: moving windows (sorted sets of reservations by time); ARGV: window ms, limit, member.
@@ -138,12 +140,16 @@ class RedisStore:
         self.up = True
         log.warning("redis reachable again: rate limits and log-in throttles are shared again")
 
-    async def hit_windows(self, counters: Sequence[tuple[str, int]], window: int) -> Refusal | None:
-        async def in_redis() -> Refusal | None:
+    async def hit_windows(
+        self, counters: Sequence[tuple[str, int]], window: int
+    ) -> Refusal | list[tuple[int, float]]:
+        async def in_redis() -> Refusal | list[tuple[int, float]]:
             keys = [_PREFIX + key for key, _ in counters]
             args = [window, *(limit for _, limit in counters)]
-            index, ttl_ms = await self._windows(keys=keys, args=args)
-            return None if index == 0 else Refusal(int(index) - 1, int(ttl_ms) / 1000)
+            answer = await self._windows(keys=keys, args=args)
+            if answer[0] != 0:
+                return Refusal(int(answer[0]) - 1, int(answer[1]) / 1000)
+            return [(int(answer[i]), int(answer[i + 1]) / 1000) for i in range(1, len(answer), 2)]
 
         return await self._call(in_redis, lambda: self.memory.hit_windows(counters, window))
 

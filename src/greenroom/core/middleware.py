@@ -32,6 +32,9 @@ from greenroom.core.logging import (
 from greenroom.core.outages import unavailable_response
 
 error_log = logging.getLogger("greenroom.errors")
+# Headers a layer below decided on for the response, whatever it turns out to be (the rate-limit
+# budget, for one): a list of (name, value) in the ASGI scope.
+EXTRA_RESPONSE_HEADERS = "greenroom.response_headers"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -108,6 +111,9 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in extra_headers if h[0] not in present)
+                headers.extend(
+                    h for h in scope.get(EXTRA_RESPONSE_HEADERS, ()) if h[0] not in present
+                )
                 message = {**message, "headers": headers}
             await send(message)
 
