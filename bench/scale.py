@@ -114,15 +114,15 @@ def main() -> None:
         f"{args.duration}s, {args.connections} connections, 1 worker, medians"
     )
     print(
-        f"{'call':42} {'p50 1k':>8} {'p50 1M':>8} {'ratio':>6} {'p99 1M':>8} "
-        f"{'req/s 1k':>9} {'req/s 1M':>9}"
+        f"{'call':42} {'p50 small':>9} {'p50 large':>9} {'ratio':>6} {'p99 large':>9} "
+        f"{'req/s small':>11} {'req/s large':>11}"
     )
     for name, _ in plans["small"]:
         small, large = med(name, "small", "p50_ms"), med(name, "large", "p50_ms")
         print(
-            f"{name:42} {small:8.2f} {large:8.2f} {large / small:6.2f} "
-            f"{med(name, 'large', 'p99_ms'):8.2f} {med(name, 'small', 'rps'):9.0f} "
-            f"{med(name, 'large', 'rps'):9.0f}"
+            f"{name:42} {small:9.2f} {large:9.2f} {large / small:6.2f} "
+            f"{med(name, 'large', 'p99_ms'):9.2f} {med(name, 'small', 'rps'):11.0f} "
+            f"{med(name, 'large', 'rps'):11.0f}"
         )
 
 

@@ -60,7 +60,7 @@ CASES: list[tuple[str, Statement, dict[str, Any]]] = [
         (
             f"interviews page after={after}",
             practice._PAGES[after],
-            {**TENANT, **AFTER, "user_id": uuid.uuid4(), "limit": 51},
+            {**TENANT, **AFTER, "partner_id": "abc", "limit": 51},
         )
         for after in (False, True)
     ),
