@@ -175,16 +175,15 @@ async def remove_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUI
 RESET_BATCH = 25
 
 
-async def reset_sandbox(
-    sessions: async_sessionmaker[AsyncSession], tenant: Tenant, *, batch: int = RESET_BATCH
-) -> int:
+async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tenant) -> int:
     """Deletes every sandbox user of the org with all their data (through the users service, so
     that `user.deleted` goes out and features with files clean up); production is untouched.
 
-    Long work: it takes the session maker, not a session, and deletes `batch` users per
+    Long work: it takes the session maker, not a session, and deletes `RESET_BATCH` users per
     transaction, letting other tasks (API requests) in between. Stopped half-way (the process
     ended), it leaves the rest for the next reset."""
     sandbox = Tenant(tenant.org, Environment.SANDBOX, tenant.host)
+    batch = RESET_BATCH
     deleted = 0
     while True:
         async with sessions() as session, session.begin():

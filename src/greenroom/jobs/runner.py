@@ -183,9 +183,14 @@ class Runner:
         self.kinds = sorted(wanted)
         self.org_ids = list(org_ids) if org_ids is not None else None
         self.on_pause = on_pause
-        self.stopping = False
+        self._stop: asyncio.Event | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `run_forever` was asked to stop (jobs are then handed back at their pause)."""
+        return self._stop is not None and self._stop.is_set()
 
     # --- running jobs ---------------------------------------------------------------------
 
@@ -218,6 +223,7 @@ class Runner:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Claim and run jobs (at most `concurrency` at once) and run the loops, until `stop`
         is set; then hand back the jobs in flight at their next pause and let the loops end."""
+        self._stop = stop
         log.info("jobs runner started", extra={"runner": self.name, "kinds": self.kinds})
         loops = [
             asyncio.create_task(loop.run(stop), name=f"loop {loop.name}")
@@ -243,7 +249,7 @@ class Runner:
                 full = len(self._running) >= self.settings.concurrency
                 await self._wait(stop, None if full else self.settings.poll_seconds)
         finally:
-            self.stopping = True
+            stop.set()  # also when cancelled: jobs in flight are handed back at their pause
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
             for result in await asyncio.gather(*loops, return_exceptions=True):

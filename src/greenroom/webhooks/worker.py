@@ -48,6 +48,7 @@ from greenroom.webhooks.models import (
     WebhookEndpoint,
     WebhookMessage,
 )
+from greenroom.webhooks.repository import Busy
 
 log = logging.getLogger("greenroom.webhooks")
 EXCERPT_BYTES = 1024
@@ -294,26 +295,35 @@ class Worker:
         token = uuid.uuid4()
         async with self.sessions() as session, session.begin():
             busy = await repository.endpoints_with_due_work(session, now=now, org_ids=self.org_ids)
-            shares = allocate(
-                busy,
-                capacity=want,
-                per_endpoint=self.settings.webhooks_endpoint_concurrency,
-                after_org=self._last_org,
-            )
-            if not shares:
-                return []
             org_of = {b.endpoint_id: b.org_id for b in busy}
-            self._last_org = org_of[shares[0][0]]
+            in_flight = {b.endpoint_id: b.in_flight for b in busy}
             ids: list[uuid.UUID] = []
-            for endpoint_id, count in shares:
-                ids += await repository.claim_for_endpoint(
-                    session,
-                    endpoint_id,
-                    now=now,
-                    lease_until=now + self.lease,
-                    token=token,
-                    limit=count,
+            first_turn = True
+            # Slots given to an endpoint with fewer due rows go round again to the others.
+            while len(ids) < want and in_flight:
+                shares = allocate(
+                    [Busy(e, org_of[e], n) for e, n in in_flight.items()],
+                    capacity=want - len(ids),
+                    per_endpoint=self.settings.webhooks_endpoint_concurrency,
+                    after_org=self._last_org,
                 )
+                if not shares:
+                    break
+                if first_turn:
+                    self._last_org, first_turn = org_of[shares[0][0]], False
+                for endpoint_id, count in shares:
+                    got = await repository.claim_for_endpoint(
+                        session,
+                        endpoint_id,
+                        now=now,
+                        lease_until=now + self.lease,
+                        token=token,
+                        limit=count,
+                    )
+                    ids += got
+                    in_flight[endpoint_id] += len(got)
+                    if len(got) < count:  # nothing more due there
+                        del in_flight[endpoint_id]
             if not ids:
                 return []
             rows = await session.execute(
