@@ -144,7 +144,13 @@ async def create_endpoint(
             f"This organization already has {cap} webhook endpoints (production and sandbox "
             "together), the most it may have. Delete one you no longer use, or send several "
             "event types to one endpoint.",
-            errors=[{"field": "url", "message": f"at most {cap} endpoints per organization"}],
+            errors=[
+                {
+                    "field": "url",
+                    "message": f"At most {cap} endpoints per organization (production and "
+                    "sandbox together): delete one first.",
+                }
+            ],
         )
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(),
