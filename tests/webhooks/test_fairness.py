@@ -71,6 +71,29 @@ def test_an_endpoint_never_gets_more_than_its_limit_in_flight() -> None:
     assert allocate([busy(1, 1, in_flight=3)], capacity=10, per_endpoint=3) == []
 
 
+def test_an_org_leaves_room_in_the_worker_for_the_others() -> None:
+    noisy = [busy(1, e) for e in range(20)]
+    full = allocate(
+        noisy, capacity=10, per_endpoint=4, per_org=45, org_in_flight={uuid.UUID(int=1): 40}
+    )
+    assert sum(n for _, n in full) == 5  # up to its share, not the worker's free slots
+    assert (
+        allocate(
+            noisy, capacity=5, per_endpoint=4, per_org=45, org_in_flight={uuid.UUID(int=1): 45}
+        )
+        == []
+    )
+    # The slots it leaves go to an org that has nothing in flight.
+    late = allocate(
+        [*noisy, busy(2, 99)],
+        capacity=5,
+        per_endpoint=4,
+        per_org=45,
+        org_in_flight={uuid.UUID(int=1): 45},
+    )
+    assert late == [(uuid.UUID(int=1099), 4)]
+
+
 async def test_a_quiet_orgs_delivery_is_claimed_first_despite_a_noisy_backlog(
     app, receiver: Receiver
 ) -> None:

@@ -12,9 +12,10 @@ Fairness (docs/webhooks.md): a worker keeps up to `webhooks_worker_concurrency` 
 and claims more as each one ends. Each claim looks at the enabled endpoints with due work, gives
 each endpoint at most `webhooks_endpoint_concurrency` sends in flight (counted across all
 workers), and hands the free slots out round-robin: one per org in turn (starting after the org
-served first last time), and within an org one per endpoint in turn. So a slow receiver holds
-at most its own few slots, and an org with a backlog cannot keep another org's delivery waiting
-for more than a slot's turn.
+served first last time), and within an org one per endpoint in turn. One org never holds more
+than nine tenths of a worker's slots (`Worker.per_org`). So a slow receiver holds at most its own
+few slots, and an org with a backlog cannot keep another org's delivery waiting: there is
+always a free slot for it at the next poll.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,15 +103,22 @@ def allocate(
     capacity: int,
     per_endpoint: int,
     after_org: uuid.UUID | None = None,
+    per_org: int | None = None,
+    org_in_flight: Mapping[uuid.UUID, int] | None = None,
 ) -> list[tuple[uuid.UUID, int]]:
     """Share `capacity` sends among endpoints with due work: one per org in turn (orgs in id
     order, starting after `after_org`), within an org one per endpoint in turn (least busy
-    first), never more than `per_endpoint` in flight for an endpoint. (endpoint, how many), in
-    the order the slots were handed out."""
+    first), never more than `per_endpoint` in flight for an endpoint, nor `per_org` for an org
+    (counting `org_in_flight`, the worker's sends in flight). (endpoint, how many), in the
+    order the slots were handed out."""
+    org_room: dict[uuid.UUID, int] = {}
     by_org: dict[uuid.UUID, deque[_Slots]] = {}
     for item in sorted(busy, key=lambda b: (b.org_id, b.in_flight, b.endpoint_id)):
         free = per_endpoint - item.in_flight
-        if free > 0:
+        if item.org_id not in org_room:
+            taken = (org_in_flight or {}).get(item.org_id, 0)
+            org_room[item.org_id] = capacity if per_org is None else per_org - taken
+        if free > 0 and org_room[item.org_id] > 0:
             by_org.setdefault(item.org_id, deque()).append(_Slots(item.endpoint_id, free))
     orgs = sorted(by_org)
     if after_org is not None:
@@ -123,10 +131,11 @@ def allocate(
             slots = queue.popleft()
             given[slots.endpoint_id] += 1
             capacity -= 1
+            org_room[org] -= 1
             slots.free -= 1
             if slots.free > 0:
                 queue.append(slots)
-            if not queue:
+            if not queue or org_room[org] == 0:
                 orgs.remove(org)
             if capacity == 0:
                 break
@@ -219,8 +228,9 @@ class Worker:
                 free = self.concurrency - len(in_flight)
                 if not stop.is_set() and free > 0:
                     want = min(free, self.settings.webhooks_worker_batch)
+                    by_org = Counter(send.org_id for send in in_flight.values())
                     try:
-                        sends = await self._claim(want)
+                        sends = await self._claim(want, in_flight_by_org=by_org)
                     except Exception:
                         log.exception("webhook worker cycle failed")
                         sends = []
@@ -288,9 +298,19 @@ class Worker:
 
     # --- claiming -----------------------------------------------------------------------
 
-    async def _claim(self, limit: int | None = None) -> list[Send]:
-        """Lease up to `limit` due deliveries, shared fairly (see the module's docstring)."""
+    @property
+    def per_org(self) -> int:
+        """The most sends one org may have in flight in this worker: the rest of the slots stay
+        free for other orgs, so that their deliveries need not wait for a slot to end."""
+        return max(1, self.concurrency - max(1, self.concurrency // 10))
+
+    async def _claim(
+        self, limit: int | None = None, *, in_flight_by_org: Mapping[uuid.UUID, int] | None = None
+    ) -> list[Send]:
+        """Lease up to `limit` due deliveries, shared fairly (see the module's docstring);
+        `in_flight_by_org`: this worker's sends in flight."""
         want = min(limit or self.settings.webhooks_worker_batch, self.concurrency)
+        org_in_flight = Counter(in_flight_by_org or {})
         now = clock.now()
         token = uuid.uuid4()
         async with self.sessions() as session, session.begin():
@@ -306,6 +326,8 @@ class Worker:
                     capacity=want - len(ids),
                     per_endpoint=self.settings.webhooks_endpoint_concurrency,
                     after_org=self._last_org,
+                    per_org=self.per_org,
+                    org_in_flight=org_in_flight,
                 )
                 if not shares:
                     break
@@ -322,6 +344,7 @@ class Worker:
                     )
                     ids += got
                     in_flight[endpoint_id] += len(got)
+                    org_in_flight[org_of[endpoint_id]] += len(got)
                     if len(got) < count:  # nothing more due there
                         del in_flight[endpoint_id]
             if not ids:
