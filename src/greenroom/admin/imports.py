@@ -52,9 +52,10 @@ log = logging.getLogger("greenroom.admin.imports")
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLUMNS = ("partner_id", "email", "first_name", "last_name")
 MAX_ROWS = 100_000
-# Rows per transaction: small enough that an API write waits for at most one batch (a few
-# tens of milliseconds on SQLite, where writers take turns; docs/decisions.md, Background jobs).
-BATCH = 25
+# Rows per transaction: small enough that an API write waits for at most one batch (on SQLite,
+# where writers take turns and statements run on the event loop, 20 rows take about 25 ms on
+# the 2-core machine; docs/decisions.md, Background jobs).
+BATCH = 20
 MAX_REPORTED_ERRORS = 1000
 KIND = "users.import"
 MAX_ATTEMPTS = 5
@@ -216,14 +217,13 @@ async def run(ctx: JobContext) -> None:
         if org is None:
             return
         tenant = Tenant(OrgSnapshot.of(org), Environment(job.environment))
-        rows = [json.loads(line) for line in job.rows.splitlines() if line]
+        lines = [line for line in job.rows.splitlines() if line]
         processed = job.processed
         job.status = "running"
-    for start_at in range(processed, len(rows), BATCH):
+    for start_at in range(processed, len(lines), BATCH):
         await ctx.pause()
-        if not await _apply_batch(
-            ctx, tenant, import_id, start_at, rows[start_at : start_at + BATCH]
-        ):
+        batch = [json.loads(line) for line in lines[start_at : start_at + BATCH]]
+        if not await _apply_batch(ctx, tenant, import_id, start_at, batch):
             log.warning("import job taken over by another runner", extra={"job_id": str(import_id)})
             return
     async with ctx.sessions() as session, session.begin():

@@ -28,7 +28,7 @@ from greenroom.websessions import service as websessions
 log = logging.getLogger("greenroom.purge")
 KIND = "users.purge"
 # Rows per transaction (a user goes with all their data: keep the write lock short).
-BATCH = 50
+BATCH = 25
 
 Pause = Callable[[], Awaitable[None]]
 
