@@ -59,6 +59,8 @@ DELIVER = "webhooks.deliver"
 FORGET = "webhooks.forget"
 # How often `run_until_idle` looks again while due deliveries wait for another worker's sends.
 _BLOCKED_POLL_SECONDS = 0.02
+# Outcomes of sends ending within this of one another are recorded in one transaction.
+RECORD_WINDOW_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +199,7 @@ class Worker:
             tasks = {asyncio.create_task(self._send_safely(client, send)): send for send in sends}
             while tasks:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    await self._finish(tasks.pop(task), task.result())
+                await self._finish([(tasks.pop(task), task.result()) for task in done])
         finally:
             if self._client is None:
                 await client.aclose()
@@ -253,30 +254,48 @@ class Worker:
                 finally:
                     if stopper is not None:
                         stopper.cancel()
-                for task in [t for t in in_flight if t in done]:
-                    await self._finish(in_flight.pop(task), task.result())
+                ended = [t for t in in_flight if t in done]
+                others = [t for t in in_flight if t not in done]
+                if ended and others and not stop.is_set():
+                    # Those ending in the next moment are recorded in the same transaction:
+                    # fewer write transactions (on SQLite, API writes wait for each one).
+                    more, _ = await asyncio.wait(others, timeout=RECORD_WINDOW_SECONDS)
+                    ended += [t for t in others if t in more]
+                if ended:
+                    await self._finish([(in_flight.pop(t), t.result()) for t in ended])
         finally:
             if self._client is None:
                 await client.aclose()
         log.info("webhook worker stopped")
 
-    async def _finish(self, send: Send, outcome: Outcome) -> None:
-        if self.metrics is not None:
-            self.metrics.observe_webhook(outcome.ok, outcome.ms)
-        try:
-            await self._record(send, outcome)
-        except IntegrityError:
-            # The locks in `_record` should leave no room for this; should a delete of the
-            # endpoint still slip in, the delivery is simply gone with it.
-            log.info(
-                "webhook delivery vanished with its endpoint",
-                extra={"delivery": str(send.delivery_id)},
-            )
-        except Exception:
-            # The lease runs out and the delivery is sent again (at least once).
-            log.exception(
-                "recording a webhook attempt failed", extra={"delivery": str(send.delivery_id)}
-            )
+    async def _finish(self, finished: Sequence[tuple[Send, Outcome]]) -> None:
+        """Record outcomes, all in one transaction, in endpoint order (the order every worker
+        locks them in); should that fail, one by one, so that one cannot lose the others."""
+        for _send, outcome in finished:
+            if self.metrics is not None:
+                self.metrics.observe_webhook(outcome.ok, outcome.ms)
+        ordered = sorted(finished, key=lambda pair: (pair[0].endpoint_id, pair[0].delivery_id))
+        if len(ordered) > 1:
+            try:
+                await self._record_all(ordered)
+                return
+            except Exception:
+                log.warning("recording webhook attempts together failed; one by one", exc_info=True)
+        for send, outcome in ordered:
+            try:
+                await self._record(send, outcome)
+            except IntegrityError:
+                # The locks in `_record_one` should leave no room for this; should a delete of
+                # the endpoint still slip in, the delivery is simply gone with it.
+                log.info(
+                    "webhook delivery vanished with its endpoint",
+                    extra={"delivery": str(send.delivery_id)},
+                )
+            except Exception:
+                # The lease runs out and the delivery is sent again (at least once).
+                log.exception(
+                    "recording a webhook attempt failed", extra={"delivery": str(send.delivery_id)}
+                )
 
     async def purge(self, pause: JobContext | None = None) -> int:
         """Forget finished deliveries older than the retention period, in batches; how many
@@ -438,83 +457,92 @@ class Worker:
         return Outcome(error is None, status=status, ms=_ms(started), excerpt=text, error=error)
 
     async def _record(self, send: Send, outcome: Outcome) -> None:
+        await self._record_all([(send, outcome)])
+
+    async def _record_all(self, finished: Sequence[tuple[Send, Outcome]]) -> None:
         now = clock.now()
         async with self.sessions() as session, session.begin():
-            # Locks in the order a delete of the endpoint takes them (the endpoint, then its
-            # deliveries by cascade): a concurrent delete either waits for this transaction or
-            # has already won, and then there is nothing to record.
-            endpoint = (
-                await session.execute(
-                    select(WebhookEndpoint)
-                    .where(WebhookEndpoint.id == send.endpoint_id)
-                    .with_for_update(key_share=True)
-                )
-            ).scalar_one_or_none()
-            if endpoint is None:  # deleted mid-send: its deliveries went with it
-                return
-            delivery = (
-                await session.execute(
-                    select(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.id == send.delivery_id,
-                        WebhookDelivery.lock_token == send.lock_token,
-                    )
-                    .with_for_update()
-                )
-            ).scalar_one_or_none()
-            if delivery is None:  # gone with its endpoint, or the lease ran out
-                return
-            delivery.attempts += 1
-            delivery.last_attempt_at = now
-            delivery.response_status = outcome.status
-            delivery.response_ms = outcome.ms
-            delivery.response_excerpt = outcome.excerpt
-            delivery.error = outcome.error
-            delivery.locked_until = None
-            delivery.lock_token = None
-            session.add(
-                WebhookAttempt(
-                    delivery_id=delivery.id,
-                    number=delivery.attempts,
-                    at=now,
-                    succeeded=outcome.ok,
-                    response_status=outcome.status,
-                    response_ms=outcome.ms,
-                    response_excerpt=outcome.excerpt,
-                    error=outcome.error,
-                )
+            for send, outcome in finished:
+                await self._record_one(session, send, outcome, now)
+
+    async def _record_one(
+        self, session: AsyncSession, send: Send, outcome: Outcome, now: datetime
+    ) -> None:
+        # Locks in the order a delete of the endpoint takes them (the endpoint, then its
+        # deliveries by cascade): a concurrent delete either waits for this transaction or has
+        # already won, and then there is nothing to record.
+        endpoint = (
+            await session.execute(
+                select(WebhookEndpoint)
+                .where(WebhookEndpoint.id == send.endpoint_id)
+                .with_for_update(key_share=True)
             )
-            # Never the URL: partners put tokens in query strings.
-            log.info(
-                "webhook attempt",
-                extra={
-                    "delivery": str(delivery.id),
-                    "org_id": str(delivery.org_id),
-                    "endpoint": str(delivery.endpoint_id),
-                    "attempt": delivery.attempts,
-                    "ok": outcome.ok,
-                    "status": outcome.status,
-                    "duration_ms": outcome.ms,
-                },
-            )
-            if outcome.ok:
-                delivery.status = "succeeded"
-                delivery.succeeded_at = now
-                delivery.next_attempt_at = None
-                endpoint.failing_since = None
-                endpoint.last_error = None
-                return
-            self._schedule_retry(delivery, now)
-            endpoint.last_error = (outcome.error or "failed")[:500]
-            started = delivery.created_at
-            if endpoint.failing_since is None or started < endpoint.failing_since:
-                endpoint.failing_since = started
-            disable_after = timedelta(hours=self.settings.webhooks_disable_after_hours)
-            if endpoint.enabled and now - endpoint.failing_since >= disable_after:
-                service.disable(endpoint, "failing")
-                log.warning(
-                    "webhook endpoint disabled after failing", extra={"endpoint": str(endpoint.id)}
+        ).scalar_one_or_none()
+        if endpoint is None:  # deleted mid-send: its deliveries went with it
+            return
+        delivery = (
+            await session.execute(
+                select(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == send.delivery_id,
+                    WebhookDelivery.lock_token == send.lock_token,
                 )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if delivery is None:  # gone with its endpoint, or the lease ran out
+            return
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.response_status = outcome.status
+        delivery.response_ms = outcome.ms
+        delivery.response_excerpt = outcome.excerpt
+        delivery.error = outcome.error
+        delivery.locked_until = None
+        delivery.lock_token = None
+        session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                number=delivery.attempts,
+                at=now,
+                succeeded=outcome.ok,
+                response_status=outcome.status,
+                response_ms=outcome.ms,
+                response_excerpt=outcome.excerpt,
+                error=outcome.error,
+            )
+        )
+        # Never the URL: partners put tokens in query strings.
+        log.info(
+            "webhook attempt",
+            extra={
+                "delivery": str(delivery.id),
+                "org_id": str(delivery.org_id),
+                "endpoint": str(delivery.endpoint_id),
+                "attempt": delivery.attempts,
+                "ok": outcome.ok,
+                "status": outcome.status,
+                "duration_ms": outcome.ms,
+            },
+        )
+        if outcome.ok:
+            delivery.status = "succeeded"
+            delivery.succeeded_at = now
+            delivery.next_attempt_at = None
+            endpoint.failing_since = None
+            endpoint.last_error = None
+            return
+        self._schedule_retry(delivery, now)
+        endpoint.last_error = (outcome.error or "failed")[:500]
+        started = delivery.created_at
+        if endpoint.failing_since is None or started < endpoint.failing_since:
+            endpoint.failing_since = started
+        disable_after = timedelta(hours=self.settings.webhooks_disable_after_hours)
+        if endpoint.enabled and now - endpoint.failing_since >= disable_after:
+            service.disable(endpoint, "failing")
+            log.warning(
+                "webhook endpoint disabled after failing", extra={"endpoint": str(endpoint.id)}
+            )
 
     def _schedule_retry(self, delivery: WebhookDelivery, now: datetime) -> None:
         deadline = delivery.created_at + timedelta(hours=self.settings.webhooks_retry_window_hours)
