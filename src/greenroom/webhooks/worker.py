@@ -297,9 +297,9 @@ class Worker:
                     "recording a webhook attempt failed", extra={"delivery": str(send.delivery_id)}
                 )
 
-    async def purge(self, pause: JobContext | None = None) -> int:
-        """Forget finished deliveries older than the retention period, in batches; how many
-        went."""
+    async def purge(self, ctx: JobContext | None = None) -> int:
+        """Forget finished deliveries older than the retention period, in batches (pausing
+        between them when run as the job `ctx`); how many went."""
         cutoff = clock.now() - timedelta(days=self.settings.webhooks_log_retention_days)
         total = 0
         while True:
@@ -310,8 +310,8 @@ class Worker:
             total += gone
             if gone < PURGE_BATCH:
                 return total
-            if pause is not None:
-                await pause.pause()
+            if ctx is not None:
+                await ctx.pause()
             else:
                 await asyncio.sleep(0)
 
