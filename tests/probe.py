@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
 
 from greenroom.app import create_app
-from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Forbidden, RateLimited, Unauthorized

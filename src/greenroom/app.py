@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from greenroom import __version__, background
-from greenroom.admin import routes as admin_routes
+from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
@@ -21,18 +21,18 @@ from greenroom.auth.openapi import install_security_docs
 from greenroom.core.csrf import CSRFMiddleware
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError, install_error_handlers
+from greenroom.core.headers import security_headers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.problems import install_problem_docs
 from greenroom.core.routing import add_routes
 from greenroom.core.settings import Settings, get_settings
-from greenroom.core.web import security_headers
 from greenroom.core.writebehind import WriteBehind
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
-from greenroom.practice import api as practice_api
-from greenroom.practice import routes as practice_routes
+from greenroom.practice import api_routes as practice_api
+from greenroom.practice import pages as practice_pages
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.members import error_page as members_error_page
 from greenroom.practice.members import validation_error_page as members_validation_error_page
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     add_routes(app, sso_login.router)
     add_routes(app, progress_routes.router)
     add_routes(app, practice_api.router)
-    add_routes(app, practice_routes.router)
+    add_routes(app, practice_pages.router)
     add_routes(app, webhooks_routes.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.

@@ -8,7 +8,7 @@ jobs).
 
 from __future__ import annotations
 
-from greenroom.admin import imports
+from greenroom.admin_area import imports
 from greenroom.core.db import Database
 from greenroom.core.settings import Settings
 from greenroom.jobs import Registry, Runner, RunnerSettings, maintenance

@@ -1,6 +1,6 @@
 """Every table of the service, imported in one place for Alembic and for tests."""
 
-from greenroom.admin.models import ImportJob
+from greenroom.admin_area.models import ImportJob
 from greenroom.admins.models import Admin
 from greenroom.audit.models import AuditEvent
 from greenroom.auth.models import AuthToken

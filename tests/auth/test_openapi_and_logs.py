@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from greenroom.auth.deps import ApiRoute, requires
+from greenroom.auth.guard import ApiRoute, requires
 from greenroom.auth.openapi import install_security_docs
 from greenroom.auth.scopes import Scope
 from tests.auth.conftest import CHECK, get_tokens

@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from greenroom.auth.ratelimit import RequestLimiter, close_storage, make_storage
 from greenroom.core.errors import RateLimited
 from greenroom.core.settings import Settings
 from greenroom.tenancy.context import OrgSnapshot
+from tests.faults.servers import RedisServer
 
 
 @pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Skipped without redis-server, failed instead when GREENROOM_REQUIRE_REDIS=1 (CI).
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
 
 
 def _org(key_limit: int, org_limit: int) -> OrgSnapshot:

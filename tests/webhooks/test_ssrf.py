@@ -89,7 +89,15 @@ def test_production_requires_https_unless_private_is_allowed() -> None:
         ssrf.parse("http://93.184.215.14/hook", prod)
     assert ssrf.parse("https://93.184.215.14/hook", prod).port == 443
     lax = prod.model_copy(update={"webhooks_allow_private": True})
-    assert ssrf.parse("http://127.0.0.1:9/hook", lax).port == 9
+    assert ssrf.parse("http://127.0.0.1:9999/hook", lax).port == 9999
+
+
+def test_ports_are_checked_even_where_private_addresses_are_allowed() -> None:
+    lax = Settings(webhooks_allow_private=True)
+    for port in (0, 9, 1023, 6379, 5432):
+        with pytest.raises(ssrf.UnsafeUrl, match=r"[Pp]ort"):
+            ssrf.parse(f"http://127.0.0.1:{port}/hook", lax)
+    assert ssrf.parse("http://127.0.0.1/hook", lax).port == 80
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, hash_password
 from greenroom.core.errors import Conflict, ValidationFailed
+from greenroom.core.text import check_name
 from greenroom.tenancy.models import Organization
 
 
@@ -35,6 +36,7 @@ async def create_admin(
     name: str = "",
 ) -> Admin:
     email = normalise_email(email)
+    check_name(name, "name")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             f"A password has at least {MIN_PASSWORD_LENGTH} characters.",

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from greenroom.core.web import CSP
+from greenroom.core.headers import CSP
 from greenroom.templating import render
 
 ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"

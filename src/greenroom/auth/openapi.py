@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, routing
 
-from greenroom.auth.deps import ApiRoute
+from greenroom.auth.guard import ApiRoute
 from greenroom.auth.scopes import Scope
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {

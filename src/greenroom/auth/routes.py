@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 
 from greenroom.auth import tokens
 from greenroom.auth.authenticator import Authenticator
-from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.schemas import (
     AuthCheck,
     RefreshRequest,

@@ -129,15 +129,20 @@ async def login(
 ) -> TokenPair | Failure:
     """Tokens for an admin of the key's org; 429 (raised) once log-ins are throttled."""
     email = email.strip().lower()
-    await throttle.check(tenant.org_id, email, client_address)
-    admin = (
-        await session.execute(
-            select(Admin).where(Admin.org_id == tenant.org_id, Admin.email == email)
-        )
-    ).scalar_one_or_none()
+    # Reserved before anything is verified, so concurrent guesses cannot pass the limit.
+    attempt = await throttle.reserve(tenant.org_id, email, client_address)
+    try:
+        admin = (
+            await session.execute(
+                select(Admin).where(Admin.org_id == tenant.org_id, Admin.email == email)
+            )
+        ).scalar_one_or_none()
+    except BaseException:
+        await throttle.release(attempt)  # not evaluated (the database failed): does not count
+        raise
     # Verified even without an account, so that timing does not tell which emails exist.
     if not verify_password(admin.password_hash if admin else None, password) or admin is None:
-        await throttle.failed(tenant.org_id, email, client_address)
+        # The reservation stays: it counts as a failure.
         await audit.record(
             session,
             org_id=tenant.org_id,
@@ -150,7 +155,7 @@ async def login(
             details={"via": "api"},
         )
         return Failure(InvalidCredentials())
-    await throttle.succeeded(tenant.org_id, email)
+    await throttle.succeeded(attempt)
     now = clock.now()
     admin.last_login_at = now
     pair = await _issue_pair(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.content.loader import CATEGORIES, SLUG_RE, Pack, Question, QuestionSet
 from greenroom.content.models import QuestionSetRow
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
+from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
 from greenroom.tenancy.context import OrgSnapshot
 
 
@@ -58,10 +59,14 @@ def _validate(
         errors.append({"field": "slug", "message": "lowercase letters, digits and hyphens"})
     if not title.strip() or len(title) > 200:
         errors.append({"field": "title", "message": "1 to 200 characters"})
+    elif has_bidi_controls(title):
+        errors.append({"field": "title", "message": BIDI_MESSAGE})
     if category not in CATEGORIES:
         errors.append({"field": "category", "message": "one of " + ", ".join(CATEGORIES)})
     if not interviewer_name.strip() or len(interviewer_name) > 100:
         errors.append({"field": "interviewer_name", "message": "1 to 100 characters"})
+    elif has_bidi_controls(interviewer_name):
+        errors.append({"field": "interviewer_name", "message": BIDI_MESSAGE})
     if not questions or any(not q.prompt.strip() for q in questions):
         errors.append({"field": "questions", "message": "at least one question with a prompt"})
     if errors:

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
 from greenroom.core import clock, sqlite
@@ -110,7 +111,10 @@ class Database:
             writer = _inline_sqlite_engine(url, path, read_only=False)
             reader = _inline_sqlite_engine(url, path, read_only=True)
             offload = create_async_engine(
-                url, connect_args={"timeout": sqlite.BUSY_TIMEOUT_SECONDS}, pool_size=4
+                url,
+                connect_args={"timeout": sqlite.BUSY_TIMEOUT_SECONDS},
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=4,
             )
             _configure_threaded_sqlite(offload, read_only=True)
             self.engines: tuple[AsyncEngine, ...] = (writer, reader, offload)
@@ -165,6 +169,7 @@ def _inline_sqlite_engine(url: str, path: str, *, read_only: bool) -> AsyncEngin
     engine = create_async_engine(
         url,
         async_creator=connect,
+        poolclass=AsyncAdaptedQueuePool,
         # One writer connection: the process's writers queue here, in order, instead of
         # polling SQLite's lock. Readers never wait for each other.
         pool_size=1 if not read_only else 8,

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from greenroom.core.logging import request_id_var
 
@@ -193,7 +194,18 @@ async def _app_error(_request: Request, exc: Exception) -> Response:
     return problem_response(exc)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (a path can have a route per method, and
+    the router's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route_methods)
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
     if exc.status_code == 404:
@@ -201,6 +213,8 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     error = error_for_status(exc.status_code, detail)
     if exc.headers:
         error.headers.update(exc.headers)
+    if exc.status_code == 405:
+        error.headers["Allow"] = allowed_methods(request) or error.headers.get("Allow", "")
     return problem_response(error)
 
 

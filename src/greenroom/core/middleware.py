@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,8 +29,12 @@ from greenroom.core.logging import (
     org_var,
     request_id_var,
 )
+from greenroom.core.outages import unavailable_response
 
 error_log = logging.getLogger("greenroom.errors")
+# Headers a layer below decided on for the response, whatever it turns out to be (the rate-limit
+# budget, for one): a list of (name, value) in the ASGI scope.
+EXTRA_RESPONSE_HEADERS = "greenroom.response_headers"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -68,11 +72,11 @@ class RequestContextMiddleware:
         self,
         app: ASGIApp,
         on_response: Callable[[str, int, float], None] | None = None,
-        response_headers: Iterable[tuple[bytes, bytes]] = (),
+        response_headers: Callable[[str], list[tuple[bytes, bytes]]] = lambda _path: [],
     ):
         self.app = app
         self.on_response = on_response
-        self.response_headers = list(response_headers)
+        self.response_headers = response_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,7 +99,10 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
         status_sent = False
-        extra_headers = [(b"x-request-id", request_id.encode()), *self.response_headers]
+        extra_headers = [
+            (b"x-request-id", request_id.encode()),
+            *self.response_headers(scope["path"]),
+        ]
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, status_sent
@@ -104,6 +111,9 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in extra_headers if h[0] not in present)
+                headers.extend(
+                    h for h in scope.get(EXTRA_RESPONSE_HEADERS, ()) if h[0] not in present
+                )
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -111,11 +121,17 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             # Handled here rather than by Starlette's outermost handler so that the 500 still
-            # carries the request id, in its header, its body and the log line.
-            error_log.error("unhandled error", exc_info=exc)
+            # carries the request id, in its header, its body and the log line. An unreachable
+            # database (in a middleware's query) is a 503, not a 500 (core/outages.py).
+            unavailable = unavailable_response(scope, exc)
+            if unavailable is None:
+                error_log.error("unhandled error", exc_info=exc)
             if status_sent:
                 raise
-            await send_wrapper_problem(send_wrapper)
+            if unavailable is not None:
+                await unavailable(scope, receive, send_wrapper)
+            else:
+                await send_wrapper_problem(send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             access_log.write(scope["method"], scope["path"], status, round(elapsed * 1000, 2))
@@ -125,6 +141,16 @@ class RequestContextMiddleware:
                 (request_id_var, org_var, environment_var, key_id_var), tokens, strict=True
             ):
                 var.reset(token)
+
+
+def _utf8_charset(params: bytes) -> bool:
+    """Whether a Content-Type's parameters declare no charset or UTF-8 (JSON is UTF-8, RFC 8259;
+    a body declared otherwise would be read as something it is not)."""
+    for param in params.split(b";"):
+        name, _, value = param.partition(b"=")
+        if name.strip().lower() == b"charset":
+            return value.strip().strip(b'"').lower() in (b"utf-8", b"utf8")
+    return True
 
 
 class BodyLimitMiddleware:
@@ -150,9 +176,12 @@ class BodyLimitMiddleware:
                 error = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
         has_body = (declared not in (None, b"0")) or b"transfer-encoding" in headers
         if error is None and has_body and scope["path"].startswith("/api/"):
-            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            ctype, _, params = headers.get(b"content-type", b"").partition(b";")
+            ctype = ctype.strip().lower()
             if not (ctype == b"application/json" or ctype.endswith(b"+json")):
                 error = UnsupportedMediaType()
+            elif not _utf8_charset(params):
+                error = UnsupportedMediaType("JSON bodies are UTF-8: send charset=utf-8 or none.")
         if error is not None:
             await problem_response(error)(scope, receive, send)
             return

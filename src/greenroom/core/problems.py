@@ -43,11 +43,12 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "No such resource in this organization and environment.",
     409: "Conflict, e.g. an Idempotency-Key reused with a different request.",
     413: "The request body is over the size limit.",
-    415: "The request body is not application/json.",
+    415: "The request body is not application/json, or not in UTF-8.",
     422: "Invalid fields; `errors` names each one.",
     429: "Too many requests; see Retry-After.",
+    503: "The database is briefly unreachable; nothing was done. Retry after Retry-After.",
 }
-API_ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+API_ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 # Every POST under /api/ honours it (greenroom.idempotency); documented once, here.
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
@@ -105,6 +106,9 @@ def install_problem_docs(app: FastAPI) -> None:
             schemas.pop(name, None)
         for path, operations in doc.get("paths", {}).items():
             if not path.startswith("/api/"):
+                for operation in operations.values():
+                    # FastAPI's 422 (HTTPValidationError, removed above) is never sent there.
+                    operation.get("responses", {}).pop("422", None)
                 continue
             for method, operation in operations.items():
                 if method == "post":

@@ -63,8 +63,10 @@ class Settings(BaseSettings):
     # Key and org look-ups are cached per process for at most this long.
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=5)
     redis_url: str | None = None
-    rate_limit_per_minute: int = Field(default=600, ge=1)
-    key_rate_limit_per_minute: int = Field(default=300, ge=1)
+    # Requests a minute: per key (100 a second, what large partner APIs allow: a plain sync of
+    # a few hundred users must not be throttled), and per org (two keys at full speed).
+    rate_limit_per_minute: int = Field(default=12_000, ge=1)
+    key_rate_limit_per_minute: int = Field(default=6_000, ge=1)
     anonymous_daily_cap: int = Field(default=1000, ge=0)
     purge_interval_seconds: int = Field(default=3600, ge=10)
     session_idle_minutes: int = Field(default=60, ge=1)

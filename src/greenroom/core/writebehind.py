@@ -38,36 +38,40 @@ class WriteBehind(Generic[K, V]):
         self._what = what
         self._delay = delay
         self._noted: dict[K, V] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._waiting: asyncio.Task[None] | None = None  # gathers notes, then writes them
+        self._tasks: set[asyncio.Task[None]] = set()  # the waiting one and writes under way
         self._now = asyncio.Event()
 
     def note(self, key: K, value: V) -> None:
         """Remember `value` for `key`; the write follows within `delay` seconds."""
         self._noted[key] = value
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._write_later())
+        if self._waiting is None:
+            task = asyncio.get_running_loop().create_task(self._write_later())
+            self._waiting = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def pending(self, key: K) -> V | None:
         """The value noted for `key` and not written yet, if any."""
         return self._noted.get(key)
 
     async def _write_later(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), self._delay)
+        noted, self._noted = self._noted, {}
+        self._waiting = None  # notes from now on start the next round
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._now.wait(), self._delay)
-            noted, self._noted = self._noted, {}
-            self._task = None
-            try:
-                async with self._sessions() as session, session.begin():
-                    await self._write(session, noted)
-            except Exception:  # bookkeeping: a lost write must not fail anything
-                log.warning("could not write %s", self._what, exc_info=True)
-        finally:
-            self._task = None
+            async with self._sessions() as session, session.begin():
+                await self._write(session, noted)
+        except Exception:  # bookkeeping: a lost write must not fail anything
+            log.warning("could not write %s", self._what, exc_info=True)
 
     async def flush(self) -> None:
-        """Write what is noted now (shutdown, tests)."""
-        while (task := self._task) is not None:
-            self._now.set()
-            await asyncio.shield(task)
-        self._now.clear()
+        """Write what is noted now, and wait until every write under way is done (shutdown,
+        tests)."""
+        self._now.set()
+        try:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks))
+        finally:
+            self._now.clear()

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenroom.auth.deps import ApiRoute, authorize
+from greenroom.auth.guard import ApiRoute, authorize
 from greenroom.auth.scopes import Scope as ApiScope
 from greenroom.core.errors import AppError, BadRequest, Conflict, problem_response
 from greenroom.core.security import hmac_digest

@@ -12,6 +12,8 @@ from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
 from greenroom.practice.models import Interview
 from greenroom.tenancy.context import Tenant
+from greenroom.users import repository as users
+from greenroom.users.models import User
 
 # The columns of the public interview object (`service.interview_payload`).
 INTERVIEW_COLUMNS = (
@@ -23,13 +25,13 @@ INTERVIEW_COLUMNS = (
     Interview.created_at,
     Interview.updated_at,
 )
+# The user's interviews, found by their partner_id in the same statement (the user is
+# active: `users.repository.active_by_partner_id`).
 _FIRST_PAGE = (
     select(*INTERVIEW_COLUMNS)
-    .where(
-        Interview.user_id == bindparam("user_id"),
-        Interview.org_id == bindparam("org_id"),
-        Interview.environment == bindparam("environment"),
-    )
+    .select_from(Interview)
+    .join(User, User.id == Interview.user_id)
+    .where(users.active_by_partner_id())
     .order_by(Interview.updated_at.desc(), Interview.id.desc())
     .limit(bindparam("limit"))
 )
@@ -54,18 +56,16 @@ _PAGES = {
 async def read_page(
     direct: Direct,
     tenant: Tenant,
-    user_id: uuid.UUID,
+    partner_id: str,
+    now: datetime,
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[Row]:
-    """Up to `limit` of the user's interviews, most recently updated first, after `after`."""
-    values: dict[str, Any] = {
-        "user_id": user_id,
-        "org_id": tenant.org_id,
-        "environment": tenant.environment.value,
-        "limit": limit,
-    }
+    """Up to `limit` interviews of the active user `partner_id`, most recently updated first,
+    after `after`: one statement (an unknown user and a user without interviews both read as
+    no rows)."""
+    values: dict[str, Any] = {**users.partner_id_params(tenant, partner_id, now), "limit": limit}
     if after is not None:
         values["after_at"], values["after_id"] = after
     return await direct.all(_PAGES[after is not None], **values)

@@ -74,10 +74,13 @@ async def read_for_partner(
     """A page of the user's interviews as public objects, and the next cursor; 404 for a user
     that is not (or no longer) there."""
     after = decode_position(page.cursor) if page.cursor else None
-    user = await users.read_active(direct, tenant, partner_id, clock.now())
-    if user is None:
+    now = clock.now()
+    rows = await repository.read_page(
+        direct, tenant, partner_id, now, limit=page.limit + 1, after=after
+    )
+    # No rows: a user without interviews, or no such user (a second look, only then).
+    if not rows and await users.read_active(direct, tenant, partner_id, now) is None:
         raise UserNotFound()
-    rows = await repository.read_page(direct, tenant, user["id"], limit=page.limit + 1, after=after)
     items, cursor = next_page(rows, page.limit, lambda row: (row["updated_at"], row["id"]))
     return [interview_payload(row) for row in items], cursor
 

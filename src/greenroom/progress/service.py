@@ -18,7 +18,7 @@ from greenroom.core import clock
 from greenroom.core.db import dialect_insert
 from greenroom.core.direct import Direct, Row, fields
 from greenroom.core.events import publish
-from greenroom.core.pagination import Page, decode_position, next_page
+from greenroom.core.pagination import Page, decode_position, next_page, since_or_after
 from greenroom.core.responses import iso
 from greenroom.progress import repository
 from greenroom.progress.models import UserProgress
@@ -206,6 +206,7 @@ async def read_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Public progress of users with any activity, oldest change first, for incremental sync."""
     after = decode_position(page.cursor) if page.cursor else None
+    updated_since, after = since_or_after(updated_since, after)
     rows = await repository.read_page(
         direct,
         tenant,

@@ -16,7 +16,23 @@ from greenroom.websessions import service as websessions
 router = APIRouter(tags=["Single sign-on"])
 
 
-@router.get("/sso/login", response_class=Response)
+@router.get(
+    "/sso/login",
+    response_class=Response,
+    status_code=303,
+    responses={
+        303: {
+            "description": "Signed in: the member's session cookie is set and the browser goes "
+            "to `redirect_to` (or the dashboard).",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        401: {
+            "description": "The token is unknown, used, expired or of another organization or "
+            "environment: a page for the user, linking back to your return URL.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
+)
 async def sso_login(
     request: Request,
     session: WriterSessionDep,

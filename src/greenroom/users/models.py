@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenroom.core.db import Base, IdMixin, TimestampMixin
@@ -18,6 +18,8 @@ class User(IdMixin, TimestampMixin, Base):
         UniqueConstraint("org_id", "environment", "partner_id", name="uq_users_org_env_partner"),
         Index("ix_users_org_env_updated", "org_id", "environment", "updated_at", "id"),
         Index("ix_users_org_env_email", "org_id", "environment", "email"),
+        # The anonymous users an org created since a moment (its daily cap).
+        Index("ix_users_org_anonymous_created", "org_id", "anonymous", "created_at"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -31,3 +33,7 @@ class User(IdMixin, TimestampMixin, Base):
     anonymous: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# `GET /api/users?email=` matches in any case.
+Index("ix_users_org_env_email_lower", User.org_id, User.environment, func.lower(User.email))

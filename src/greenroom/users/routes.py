@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.principal import Principal
 from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep

@@ -6,7 +6,17 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from greenroom.core.text import refuse_bidi_controls
 
 METADATA_MAX_BYTES = 4096
 # No control characters (PostgreSQL refuses NUL in text, and none belongs in a name).
@@ -15,6 +25,7 @@ Name = Annotated[
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
     ),
+    AfterValidator(refuse_bidi_controls),  # no U+202E and the like (core/text.py)
 ]
 
 EXAMPLE_USER: dict[str, Any] = {

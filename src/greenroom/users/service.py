@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.core import clock, events
 from greenroom.core.direct import Direct, Executor, fields
 from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, ValidationFailed
-from greenroom.core.pagination import decode_position, next_page
+from greenroom.core.pagination import decode_position, next_page, since_or_after
 from greenroom.core.responses import iso
 from greenroom.core.settings import ServerSecret
 from greenroom.sso import service as sso
@@ -251,6 +251,7 @@ async def read_users(
     after = decode_position(cursor) if cursor is not None else None
     if updated_since is not None and updated_since.tzinfo is None:
         updated_since = updated_since.replace(tzinfo=UTC)
+    updated_since, after = since_or_after(updated_since, after)
     rows = await repository.read_page(
         direct,
         tenant,

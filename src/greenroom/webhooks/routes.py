@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from greenroom.auth.deps import ApiRoute, principal_of, requires
+from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import ValidationFailed

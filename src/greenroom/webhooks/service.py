@@ -26,6 +26,7 @@ from greenroom.core.direct import Executor, Statement, execute, execute_many
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.pagination import decode_cursor, encode_cursor
 from greenroom.core.settings import Settings
+from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
 from greenroom.tenancy.context import Tenant
 from greenroom.webhooks import repository, signing, ssrf
 from greenroom.webhooks.models import (
@@ -117,6 +118,8 @@ def _check_description(description: str | None) -> str | None:
         raise ValidationFailed(
             errors=[{"field": "description", "message": "no control characters"}]
         )
+    if has_bidi_controls(description):
+        raise ValidationFailed(errors=[{"field": "description", "message": BIDI_MESSAGE}])
     if len(description) > MAX_DESCRIPTION:
         raise ValidationFailed(
             errors=[{"field": "description", "message": f"at most {MAX_DESCRIPTION} characters"}]

@@ -17,6 +17,39 @@ from greenroom.core.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Ports a webhook may use: 80, 443 and 1024 to 65535, except these well-known internal
+# services (an endpoint on one of them is an attempt to reach it, whatever the address).
+DENIED_PORTS: dict[int, str] = {
+    2181: "ZooKeeper",
+    2375: "Docker",
+    2376: "Docker",
+    2379: "etcd",
+    2380: "etcd",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    5672: "AMQP",
+    5984: "CouchDB",
+    6379: "Redis",
+    6443: "Kubernetes",
+    8500: "Consul",
+    9042: "Cassandra",
+    9092: "Kafka",
+    9200: "Elasticsearch",
+    9300: "Elasticsearch",
+    10250: "Kubernetes",
+    11211: "Memcached",
+    27017: "MongoDB",
+}
+
+
+def check_port(port: int) -> None:
+    if port in DENIED_PORTS:
+        raise UnsafeUrl(
+            f"Port {port} is the port of an internal service ({DENIED_PORTS[port]}); "
+            "webhooks cannot be sent to it."
+        )
+    if port not in (80, 443) and not 1024 <= port <= 65535:
+        raise UnsafeUrl("Webhook URLs may use port 80, 443 or 1024 to 65535.")
 
 
 class UnsafeUrl(Exception):
@@ -84,7 +117,10 @@ def parse(url: str, settings: Settings) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host or any(c.isspace() for c in url):
         raise UnsafeUrl("The URL has no valid host.")
-    return Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80), None)
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    check_port(port)
+    return Target(parts.scheme, host, port, None)
 
 
 async def resolve(url: str, settings: Settings) -> Target:

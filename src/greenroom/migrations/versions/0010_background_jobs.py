@@ -2,7 +2,7 @@
 by endpoint (fairness), with an ordering key for later use
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0013 (the data path's 0013 landed before this one; both were written against 0009)
 Create Date: 2026-11-30 12:16:59
 """
 
@@ -16,7 +16,7 @@ import greenroom.core.db
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | None = '0009'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

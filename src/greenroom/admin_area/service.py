@@ -1,0 +1,256 @@
+"""Rules that only the admin area has: signing in, and managing the org's admins.
+
+Keys, users, audit entries and question sets go through their own features' services; this module
+holds what has no other home: log-in (with its throttle), adding admins, changing roles and removing
+admins without ever leaving the org with none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from greenroom.admins import service as admins
+from greenroom.admins.models import Admin, AdminRole
+from greenroom.admins.passwords import generate_password, verify_password
+from greenroom.audit import service as audit
+from greenroom.audit.service import AuditEventType
+from greenroom.auth.ratelimit import LoginThrottle
+from greenroom.core import clock, events
+from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.tenancy.models import Organization
+from greenroom.users import repository as users_repository
+from greenroom.users import service as users
+from greenroom.users.models import User
+from greenroom.websessions import service as websessions
+
+BAD_CREDENTIALS = "Wrong email or password."
+
+
+@dataclass(slots=True)
+class LoginOutcome:
+    admin: Admin | None
+    status: int = 200
+    message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+async def _org(session: AsyncSession, tenant: Tenant) -> Organization:
+    org = await session.get(Organization, tenant.org_id)
+    if org is None:  # deleted between the host look-up and now
+        raise NotFound(code="unknown_host")
+    return org
+
+
+async def log_in(
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    email: str,
+    password: str,
+    client: str,
+    throttle: LoginThrottle,
+) -> LoginOutcome:
+    """Checks the credentials; the caller starts the session on success.
+
+    The throttle is the one `POST /api/auth/token` uses (5 attempts in 15 minutes per account or
+    per client address), so failures in either place count together. The attempt is reserved
+    before anything is verified: concurrent guesses cannot get past the limit.
+    """
+    email = email.strip().lower()[:320]
+    try:
+        attempt = await throttle.reserve(tenant.org_id, email, client)
+    except RateLimited as exc:
+        retry = exc.headers.get("Retry-After", "900")
+        minutes = max(1, -(-int(retry) // 60))
+        message = (
+            f"Too many failed log-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        return LoginOutcome(None, 429, message, {"Retry-After": retry})
+    try:
+        org = await _org(session, tenant)
+        admin = await admins.get_by_email(session, org, email) if email else None
+    except BaseException:
+        await throttle.release(attempt)  # not evaluated (the database failed): does not count
+        raise
+    # Verified even for an unknown email, so timing does not tell which emails exist.
+    ok = verify_password(admin.password_hash if admin else None, password)
+    event = AuditEventType.LOGIN_SUCCEEDED if admin and ok else AuditEventType.LOGIN_FAILED
+    await audit.record(
+        session,
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        event=event,
+        actor=f"admin:{email}",
+        admin_id=admin.id if admin else None,
+        client_address=client,
+        details={"via": "admin area"},
+    )
+    if admin is None or not ok:
+        return LoginOutcome(None, 401, BAD_CREDENTIALS)  # the reservation stays: a failure
+    await throttle.succeeded(attempt)
+    admin.last_login_at = clock.now()
+    return LoginOutcome(admin)
+
+
+async def get_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
+    admin = await session.get(Admin, admin_id)
+    if admin is None or admin.org_id != tenant.org_id:
+        raise NotFound("No such admin.", code="admin_not_found")
+    return admin
+
+
+async def list_admins(session: AsyncSession, tenant: Tenant) -> Sequence[Admin]:
+    return await admins.list_admins(session, await _org(session, tenant))
+
+
+def _role(value: str) -> AdminRole:
+    try:
+        return AdminRole(value)
+    except ValueError:
+        raise ValidationFailed(
+            "The role is admin or viewer.", errors=[{"field": "role", "message": "admin or viewer"}]
+        ) from None
+
+
+async def add_admin(
+    session: AsyncSession, tenant: Tenant, *, email: str, name: str, role: str
+) -> tuple[Admin, str]:
+    """A new admin with a generated one-time password (returned once, shown once)."""
+    password = generate_password()
+    admin = await admins.create_admin(
+        session,
+        await _org(session, tenant),
+        email=email,
+        password=password,
+        role=_role(role),
+        name=name,
+    )
+    return admin, password
+
+
+async def _count_full_admins(session: AsyncSession, tenant: Tenant) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Admin)
+        .where(Admin.org_id == tenant.org_id, Admin.role == AdminRole.ADMIN.value)
+    )
+    return int(result.scalar_one())
+
+
+async def change_role(
+    session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID, role: str
+) -> Admin:
+    """Never leaves the org without an admin who can manage it."""
+    target = await get_admin(session, tenant, admin_id)
+    new_role = _role(role)
+    if (
+        target.role == AdminRole.ADMIN.value
+        and new_role is not AdminRole.ADMIN
+        and await _count_full_admins(session, tenant) <= 1
+    ):
+        raise Conflict("The org must keep at least one admin.", code="last_admin")
+    target.role = new_role.value
+    await session.flush()
+    return target
+
+
+async def remove_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
+    """Removes an admin and ends their sessions; never the last one with the admin role."""
+    target = await get_admin(session, tenant, admin_id)
+    if target.role == AdminRole.ADMIN.value and await _count_full_admins(session, tenant) <= 1:
+        raise Conflict("The org must keep at least one admin.", code="last_admin")
+    await websessions.end_all_for(session, target.id)
+    await session.delete(target)
+    await session.flush()
+    return target
+
+
+# Users deleted per transaction by the sandbox reset: each goes with all its data, and on SQLite
+# the API's writes wait while a transaction holds the write lock.
+RESET_BATCH = 25
+
+
+async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tenant) -> int:
+    """Deletes every sandbox user of the org with all their data (through the users service, so
+    that `user.deleted` goes out and features with files clean up); production is untouched.
+
+    Long work: it takes the session maker, not a session, and deletes `RESET_BATCH` users per
+    transaction, letting other tasks (API requests) in between. Stopped half-way (the process
+    ended), it leaves the rest for the next reset."""
+    sandbox = Tenant(tenant.org, Environment.SANDBOX, tenant.host)
+    batch = RESET_BATCH
+    deleted = 0
+    while True:
+        async with sessions() as session, session.begin():
+            rows = await session.execute(
+                select(User.id, User.partner_id)
+                .where(User.org_id == tenant.org_id, User.environment == Environment.SANDBOX.value)
+                .limit(batch)
+            )
+            found = rows.all()
+            if not found:
+                return deleted
+            for user_id, partner_id in found:
+                try:
+                    await users.delete_user(session, sandbox, partner_id)
+                except users.UserNotFound:  # an expired anonymous user: gone for the API already
+                    user = await session.get(User, user_id)
+                    await websessions.end_all_for(session, user_id)
+                    await users_repository.delete_by_id(session, user_id)
+                    if user is not None:
+                        # What the purge would have sent: the webhook, and its recordings go too.
+                        await events.publish(
+                            session, sandbox, "user.deleted", {"user": users.public_user(user)}
+                        )
+                deleted += 1
+        await asyncio.sleep(0)
+
+
+async def count_users(session: AsyncSession, tenant: Tenant, environment: Environment) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(User)
+        .where(User.org_id == tenant.org_id, User.environment == environment.value)
+    )
+    return int(result.scalar_one())
+
+
+# Events the admin area records besides the keys' and log-ins' (AuditEventType).
+ADMIN_ADDED = "admin.added"
+ADMIN_ROLE_CHANGED = "admin.role_changed"
+ADMIN_REMOVED = "admin.removed"
+USERS_IMPORTED = "users.imported"
+SANDBOX_RESET = "sandbox.reset"
+ADMIN_EVENTS = (ADMIN_ADDED, ADMIN_ROLE_CHANGED, ADMIN_REMOVED, USERS_IMPORTED, SANDBOX_RESET)
+
+
+async def record(
+    session: AsyncSession,
+    tenant: Tenant,
+    by: Admin,
+    event: str,
+    *,
+    client: str | None,
+    environment: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit event done by `by` in the admin area."""
+    await audit.record(
+        session,
+        org_id=tenant.org_id,
+        environment=environment,
+        event=event,
+        actor=f"admin:{by.email}",
+        admin_id=by.id,
+        client_address=client,
+        details=details,
+    )

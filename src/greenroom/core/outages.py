@@ -1,0 +1,156 @@
+"""When the database cannot be reached: 503 and "try again shortly", never a 500.
+
+A request that fails because the database refused or lost its connection (the server is down,
+restarting or out of connections) is answered 503 `service_unavailable` with `Retry-After`:
+problem+json for the API and other clients, a plain page for browsers. Nothing is retried here;
+the engine's pool (pre-ping) reconnects by itself once the database is back, so service resumes
+without a restart.
+
+`RequestContextMiddleware`, which every error that nothing else answered reaches (from a route,
+a dependency, or a middleware's own query: the host's org, idempotency records), asks
+`unavailable_response` before it answers 500.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import time
+import traceback
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Scope
+
+from greenroom.core.errors import ServiceUnavailable, problem_response
+
+log = logging.getLogger("greenroom.errors")
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL's answers that mean "not now" rather than "wrong request": the connection failed
+# or was closed, the server is starting up or shutting down, or it has no connection left.
+_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,  # no pooled connection came free in time
+)
+try:  # the driver is the optional `greenroom[postgres]` extra
+    import asyncpg
+
+    _UNAVAILABLE_ERRORS += (
+        asyncpg.exceptions.PostgresConnectionError,  # class 08: connection exceptions
+        asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+        asyncpg.exceptions.TooManyConnectionsError,
+    )
+except ImportError:  # SQLite only: no PostgreSQL error can happen
+    pass
+# Raised by the operating system when connecting: counted only when raised from a driver.
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.ETIMEDOUT,
+        errno.EHOSTUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+    }
+)
+_DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Back shortly</title></head>
+<body>
+<h1>We'll be back shortly</h1>
+<p>Greenroom cannot reach its database right now. Nothing you did caused this.
+Please try again in a few moments.</p>
+</body>
+</html>
+"""
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "service_unavailable"
+    default_detail = "The service is briefly unavailable; retry after the Retry-After delay."
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(_DRIVER_MODULES)
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def _network_error(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database could not be reached."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNAVAILABLE_ERRORS):
+            return True
+        if _network_error(current) and _raised_by_driver(current):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
+class _Reporter:
+    """One warning line when an outage starts, then at most one every 10 s while it lasts."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._last = 0.0
+        self._since = 0
+
+    def report(self, exc: BaseException, path: str) -> None:
+        now = time.monotonic()
+        self._since += 1
+        if now - self._last < self.every:
+            return
+        log.warning(
+            "database unreachable: answering 503",
+            extra={"error": type(exc).__name__, "path": path, "requests": self._since},
+        )
+        self._last, self._since = now, 0
+
+
+_reporter = _Reporter()
+
+
+def _wants_html(scope: Scope) -> bool:
+    if str(scope.get("path", "")).startswith("/api/"):
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
+
+
+def unavailable_response(scope: Scope, exc: BaseException) -> Response | None:
+    """The 503 for a request that failed because the database is unreachable, else None."""
+    if not is_database_unavailable(exc):
+        return None
+    _reporter.report(exc, str(scope.get("path", "")))
+    app: Any = scope.get("app")
+    metrics = getattr(getattr(app, "state", None), "metrics", None)
+    if metrics is not None:
+        metrics.database_unavailable.inc()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if _wants_html(scope):
+        return HTMLResponse(PAGE, status_code=503, headers=headers)
+    return problem_response(DatabaseUnavailable(headers=headers))

@@ -1,0 +1,90 @@
+"""CSV import over HTTP: checked rows, a job with progress, bad rows by line, safe to repeat."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from greenroom.admins.models import AdminRole
+from tests.admin_area.conftest import Browser, csrf_of, logged_in
+
+PAGE = "/admin/imports"
+GOOD = (
+    b"partner_id,email,first_name,last_name\n"
+    b"abc123def,jane.doe@xyz.example.com,Jane,Doe\n"
+    b"xyz789,sam@xyz.example.com,Sam,Smith\n"
+)
+
+
+async def upload(browser, content: bytes, name: str = "users.csv"):
+    token = csrf_of((await browser.get(PAGE)).text)
+    return await browser.client.post(
+        PAGE, data={"csrftoken": token}, files={"file": (name, content, "text/csv")}
+    )
+
+
+async def job_result(browser: Browser, response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    job = await browser.get(response.headers["location"])
+    assert job.status_code == 200
+    text: str = job.text
+    return text
+
+
+async def test_import_creates_then_updates_and_is_safe_to_repeat(area, client_for, app) -> None:
+    first = await job_result(area.browser, await upload(area.browser, GOOD))
+    assert re.search(r"<strong>2</strong> created, <strong>0</strong> updated", first)
+    again = await job_result(area.browser, await upload(area.browser, GOOD))
+    assert re.search(r"<strong>0</strong> created, <strong>2</strong> updated", again)
+    users = (await area.browser.get("/admin/users")).text
+    assert ">2 users<" in users and "jane.doe@xyz.example.com" in users
+    # The users exist for the API as well.
+    from tests.factories import make_key
+
+    key = await make_key(app, area.org)
+    api = client_for(area.org.slug)
+    got = await api.get("/api/users/abc123def", headers={"Authorization": key})
+    assert got.status_code == 200 and got.json()["user"]["first_name"] == "Jane"
+
+
+async def test_bad_rows_are_listed_by_line_and_nothing_is_imported(area) -> None:
+    content = GOOD + b"bad id!,x@xyz.example.com,X,Y\nok2,not-an-email,A,B\n"
+    response = await upload(area.browser, content)
+    assert response.status_code == 422
+    assert "2 bad rows" in response.text
+    assert "<td>4</td>" in response.text and "<td>5</td>" in response.text
+    assert ">0 users<" in (await area.browser.get("/admin/users")).text
+
+
+async def test_rows_the_service_refuses_are_reported_and_the_rest_applied(area) -> None:
+    content = GOOD + b"new1,n@xyz.example.com,Nina,\n"  # a new user without a last name
+    result = await job_result(area.browser, await upload(area.browser, content))
+    assert "<strong>2</strong> created" in result and "<strong>1</strong> refused" in result
+    assert "<td>4</td>" in result and "last_name" in result
+
+
+async def test_import_status_is_json_for_the_progress_bar(area) -> None:
+    response = await upload(area.browser, GOOD)
+    status = await area.browser.get(response.headers["location"] + "/status")
+    assert status.json() == {
+        "status": "done", "total": 2, "processed": 2, "created": 2, "updated": 0, "errors": 0
+    }  # fmt: skip
+
+
+async def test_sandbox_view_imports_into_the_sandbox(area) -> None:
+    await area.browser.submit("/admin/users", "/admin/view", {"view": "sandbox", "next": PAGE})
+    await job_result(area.browser, await upload(area.browser, GOOD))
+    assert ">2 users<" in (await area.browser.get("/admin/users")).text
+    await area.browser.submit("/admin/users", "/admin/view", {"view": "production"})
+    assert ">0 users<" in (await area.browser.get("/admin/users")).text
+
+
+async def test_viewer_cannot_import(app, browser_for, area) -> None:
+    _viewer, browser = await logged_in(app, browser_for, area.org, AdminRole.VIEWER)
+    assert (await browser.get(PAGE)).status_code == 403
+    token = csrf_of((await browser.get("/admin/users")).text)
+    response = await browser.client.post(
+        PAGE, data={"csrftoken": token}, files={"file": ("u.csv", GOOD, "text/csv")}
+    )
+    assert response.status_code == 403

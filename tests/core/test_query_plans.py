@@ -1,0 +1,112 @@
+"""Every lookup and list of the Partner API's hot paths is served by an index, on both databases.
+
+On SQLite the plan must SEARCH (never SCAN) the big tables. On PostgreSQL, where a planner
+rightly prefers a sequential scan of a small test table, sequential scans are switched off for
+the EXPLAIN: a plan that still scans the table means no index can serve the query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import make_url
+
+from greenroom.core import clock
+from greenroom.core.direct import Statement
+from greenroom.practice import repository as practice
+from greenroom.progress import repository as progress
+from greenroom.users import repository as users
+from greenroom.webhooks import repository as webhooks
+
+BIG_TABLES = ("users", "user_progress", "practice_interviews", "webhook_endpoints")
+NOW = clock.now()
+TENANT = {"org_id": uuid.uuid4(), "environment": "production", "now": NOW}
+AFTER = {"after_at": NOW - timedelta(days=1), "after_id": uuid.uuid4()}
+
+CASES: list[tuple[str, Statement, dict[str, Any]]] = [
+    ("user by partner_id", users._ACTIVE_BY_PARTNER_ID, {**TENANT, "partner_id": "abc"}),
+    ("user by partner_id, any state", users._ANY_BY_PARTNER_ID, {**TENANT, "partner_id": "abc"}),
+    *(
+        (
+            f"users page {flags}",
+            users._LIST_QUERIES[flags],
+            {
+                **TENANT,
+                **AFTER,
+                "limit": 51,
+                "email": "jane@xyz.example.com",
+                "since": NOW,
+                "anonymous": False,
+            },
+        )
+        for flags in users._LIST_QUERIES
+    ),
+    ("anonymous users today", users._COUNT_ANONYMOUS_SINCE, {**TENANT, "since": NOW}),
+    ("progress by partner_id", progress._PROGRESS_BY_PARTNER_ID, {**TENANT, "partner_id": "a"}),
+    *(
+        (
+            f"progress page {flags}",
+            progress._LIST_QUERIES[flags],
+            {**TENANT, **AFTER, "limit": 51, "since": NOW},
+        )
+        for flags in progress._LIST_QUERIES
+    ),
+    *(
+        (
+            f"interviews page after={after}",
+            practice._PAGES[after],
+            {**TENANT, **AFTER, "partner_id": "abc", "limit": 51},
+        )
+        for after in (False, True)
+    ),
+    ("webhook endpoints of a tenant", webhooks._ENABLED_ENDPOINTS, TENANT),
+]
+
+
+# The pages after a cursor with no more selective filter (an email), and no `updated_since`
+# (the services keep only the stronger of the two: `core.pagination.since_or_after`).
+SEEKS_TO_THE_CURSOR = {
+    "users page (False, False, False, True)",
+    "users page (False, False, True, True)",
+    "progress page (False, True)",
+    "interviews page after=True",
+}
+
+
+@pytest.mark.parametrize(("name", "statement", "values"), CASES, ids=[c[0] for c in CASES])
+async def test_the_query_uses_an_index(
+    app: FastAPI, name: str, statement: Statement, values: dict[str, Any]
+) -> None:
+    database = app.state.database
+    compiled = statement.compiled(database.engine.dialect, values)
+    arguments = compiled.arguments(values)
+    if database.is_sqlite:
+        path = make_url(database.url).database
+        assert path is not None
+        conn = sqlite3.connect(path)
+        try:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", arguments)]
+        finally:
+            conn.close()
+        scans = [
+            line
+            for line in plan
+            if line.startswith("SCAN") and any(f"SCAN {t}" in line for t in BIG_TABLES)
+        ]
+        assert not scans, f"{name}: {plan}"
+        assert any("USING" in line for line in plan), f"{name}: {plan}"
+        if name in SEEKS_TO_THE_CURSOR:
+            # A page after a cursor seeks the index to the cursor, never reads up to it.
+            assert any(")>(" in line or ")<(" in line for line in plan), f"{name}: {plan}"
+    else:
+        pool = await database.direct.pg_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL enable_seqscan = off")
+            plan = [row[0] for row in await conn.fetch(f"EXPLAIN {compiled.sql}", *arguments)]
+        scans = [line for line in plan if any(f"Seq Scan on {t}" in line for t in BIG_TABLES)]
+        assert not scans, f"{name}: {plan}"
