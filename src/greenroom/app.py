@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from greenroom import __version__
-from greenroom.admin_area import imports
+from greenroom import __version__, background
 from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.auth import routes as auth_routes
@@ -44,9 +43,7 @@ from greenroom.sso import routes as sso_routes
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 from greenroom.users import routes as users_routes
-from greenroom.users.tasks import purge_forever
 from greenroom.webhooks import routes as webhooks_routes
-from greenroom.webhooks.worker import Worker
 from greenroom.websessions import service as websessions
 from greenroom.websessions.service import COOKIE_NAMES as SESSION_COOKIES
 
@@ -85,40 +82,24 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         background: list[asyncio.Task[None]] = []
         if database.is_sqlite:
             background.append(asyncio.create_task(database.checkpoints(), name="checkpoints"))
-        stop_worker = asyncio.Event()
-        worker_task: asyncio.Task[None] | None = None
+        stop_jobs = asyncio.Event()
+        jobs_task: asyncio.Task[None] | None = None
         if settings.run_worker:
-            background.append(
-                asyncio.create_task(
-                    purge_forever(
-                        sessions,
-                        settings.purge_interval_seconds,
-                        session_idle_minutes=settings.session_idle_minutes,
-                    ),
-                    name="purge",
-                )
-            )
-            # Import jobs whose process died mid-job are taken over here (see admin/imports.py).
-            background.append(
-                asyncio.create_task(
-                    imports.resume_forever(sessions, settings.purge_interval_seconds),
-                    name="import sweep",
-                )
-            )
-            worker = Worker(sessions, settings, metrics=app.state.metrics)
-            worker_task = asyncio.create_task(worker.run_forever(stop_worker))
-        app.state.background_tasks = background
+            # Background jobs (imports, the purge, webhook deliveries...: greenroom.background).
+            jobs_task = asyncio.create_task(app.state.jobs.run_forever(stop_jobs), name="jobs")
+        app.state.background_tasks = [*background, *([jobs_task] if jobs_task else [])]
         try:
             yield
         finally:
-            stop_worker.set()
+            stop_jobs.set()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if worker_task is not None:
-                # Not cancelled: it finishes the batch in flight, so its outcomes are recorded.
-                await worker_task
+            if jobs_task is not None:
+                # Not cancelled: jobs are handed back at their next pause, and the webhook
+                # sends in flight end and are recorded.
+                await jobs_task
             await app.state.authenticator.close()
             await app.state.websessions_seen.flush()
             await database.dispose()
@@ -141,6 +122,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # The read-write session maker, for work outside a request (background jobs, tests).
     app.state.sessionmaker = sessions
     app.state.metrics = Metrics()
+    # The process's background jobs runner; its loop runs from the lifespan when `run_worker`.
+    app.state.jobs = background.runner(settings, database, metrics=app.state.metrics)
     app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
     app.state.storage = recordings_storage(settings.data_dir)
     subscribe_recordings_cleanup(app.state.storage)

@@ -7,6 +7,7 @@ from greenroom.auth.models import AuthToken
 from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
+from greenroom.jobs.models import Job
 from greenroom.keys.models import ApiKey
 from greenroom.practice.models import Answer, Interview
 from greenroom.progress.models import UserProgress
@@ -31,6 +32,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "Interview",
+    "Job",
     "Organization",
     "QuestionSetRow",
     "SsoToken",

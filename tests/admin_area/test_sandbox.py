@@ -65,3 +65,15 @@ async def test_reset_deletes_the_recordings_of_expired_anonymous_users_too(app, 
     done = await area.browser.submit("/admin/sandbox", "/admin/sandbox/reset", {"confirm": "yes"})
     assert done.status_code == 200 and "1 user deleted" in done.text
     assert not recording.exists()
+
+
+async def test_reset_deletes_in_small_transactions_until_none_is_left(
+    app, area, monkeypatch
+) -> None:
+    from greenroom.admin_area import service
+
+    monkeypatch.setattr(service, "RESET_BATCH", 2)  # three transactions for five users
+    await add_users(app, area.org, 5, prefix="s", environment="sandbox")
+    done = await area.browser.submit("/admin/sandbox", "/admin/sandbox/reset", {"confirm": "yes"})
+    assert done.status_code == 200 and "5 users deleted" in done.text
+    assert "0 sandbox users" in (await area.browser.get("/admin/sandbox")).text

@@ -3,18 +3,21 @@
 1. `parse` reads the whole file and checks every row (header, partner_id, email, lengths,
    duplicates). Any bad row stops the import before anything is written, and each is reported
    with its line number.
-2. `start` stores the checked rows in an `ImportJob`; `run` applies them through the users
-   service (create or update, exactly like `POST /api/users/{partner_id}`), a batch per
-   transaction, updating `processed` so that the page can show progress. A row the service
-   refuses (say, a new user without a name) is reported with its line number and skipped.
+2. `start` stores the checked rows in an `ImportJob` and queues a background job (`KIND`, in
+   `greenroom.jobs`) in the same transaction. `run` (its handler) applies the rows through the
+   users service (create or update, exactly like `POST /api/users/{partner_id}`), `BATCH` rows
+   per transaction, updating `processed` so that the page can show progress, and pauses between
+   batches so that the API's writes get the database in between (on SQLite there is one writer
+   at a time). A row the service refuses (say, a new user without a name) is reported with its
+   line number and skipped.
 3. Running the same file twice is safe: rows update the users the first run created.
-   A job is claimed atomically (`queued` -> `running`), so it is never applied twice at once.
-4. A job outlives the process that runs it. The runner holds a lease (`run_token`) and renews
-   `heartbeat_at` with every batch; a batch is applied only while the job is still leased to its
-   runner and `processed` is where that runner expects it, in the same transaction that advances
-   `processed`. So when a process dies mid-job, `resume_stale` (a loop next to the purge) takes the
-   job over once its heartbeat is older than `LEASE` and goes on from `processed`: no row is
-   applied twice, and a runner that was only slow stops at its next batch.
+4. A job outlives the process that runs it. The jobs runner leases it to one claim; a batch is
+   applied only while the job is still leased to that claim (`JobContext.hold`) and `processed`
+   is where the claim expects it, in the transaction that advances `processed`. So when a process
+   dies mid-job, another runner claims it once the lease expires and goes on from `processed`: no
+   row is applied twice, and a runner that was only slow stops at its next batch. A batch that
+   fails is retried with backoff (the jobs module's), and the import is marked failed when the
+   job gives up.
 """
 
 from __future__ import annotations
@@ -25,18 +28,20 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom import jobs
 from greenroom.admin_area.models import ImportJob
-from greenroom.core import clock, periodic
+from greenroom.core import clock
 from greenroom.core.errors import AppError, NotFound
+from greenroom.jobs import JobContext, Registry
+from greenroom.jobs.models import Job
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
@@ -47,11 +52,13 @@ log = logging.getLogger("greenroom.admin_area.imports")
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLUMNS = ("partner_id", "email", "first_name", "last_name")
 MAX_ROWS = 100_000
-BATCH = 200
+# Rows per transaction: small enough that an API write waits for at most one batch (on SQLite,
+# where writers take turns and statements run on the event loop, 20 rows take about 25 ms on
+# the 2-core machine; docs/decisions.md, Background jobs).
+BATCH = 20
 MAX_REPORTED_ERRORS = 1000
-# A runner renews its lease with every batch (a few seconds at most); a job whose heartbeat is
-# older than this is taken to be abandoned and is resumed by another runner.
-LEASE = timedelta(minutes=5)
+KIND = "users.import"
+MAX_ATTEMPTS = 5
 
 
 @dataclass(slots=True)
@@ -129,6 +136,8 @@ async def start(
     created_by: str,
     filename: str,
 ) -> ImportJob:
+    """Stores the checked rows and queues the job that applies them (in the caller's
+    transaction: the job exists exactly when the import does). `job.job_id` is the job to run."""
     job = ImportJob(
         org_id=tenant.org_id,
         environment=environment,
@@ -140,6 +149,15 @@ async def start(
     )
     session.add(job)
     await session.flush()
+    job.job_id = await jobs.enqueue(
+        session,
+        KIND,
+        {"import_id": str(job.id)},
+        org_id=tenant.org_id,
+        environment=environment,
+        max_attempts=MAX_ATTEMPTS,
+    )
+    await session.flush()
     return job
 
 
@@ -148,6 +166,25 @@ async def get_job(session: AsyncSession, tenant: Tenant, job_id: uuid.UUID) -> I
     if job is None or job.org_id != tenant.org_id:
         raise NotFound("No such import.", code="import_not_found")
     return job
+
+
+async def job_problem(session: AsyncSession, job: ImportJob) -> str | None:
+    """What the admin should know when the import's background job ran into errors (the error
+    itself is in the logs and the jobs table, not shown: it may hold SQL)."""
+    if job.status == "failed":
+        return (
+            "The import stopped after repeated errors; the rows counted above were applied. "
+            "Upload the file again to finish it: rows already imported are updated, not doubled."
+        )
+    if job.job_id is None or job.status == "done":
+        return None
+    found = await session.get(Job, job.job_id)
+    if found is None or found.last_error is None or found.state != "queued":
+        return None
+    return (
+        f"A batch failed (attempt {found.attempts} of {found.max_attempts}); "
+        "it is retried automatically."
+    )
 
 
 async def recent_jobs(
@@ -162,173 +199,79 @@ async def recent_jobs(
     return result.scalars().all()
 
 
-async def run(
-    sessions: async_sessionmaker[AsyncSession], tenant: Tenant, job_id: uuid.UUID
-) -> None:
-    """Applies a queued job (claimed atomically: a second runner finds nothing to do)."""
-    token = uuid.uuid4()
-    async with sessions() as session, session.begin():
-        claimed = await session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.status == "queued")
-            .values(status="running", run_token=token, heartbeat_at=clock.now())
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+def register(registry: Registry) -> None:
+    """The import's job kind (called where the app and the CLI start)."""
+    registry.job(KIND, run, max_attempts=MAX_ATTEMPTS, on_give_up=_failed)
+
+
+async def run(ctx: JobContext) -> None:
+    """The job's handler: applies the import's rows from where it stands (`processed`)."""
+    import_id = uuid.UUID(str(ctx.payload["import_id"]))
+    async with ctx.sessions() as session, session.begin():
+        if not await ctx.hold(session):
             return
-    await _work(sessions, tenant, job_id, token)
-
-
-async def resume_stale(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    lease: timedelta = LEASE,
-    org_ids: Collection[uuid.UUID] | None = None,
-) -> int:
-    """Takes over and finishes every abandoned job, one at a time; how many were resumed.
-
-    Abandoned: running with a heartbeat older than `lease` (its runner died), or still queued that
-    long after the upload (the process died before starting it). `org_ids` restricts the sweep
-    (tests use it to leave other tests' jobs alone).
-    """
-    resumed = 0
-    while claimed := await _claim_stale(sessions, lease, org_ids):
-        tenant, job_id, token = claimed
-        log.warning("resuming abandoned import job", extra={"job_id": str(job_id)})
-        await _work(sessions, tenant, job_id, token)
-        resumed += 1
-    return resumed
-
-
-async def resume_forever(
-    sessions: async_sessionmaker[AsyncSession], interval: float, *, rounds: int | None = None
-) -> None:
-    """Sweep for abandoned jobs every `interval` seconds (forever, or `rounds` times)."""
-
-    async def sweep() -> None:
-        await resume_stale(sessions)
-
-    await periodic.every(interval, sweep, log=log, what="resuming import jobs", rounds=rounds)
-
-
-async def _claim_stale(
-    sessions: async_sessionmaker[AsyncSession],
-    lease: timedelta,
-    org_ids: Collection[uuid.UUID] | None,
-) -> tuple[Tenant, uuid.UUID, uuid.UUID] | None:
-    """Leases one abandoned job to the caller, like the webhook worker's claim: `FOR UPDATE SKIP
-    LOCKED` on PostgreSQL, BEGIN IMMEDIATE on SQLite, and the stale condition checked again by the
-    UPDATE itself, so that two sweeps never take over the same job."""
-    now = clock.now()
-    cutoff = now - lease
-    stale = or_(
-        and_(
-            ImportJob.status == "running",
-            or_(ImportJob.heartbeat_at.is_(None), ImportJob.heartbeat_at < cutoff),
-        ),
-        and_(ImportJob.status == "queued", ImportJob.created_at < cutoff),
-    )
-    token = uuid.uuid4()
-    async with sessions() as session, session.begin():
-        query = (
-            select(ImportJob.id, ImportJob.org_id, ImportJob.environment)
-            .where(stale)
-            .order_by(ImportJob.created_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if org_ids is not None:
-            query = query.where(ImportJob.org_id.in_(list(org_ids)))
-        found = (await session.execute(query)).first()
-        if found is None:
-            return None
-        job_id, org_id, environment = found
-        claimed = await session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id, stale)
-            .values(status="running", run_token=token, heartbeat_at=now)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        org = await session.get(Organization, org_id)
-        assert org is not None  # the job goes with its org (ON DELETE CASCADE)
-        tenant = Tenant(OrgSnapshot.of(org), Environment(environment))
-    return tenant, job_id, token
-
-
-async def _work(
-    sessions: async_sessionmaker[AsyncSession],
-    tenant: Tenant,
-    job_id: uuid.UUID,
-    token: uuid.UUID,
-) -> None:
-    """Applies a job leased to `token` from where it stands (`processed`) to the end."""
-    async with sessions() as session, session.begin():
-        job = await session.get(ImportJob, job_id)
-        if job is None:
+        job = await session.get(ImportJob, import_id)
+        if job is None or job.status in ("done", "failed"):
+            return  # gone with its org, or finished by a claim whose outcome was not recorded
+        org = await session.get(Organization, job.org_id)
+        if org is None:
             return
-        rows = [json.loads(line) for line in job.rows.splitlines() if line]
-        environment = job.environment
+        tenant = Tenant(OrgSnapshot.of(org), Environment(job.environment))
+        lines = [line for line in job.rows.splitlines() if line]
         processed = job.processed
-    mine = and_(ImportJob.id == job_id, ImportJob.run_token == token)
-    try:
-        for start_at in range(processed, len(rows), BATCH):
-            applied = await _apply_batch(
-                sessions,
-                tenant,
-                environment,
-                job_id,
-                token,
-                start_at,
-                rows[start_at : start_at + BATCH],
-            )
-            if not applied:
-                log.warning(
-                    "import job taken over by another runner", extra={"job_id": str(job_id)}
-                )
-                return
-    except Exception:
-        log.exception("import job failed", extra={"job_id": str(job_id)})
-        async with sessions() as session, session.begin():
+        job.status = "running"
+    for start_at in range(processed, len(lines), BATCH):
+        await ctx.pause()
+        batch = [json.loads(line) for line in lines[start_at : start_at + BATCH]]
+        if not await _apply_batch(ctx, tenant, import_id, start_at, batch):
+            log.warning("import job taken over by another runner", extra={"job_id": str(import_id)})
+            return
+    async with ctx.sessions() as session, session.begin():
+        if await ctx.hold(session):
             await session.execute(
-                update(ImportJob).where(mine).values(status="failed", finished_at=clock.now())
+                update(ImportJob)
+                .where(ImportJob.id == import_id)
+                .values(status="done", finished_at=clock.now(), rows="")
             )
-        return
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(ImportJob).where(mine).values(status="done", finished_at=clock.now(), rows="")
-        )
+
+
+async def _failed(session: AsyncSession, claimed: jobs.Claimed, error: str) -> None:
+    """The job gave up (retries exhausted): the import is failed, with what it got done."""
+    log.error("import job failed", extra={"job_id": str(claimed.payload.get("import_id"))})
+    await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == uuid.UUID(str(claimed.payload["import_id"])))
+        .values(status="failed", finished_at=clock.now())
+    )
 
 
 async def _apply_batch(
-    sessions: async_sessionmaker[AsyncSession],
+    ctx: JobContext,
     tenant: Tenant,
-    environment: str,
-    job_id: uuid.UUID,
-    token: uuid.UUID,
+    import_id: uuid.UUID,
     start_at: int,
     rows: Sequence[dict[str, Any]],
 ) -> bool:
     """Applies the rows from `start_at` and advances `processed` in one transaction; False (and
-    nothing applied) when the job is no longer leased to `token` or no longer at `start_at`."""
-    target = Tenant(tenant.org, Environment(environment), tenant.host)
+    nothing applied) when the job is no longer this claim's or no longer at `start_at`."""
     created = updated = 0
     errors: list[dict[str, Any]] = []
-    async with sessions() as session, session.begin():
-        lease = (
+    async with ctx.sessions() as session, session.begin():
+        if not await ctx.hold(session):
+            return False
+        processed = (
             await session.execute(
-                select(ImportJob.run_token, ImportJob.processed)
-                .where(ImportJob.id == job_id)
-                .with_for_update()
+                select(ImportJob.processed).where(ImportJob.id == import_id).with_for_update()
             )
-        ).first()
-        if lease is None or tuple(lease) != (token, start_at):
+        ).scalar_one_or_none()
+        if processed != start_at:
             return False
         for row in rows:
             try:
                 async with session.begin_nested():
                     result = await users.create_or_update(
                         session,
-                        target,
+                        tenant,
                         row["partner_id"],
                         UserWrite.model_validate(row["fields"]),
                         secret=None,
@@ -340,12 +283,11 @@ async def _apply_batch(
                 continue
             created += result.created
             updated += not result.created
-        job = await session.get(ImportJob, job_id, with_for_update=True)
+        job = await session.get(ImportJob, import_id, with_for_update=True)
         assert job is not None
         job.processed += len(rows)
         job.created_count += created
         job.updated_count += updated
-        job.heartbeat_at = clock.now()
         if errors:
             job.errors = [*job.errors, *errors][:MAX_REPORTED_ERRORS]
     return True

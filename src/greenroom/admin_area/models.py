@@ -16,8 +16,8 @@ class ImportJob(IdMixin, Base):
 
     The rows are stored (not kept in memory) so that the job survives a restart of the process
     that took the upload; `errors` lists each bad row as {"line", "partner_id", "message"}.
-    A running job is leased to one runner (`run_token`), which renews `heartbeat_at` with every
-    batch; a job whose heartbeat stops is taken over by the sweep (`imports.resume_stale`).
+    The work is a background job (`job_id`, in `greenroom.jobs`): its lease, retries and
+    resumption after a crash are the jobs module's; `processed` is where it resumes.
     """
 
     __tablename__ = "admin_import_jobs"
@@ -36,5 +36,7 @@ class ImportJob(IdMixin, Base):
     rows: Mapped[str] = mapped_column(Text, default="")  # the validated rows, JSON lines
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
-    run_token: Mapped[uuid.UUID | None] = mapped_column(default=None)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The background job applying the rows (None once that job is forgotten).
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), default=None
+    )

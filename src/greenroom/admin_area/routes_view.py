@@ -55,7 +55,10 @@ async def reset_sandbox(
             section="users",
             status_code=422,
         )
-    deleted = await service.reset_sandbox(session, ctx.tenant)
+    # End the request's transaction first: the reset writes in small transactions of its own
+    # (on SQLite the request's would otherwise hold the process's one write connection).
+    await session.commit()
+    deleted = await service.reset_sandbox(request.app.state.sessionmaker, ctx.tenant)
     await service.record(
         session, ctx.tenant, ctx.admin, service.SANDBOX_RESET, client=client_address(request),
         environment="sandbox", details={"users_deleted": str(deleted)},

@@ -7,13 +7,14 @@ admins without ever leaving the org with none.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
@@ -173,34 +174,45 @@ async def remove_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUI
     return target
 
 
-async def reset_sandbox(session: AsyncSession, tenant: Tenant, *, batch: int = 500) -> int:
+# Users deleted per transaction by the sandbox reset: each goes with all its data, and on SQLite
+# the API's writes wait while a transaction holds the write lock.
+RESET_BATCH = 25
+
+
+async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tenant) -> int:
     """Deletes every sandbox user of the org with all their data (through the users service, so
-    that `user.deleted` goes out and features with files clean up); production is untouched."""
+    that `user.deleted` goes out and features with files clean up); production is untouched.
+
+    Long work: it takes the session maker, not a session, and deletes `RESET_BATCH` users per
+    transaction, letting other tasks (API requests) in between. Stopped half-way (the process
+    ended), it leaves the rest for the next reset."""
     sandbox = Tenant(tenant.org, Environment.SANDBOX, tenant.host)
+    batch = RESET_BATCH
     deleted = 0
     while True:
-        rows = await session.execute(
-            select(User.id, User.partner_id)
-            .where(User.org_id == tenant.org_id, User.environment == Environment.SANDBOX.value)
-            .limit(batch)
-        )
-        found = rows.all()
-        if not found:
-            return deleted
-        for user_id, partner_id in found:
-            try:
-                await users.delete_user(session, sandbox, partner_id)
-            except users.UserNotFound:  # an expired anonymous user: gone for the API already
-                user = await session.get(User, user_id)
-                await websessions.end_all_for(session, user_id)
-                await users_repository.delete_by_id(session, user_id)
-                if user is not None:
-                    # What the purge would have sent: the webhook, and its recordings go too.
-                    await events.publish(
-                        session, sandbox, "user.deleted", {"user": users.public_user(user)}
-                    )
-            deleted += 1
-        await session.flush()
+        async with sessions() as session, session.begin():
+            rows = await session.execute(
+                select(User.id, User.partner_id)
+                .where(User.org_id == tenant.org_id, User.environment == Environment.SANDBOX.value)
+                .limit(batch)
+            )
+            found = rows.all()
+            if not found:
+                return deleted
+            for user_id, partner_id in found:
+                try:
+                    await users.delete_user(session, sandbox, partner_id)
+                except users.UserNotFound:  # an expired anonymous user: gone for the API already
+                    user = await session.get(User, user_id)
+                    await websessions.end_all_for(session, user_id)
+                    await users_repository.delete_by_id(session, user_id)
+                    if user is not None:
+                        # What the purge would have sent: the webhook, and its recordings go too.
+                        await events.publish(
+                            session, sandbox, "user.deleted", {"user": users.public_user(user)}
+                        )
+                deleted += 1
+        await asyncio.sleep(0)
 
 
 async def count_users(session: AsyncSession, tenant: Tenant, environment: Environment) -> int:

@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": (
         "greenroom.cli.worker:worker",
-        "Run the webhook delivery worker (as many as you like, sharing the database).",
+        "Run background jobs and webhook deliveries (as many as you like, sharing the database).",
     ),
     "org": ("greenroom.cli.orgs:app", "Organizations (tenants)."),
     "admin": ("greenroom.cli.admins:app", "Org admins (people who log in to the admin area)."),

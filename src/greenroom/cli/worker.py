@@ -6,32 +6,41 @@ from typing import Annotated
 
 import typer
 
+from greenroom import background
 from greenroom.cli.common import settings
 from greenroom.core.db import Database
-from greenroom.webhooks.worker import Worker
+from greenroom.practice.cleanup import subscribe_recordings_cleanup
+from greenroom.practice.storage import recordings_storage
+from greenroom.webhooks.worker import DELIVER
 
 
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due now (jobs, deliveries), then exit")
+    ] = False,
 ) -> None:
-    """Run the webhook delivery worker (as many as you like, sharing the database)."""
+    """Run background jobs and webhook deliveries (as many as you like, sharing the database)."""
     cfg = settings()
+    # The purge deletes users: their recordings go too (the server subscribes this in create_app).
+    subscribe_recordings_cleanup(recordings_storage(cfg.data_dir))
 
-    async def main() -> int:
+    async def main() -> dict[str, int]:
         database = Database(cfg.resolved_database_url)
         try:
-            runner = Worker(database.writer, cfg)
+            runner = background.runner(cfg, database)
             if once:
                 return await runner.run_until_idle()
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
+            names = [*runner.kinds, *runner.registry.loops]
+            typer.echo(f"greenroom worker {runner.name}: running {', '.join(names)}")
             await runner.run_forever(stop)
-            return 0
+            return {}
         finally:
             await database.dispose()
 
-    sent = asyncio.run(main())
+    done = asyncio.run(main())
     if once:
-        typer.echo(f"attempted {sent} deliveries")
+        typer.echo(f"ran {done.get('jobs', 0)} jobs; attempted {done.get(DELIVER, 0)} deliveries")

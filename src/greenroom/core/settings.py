@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     webhooks_worker_poll_seconds: float = Field(default=1.0, gt=0)
     webhooks_worker_batch: int = Field(default=20, ge=1, le=500)
     webhooks_log_retention_days: int = Field(default=30, ge=1)
+    # Fairness (docs/webhooks.md, Delivery): sends in flight per worker, per endpoint (across
+    # all workers), and how many endpoints an org may register (both environments together).
+    webhooks_worker_concurrency: int = Field(default=50, ge=1, le=1000)
+    webhooks_endpoint_concurrency: int = Field(default=4, ge=1, le=100)
+    webhooks_max_endpoints_per_org: int = Field(default=20, ge=1)
+    # Background jobs (greenroom.jobs, docs/operations.md): jobs run at once per process, how
+    # often an idle runner looks for due jobs, how long a claim holds without being renewed,
+    # and the retry backoff of a failed job (exponential from base, capped).
+    jobs_concurrency: int = Field(default=4, ge=1, le=64)
+    jobs_poll_seconds: float = Field(default=1.0, gt=0)
+    jobs_lease_seconds: float = Field(default=60.0, ge=1)
+    jobs_retry_base_seconds: float = Field(default=10.0, gt=0)
+    jobs_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    jobs_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("base_domain")
     @classmethod

@@ -55,8 +55,10 @@ class WebhookMessage(IdMixin, Base):
 class WebhookDelivery(IdMixin, Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        # The worker's claim query: due, pending rows.
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # The worker's claim, endpoint by endpoint: its due pending rows, and how many of its
+        # rows are leased (in flight) right now (`repository.claim_fair`).
+        Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_leased", "endpoint_id", "locked_until"),
         Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
     )
 
@@ -78,6 +80,9 @@ class WebhookDelivery(IdMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     lock_token: Mapped[uuid.UUID | None] = mapped_column(default=None)
     resend_of_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # Deliveries of one endpoint with the same key are to go out in order (issue 16: "user:<id>");
+    # not used by the claim yet (see `repository.claim_fair`).
+    ordering_key: Mapped[str | None] = mapped_column(String(128), default=None)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     response_status: Mapped[int | None] = mapped_column(default=None)
     response_ms: Mapped[int | None] = mapped_column(default=None)

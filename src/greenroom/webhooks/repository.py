@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core.direct import Executor, Statement, execute
+from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
+from greenroom.tenancy.models import Organization
 from greenroom.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -131,53 +134,103 @@ async def get_message(session: AsyncSession, message_id: uuid.UUID) -> WebhookMe
     return await session.get(WebhookMessage, message_id)
 
 
-async def claim_due(
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """An enabled endpoint with due deliveries, and how many of its deliveries are in flight."""
+
+    endpoint_id: uuid.UUID
+    org_id: uuid.UUID
+    in_flight: int
+
+
+def _unleased(now: datetime) -> ColumnElement[bool]:
+    return or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+
+
+async def endpoints_with_due_work(
     session: AsyncSession,
+    *,
+    now: datetime,
+    org_ids: Sequence[uuid.UUID] | None = None,
+    lock: bool = True,
+) -> list[Busy]:
+    """Every enabled endpoint with a due delivery that nobody holds, with its sends in flight
+    (leased rows) across all workers. With `lock`, on PostgreSQL the endpoints are locked
+    (`FOR NO KEY UPDATE SKIP LOCKED`) until the caller's transaction ends, so that two workers
+    never count one endpoint's sends at the same time (the per-endpoint limit holds exactly), and
+    an endpoint another worker is claiming for is passed over. The lock does not block the
+    outbox's inserts (their foreign-key check takes `FOR KEY SHARE`)."""
+    in_flight = (
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+        .where(WebhookDelivery.locked_until >= now)
+        .scalar_subquery()
+    )
+    due = (
+        exists()
+        .where(WebhookDelivery.endpoint_id == WebhookEndpoint.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .where(_unleased(now))
+    )
+    query = select(WebhookEndpoint.id, WebhookEndpoint.org_id, in_flight).where(
+        WebhookEndpoint.enabled.is_(True), due
+    )
+    if org_ids is not None:
+        query = query.where(WebhookEndpoint.org_id.in_(org_ids))
+    if lock:
+        query = query.with_for_update(of=WebhookEndpoint, skip_locked=True, key_share=True)
+    rows = (await session.execute(query)).all()
+    return [Busy(row[0], row[1], int(row[2])) for row in rows]
+
+
+async def claim_for_endpoint(
+    session: AsyncSession,
+    endpoint_id: uuid.UUID,
     *,
     now: datetime,
     lease_until: datetime,
     token: uuid.UUID,
     limit: int,
-    org_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[uuid.UUID]:
-    """Lease up to `limit` due deliveries to the caller (inside the caller's transaction).
+    """Lease up to `limit` of the endpoint's due deliveries, oldest due first (the jobs module's
+    lease: `FOR UPDATE SKIP LOCKED` on PostgreSQL).
 
-    On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers pass over rows another one is
-    claiming; the lease (`locked_until`) then keeps a claimed row away from the others while it is
-    being sent, and hands it back if the worker dies. SQLite ignores `FOR UPDATE`: its writers are
-    serialised by BEGIN IMMEDIATE, which gives the same guarantee.
-    """
-    query = (
+    In order per user (issue 16) slots in here: only the head of each (endpoint,
+    `ordering_key`) queue is claimable, i.e. add `NOT EXISTS (an earlier pending delivery of
+    this endpoint with the same ordering_key)` to the candidates, with an index on
+    (endpoint_id, ordering_key, created_at)."""
+    candidates = (
         select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
             WebhookDelivery.status == "pending",
             WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now),
-            WebhookEndpoint.enabled.is_(True),
+            _unleased(now),
         )
-        .order_by(WebhookDelivery.next_attempt_at)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
         .limit(limit)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
-    if org_ids is not None:
-        query = query.where(WebhookDelivery.org_id.in_(org_ids))
-    ids = list((await session.execute(query)).scalars().all())
-    if ids:
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids))
-            .values(locked_until=lease_until, lock_token=token)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
+    statement = lease(
+        WebhookDelivery,
+        WebhookDelivery.id,
+        candidates,
+        {"locked_until": lease_until, "lock_token": token},
+    ).returning(WebhookDelivery.id)
+    return list((await session.execute(statement)).scalars().all())
 
 
 async def purge_finished(
-    session: AsyncSession, *, before: datetime, org_ids: Sequence[uuid.UUID] | None = None
+    session: AsyncSession,
+    *,
+    before: datetime,
+    limit: int,
+    org_ids: Sequence[uuid.UUID] | None = None,
 ) -> int:
-    """Delete finished deliveries (with their attempts) queued before `before`, then messages
-    left without deliveries. Pending deliveries are kept whatever their age."""
+    """Delete up to `limit` finished deliveries (with their attempts) queued before `before`,
+    then up to `limit` messages left without deliveries; how many deliveries went. Call again
+    (in a new transaction) until it returns less than `limit`. Pending deliveries are kept
+    whatever their age."""
     finished = [WebhookDelivery.status != "pending", WebhookDelivery.created_at < before]
     orphaned = [
         WebhookMessage.created_at < before,
@@ -186,12 +239,34 @@ async def purge_finished(
     if org_ids is not None:
         finished.append(WebhookDelivery.org_id.in_(org_ids))
         orphaned.append(WebhookMessage.org_id.in_(org_ids))
-    doomed = select(WebhookDelivery.id).where(*finished)
-    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(doomed)))
-    result = await session.execute(
-        delete(WebhookDelivery).where(*finished).execution_options(synchronize_session=False)
+    doomed = list(
+        (await session.execute(select(WebhookDelivery.id).where(*finished).limit(limit)))
+        .scalars()
+        .all()
     )
+    if doomed:
+        await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(doomed)))
+        await session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(doomed))
+            .execution_options(synchronize_session=False)
+        )
+    messages = select(WebhookMessage.id).where(*orphaned).limit(limit)
     await session.execute(
-        delete(WebhookMessage).where(*orphaned).execution_options(synchronize_session=False)
+        delete(WebhookMessage)
+        .where(WebhookMessage.id.in_(messages))
+        .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(doomed)
+
+
+async def count_org_endpoints(session: AsyncSession, org_id: uuid.UUID) -> int:
+    """Endpoints of the org, both environments, after locking the org's row (so that
+    concurrent creates count one after the other and the cap holds exactly)."""
+    await session.execute(
+        select(Organization.id).where(Organization.id == org_id).with_for_update(key_share=True)
+    )
+    count = await session.scalar(
+        select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
+    )
+    return int(count or 0)

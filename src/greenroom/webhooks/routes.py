@@ -51,7 +51,8 @@ async def create_webhook(
     The response holds the signing `secret` (`whsec_...`), **shown only this once**: keep it to
     verify deliveries (Standard Webhooks; e.g. the `standardwebhooks` library). The URL must be
     http(s) (https in production) on a public address; private, loopback and link-local
-    addresses are refused with 422 `invalid_webhook_url`.
+    addresses are refused with 422 `invalid_webhook_url`. An organization may have at most 20
+    endpoints, production and sandbox together (422 `too_many_webhook_endpoints`).
 
     ```http
     POST /api/webhooks HTTP/1.1

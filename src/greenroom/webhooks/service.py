@@ -45,6 +45,10 @@ class InvalidWebhookUrl(ValidationFailed):
     code = "invalid_webhook_url"
 
 
+class TooManyEndpoints(ValidationFailed):
+    code = "too_many_webhook_endpoints"
+
+
 class WebhookDisabled(Conflict):
     code = "webhook_disabled"
     default_detail = "The webhook endpoint is disabled; enable it before resending."
@@ -137,6 +141,20 @@ async def create_endpoint(
     enabled: bool = True,
 ) -> CreatedEndpoint:
     url = await check_url(url, settings)
+    cap = settings.webhooks_max_endpoints_per_org
+    if await repository.count_org_endpoints(session, tenant.org_id) >= cap:
+        raise TooManyEndpoints(
+            f"This organization already has {cap} webhook endpoints (production and sandbox "
+            "together), the most it may have. Delete one you no longer use, or send several "
+            "event types to one endpoint.",
+            errors=[
+                {
+                    "field": "url",
+                    "message": f"At most {cap} endpoints per organization (production and "
+                    "sandbox together): delete one first.",
+                }
+            ],
+        )
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(),
         org_id=tenant.org_id,
