@@ -52,9 +52,8 @@ async def create_sso_token(
     data = data or SsoRequest()
     tenant = principal.tenant
     settings: Settings = request.app.state.settings
-    direct = request.app.state.database.direct
-    user = await users.read_user_id(direct, tenant, partner_id)
-    async with direct.transaction() as tx:
+    async with request.app.state.database.direct.transaction() as tx:
+        user = await users.kept_user_id(tx, tenant, partner_id)
         issued = await service.issue_token(
             tx,
             tenant,

@@ -77,9 +77,13 @@ async def get_any(session: AsyncSession, tenant: Tenant, partner_id: str) -> Use
 
 
 async def get_active(
-    session: AsyncSession, tenant: Tenant, partner_id: str, now: datetime
+    session: AsyncSession, tenant: Tenant, partner_id: str, now: datetime, *, lock: bool = False
 ) -> User | None:
+    """The active user; with `lock`, its row locked for the transaction (PostgreSQL; SQLite's
+    writers are serialised already), so that a racing update or delete waits for this one."""
     stmt = select(User).where(in_tenant(tenant), User.partner_id == partner_id, active(now))
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -94,12 +98,19 @@ _INSERT_NEW = {
     )
     for name, insert in DIALECT_INSERTS.items()
 }
+# Locked for the transaction (PostgreSQL): an update and a delete of one user take turns.
 _ANY_BY_PARTNER_ID = Statement(
-    select(User.id, *PUBLIC_COLUMNS).where(
+    select(User.id, *PUBLIC_COLUMNS)
+    .where(
         User.org_id == bindparam("org_id"),
         User.environment == bindparam("environment"),
         User.partner_id == bindparam("partner_id"),
     )
+    .with_for_update()
+)
+# Kept from being deleted until the transaction ends (a sign-in token refers to the row).
+_ACTIVE_ID_KEY_SHARE = Statement(
+    select(User.id).where(active_by_partner_id()).with_for_update(read=True, key_share=True)
 )
 _UPDATE = Statement(_USERS.update().where(_USERS.c.id == bindparam("user_id")))
 _LOCK_ORG = Statement(
@@ -122,8 +133,17 @@ async def insert_new(on: Executor, values: dict[str, Any]) -> bool:
     return result.first() is not None
 
 
+async def active_id_kept(
+    on: Executor, tenant: Tenant, partner_id: str, now: datetime
+) -> Row | None:
+    """The active user's id, the row kept from deletion until the transaction ends."""
+    values = partner_id_params(tenant, partner_id, now)
+    return (await execute(on, _ACTIVE_ID_KEY_SHARE, values)).first()
+
+
 async def read_any(on: Executor, tenant: Tenant, partner_id: str) -> Row | None:
-    """The id and public columns of the user, expired or not."""
+    """The id and public columns of the user, expired or not, its row locked until the
+    transaction ends."""
     values = {
         "org_id": tenant.org_id,
         "environment": tenant.environment.value,

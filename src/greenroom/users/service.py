@@ -87,9 +87,10 @@ def _detached_user(row: Mapping[str, Any]) -> User:
     return User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
 
 
-async def read_user_id(direct: Direct, tenant: Tenant, partner_id: str) -> uuid.UUID:
-    """The active user's id, read without a session; 404 as `get_user`."""
-    row = await repository.read_active(direct, tenant, partner_id, clock.now())
+async def kept_user_id(on: Executor, tenant: Tenant, partner_id: str) -> uuid.UUID:
+    """The active user's id, kept from deletion until the transaction ends (for a row that
+    refers to it); 404 as `get_user`."""
+    row = await repository.active_id_kept(on, tenant, partner_id, clock.now())
     if row is None:
         raise UserNotFound()
     user_id: uuid.UUID = row["id"]
@@ -104,10 +105,13 @@ async def read_user(direct: Direct, tenant: Tenant, partner_id: str) -> dict[str
     return public_user(row)
 
 
-async def get_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> User:
-    """The user, or 404 (also for an anonymous user past their 24 hours)."""
+async def get_user(
+    session: AsyncSession, tenant: Tenant, partner_id: str, *, lock: bool = False
+) -> User:
+    """The user, or 404 (also for an anonymous user past their 24 hours); `lock` keeps the
+    row for the transaction."""
     check_partner_id(partner_id)
-    user = await repository.get_active(session, tenant, partner_id, clock.now())
+    user = await repository.get_active(session, tenant, partner_id, clock.now(), lock=lock)
     if user is None:
         raise UserNotFound()
     return user
@@ -153,29 +157,33 @@ async def create_or_update(
         )
     now = clock.now()
     missing = [f for f in REQUIRED_ON_CREATE if getattr(data, f) is None]
-    if not missing:
-        # Try the insert first: creating is the common case of this call, and one INSERT ...
-        # ON CONFLICT tells a new partner_id from a known one (also under concurrent creates).
-        values = {
-            "id": uuid.uuid4(),
-            "org_id": tenant.org_id,
-            "environment": tenant.environment.value,
-            "partner_id": partner_id,
-            "email": data.email,
-            "first_name": data.first_name,
-            "last_name": data.last_name,
-            "metadata": data.metadata,
-            "anonymous": False,
-            "expires_at": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        if await repository.insert_new(on, values):
+    values = {
+        "id": uuid.uuid4(),
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "partner_id": partner_id,
+        "email": data.email,
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "metadata": data.metadata,
+        "anonymous": False,
+        "expires_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Try the insert first: creating is the common case of this call, and one INSERT ... ON
+    # CONFLICT tells a new partner_id from a known one (also under concurrent creates). A known
+    # one is then read with its row locked; should a delete have taken it meanwhile (it waits
+    # for that delete), the insert is tried again.
+    for _attempt in range(3):
+        if not missing and await repository.insert_new(on, values):
             user = _detached_user(values)
             await events.publish(on, tenant, "user.created", {"user": public_user(user)})
             token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
             return UserWithToken(user=await _attached(on, user), created=True, token=token)
-    found = await repository.read_any(on, tenant, partner_id)
+        found = await repository.read_any(on, tenant, partner_id)
+        if found is not None or missing:
+            break
     if found is None:
         raise ValidationFailed(
             f"Creating a user needs {', '.join(missing)}.",
@@ -269,7 +277,8 @@ async def read_users(
 async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> None:
     """Erase the user with their sign-in tokens and everything other features keep about them
     (their tables cascade from users.id); user.deleted lets features with files clean up."""
-    user = await get_user(session, tenant, partner_id)
+    # Locked: of two deletes at once, one erases and announces, the other finds no user (404).
+    user = await get_user(session, tenant, partner_id, lock=True)
     payload = {"user": public_user(user)}
     await events.publish(session, tenant, "user.deleted", payload)
     # Browser sessions name their user without a foreign key: end them here.

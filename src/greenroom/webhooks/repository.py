@@ -68,12 +68,17 @@ async def enabled_endpoints(on: Executor, tenant: Tenant) -> list[tuple[uuid.UUI
     return [(row["id"], row["events"]) for row in result.rows]
 
 
+# Kept from deletion until the transaction ends (PostgreSQL; SQLite's writers take turns
+# anyway): the deliveries written next refer to them, and an endpoint deleted in between would
+# fail the change that published the event.
 _ENABLED_ENDPOINTS = Statement(
-    select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+    select(WebhookEndpoint.id, WebhookEndpoint.events)
+    .where(
         WebhookEndpoint.org_id == bindparam("org_id"),
         WebhookEndpoint.environment == bindparam("environment"),
         WebhookEndpoint.enabled.is_(True),
     )
+    .with_for_update(read=True, key_share=True)
 )
 
 
