@@ -17,6 +17,7 @@ async def test_admin_actions_and_log_ins_are_listed_and_filterable(app, area, br
     )
     other = await make_admin(app, area.org)
     await browser_for(area.org.slug).log_in(other.email, "wrong password here")
+    await app.state.authenticator.drain()  # failed log-ins are audited behind the request
     page = (await area.browser.get(PAGE)).text
     for event in ("admin.login_succeeded", "admin.added", "key.created", "admin.login_failed"):
         assert f"<td>{event}</td>" in page

@@ -30,6 +30,7 @@ def bearer(key: str, token: object) -> dict[str, str]:
 
 async def events_of(app, org) -> list[str]:
     """The org's audit events other than key creation, oldest first (a fresh transaction)."""
+    await app.state.authenticator.drain()  # failed log-ins are audited behind the request
     async with app.state.sessionmaker() as session:
         rows = await session.execute(
             select(AuditEvent.event)

@@ -80,7 +80,7 @@ async def test_admin_create_prints_a_generated_password_once(cli, db) -> None:
     assert admin is not None and admin.role == "admin"
     assert admin.password_hash.startswith("$argon2id$")
     assert password not in admin.password_hash
-    assert verify_password(admin.password_hash, password)
+    assert await verify_password(admin.password_hash, password)
 
 
 async def test_admin_create_with_password_stdin_and_viewer_role(cli, db) -> None:
@@ -104,7 +104,7 @@ async def test_admin_create_with_password_stdin_and_viewer_role(cli, db) -> None
     assert org is not None
     admin = await admins.get_by_email(db, org, "v@xyz.example.com")
     assert admin is not None and admin.role == "viewer"
-    assert verify_password(admin.password_hash, "a long enough secret")
+    assert await verify_password(admin.password_hash, "a long enough secret")
 
 
 async def test_admin_create_refuses_unknown_org_duplicate_and_bad_email(cli) -> None:

@@ -34,6 +34,7 @@ def new_address() -> str:
 
 
 async def failures_recorded(app: FastAPI, org_id: uuid.UUID) -> int:
+    await app.state.authenticator.drain()  # failed log-ins are audited behind the request
     async with app.state.sessionmaker() as session:
         page = await audit.list_events(session, org_id, limit=200)
     return sum(1 for e in page.events if e.event == AuditEventType.LOGIN_FAILED)

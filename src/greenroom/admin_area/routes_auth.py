@@ -32,13 +32,16 @@ async def login(
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     settings = settings_of(request)
+    authenticator = request.app.state.authenticator
+    client = pages.client_address(request)
     outcome = await admin_service.log_in(
-        session,
+        request.app.state.database.reader,
         tenant,
         email=email,
         password=password,
-        client=pages.client_address(request),
-        throttle=request.app.state.authenticator.login_throttle,
+        client=client,
+        throttle=authenticator.login_throttle,
+        failures=authenticator.failed_logins,
     )
     if outcome.admin is None:
         page = render(
@@ -49,6 +52,8 @@ async def login(
         )
         page.headers.update(outcome.headers)
         return page
+    # Only now does the request write (its session is read-write: a POST).
+    await admin_service.logged_in(session, tenant, outcome.admin, client=client)
     token = await websessions.start(
         session,
         settings,

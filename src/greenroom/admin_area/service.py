@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from greenroom.admins import service as admins
@@ -24,6 +24,7 @@ from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
 from greenroom.core import clock, events
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
@@ -51,19 +52,24 @@ async def _org(session: AsyncSession, tenant: Tenant) -> Organization:
 
 
 async def log_in(
-    session: AsyncSession,
+    reader: async_sessionmaker[AsyncSession],
     tenant: Tenant,
     *,
     email: str,
     password: str,
     client: str,
     throttle: LoginThrottle,
+    failures: WriteBehind[uuid.UUID, dict[str, Any]],
 ) -> LoginOutcome:
-    """Checks the credentials; the caller starts the session on success.
+    """Checks the credentials; on success the caller records it (`logged_in`) and starts the
+    browser session.
 
     The throttle is the one `POST /api/auth/token` uses (5 attempts in 15 minutes per account or
     per client address), so failures in either place count together. The attempt is reserved
-    before anything is verified: concurrent guesses cannot get past the limit.
+    before anything is verified: concurrent guesses cannot get past the limit. Nothing here
+    writes: the account is read in a read-only session, the password checked in a thread, and a
+    failure's audit entry goes to `failures` (written behind), so a burst of guesses neither
+    stalls the event loop nor takes the database's write lock once per guess.
     """
     email = email.strip().lower()[:320]
     try:
@@ -76,29 +82,47 @@ async def log_in(
         )
         return LoginOutcome(None, 429, message, {"Retry-After": retry})
     try:
-        org = await _org(session, tenant)
-        admin = await admins.get_by_email(session, org, email) if email else None
+        async with reader() as session:
+            org = await _org(session, tenant)
+            admin = await admins.get_by_email(session, org, email) if email else None
     except BaseException:
         await throttle.release(attempt)  # not evaluated (the database failed): does not count
         raise
     # Verified even for an unknown email, so timing does not tell which emails exist.
-    ok = verify_password(admin.password_hash if admin else None, password)
-    event = AuditEventType.LOGIN_SUCCEEDED if admin and ok else AuditEventType.LOGIN_FAILED
+    if admin is None or not await verify_password(admin.password_hash if admin else None, password):
+        failures.note(
+            uuid.uuid4(),
+            audit.later(
+                org_id=tenant.org_id,
+                environment=tenant.environment.value,
+                event=AuditEventType.LOGIN_FAILED,
+                actor=f"admin:{email}",
+                admin_id=admin.id if admin else None,
+                client_address=client,
+                details={"via": "admin area"},
+            ),
+        )
+        return LoginOutcome(None, 401, BAD_CREDENTIALS)  # the reservation stays: a failure
+    await throttle.succeeded(attempt)
+    return LoginOutcome(admin)
+
+
+async def logged_in(session: AsyncSession, tenant: Tenant, admin: Admin, *, client: str) -> None:
+    """A successful log-in, in the caller's (read-write) transaction: audited, and the admin's
+    last log-in time."""
     await audit.record(
         session,
         org_id=tenant.org_id,
         environment=tenant.environment.value,
-        event=event,
-        actor=f"admin:{email}",
-        admin_id=admin.id if admin else None,
+        event=AuditEventType.LOGIN_SUCCEEDED,
+        actor=f"admin:{admin.email}",
+        admin_id=admin.id,
         client_address=client,
         details={"via": "admin area"},
     )
-    if admin is None or not ok:
-        return LoginOutcome(None, 401, BAD_CREDENTIALS)  # the reservation stays: a failure
-    await throttle.succeeded(attempt)
-    admin.last_login_at = clock.now()
-    return LoginOutcome(admin)
+    await session.execute(
+        update(Admin).where(Admin.id == admin.id).values(last_login_at=clock.now())
+    )
 
 
 async def get_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:

@@ -49,7 +49,7 @@ async def create_admin(
         email=email,
         role=role.value,
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
     )
     session.add(admin)
     try:
@@ -76,5 +76,5 @@ async def list_admins(session: AsyncSession, org: Organization) -> Sequence[Admi
 async def set_password(session: AsyncSession, admin: Admin, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
-    admin.password_hash = hash_password(password)
+    admin.password_hash = await hash_password(password)
     await session.flush()

@@ -13,11 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.audit import repository
 from greenroom.audit.models import AuditEvent
 from greenroom.core import clock
+from greenroom.core.db import table_of
 from greenroom.core.logging import request_id_var
 from greenroom.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 
@@ -67,6 +69,40 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+def later(
+    *,
+    org_id: uuid.UUID,
+    environment: str | None,
+    event: AuditEventType | str,
+    actor: str,
+    admin_id: uuid.UUID | None = None,
+    key_id: uuid.UUID | None = None,
+    client_address: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An event as `record` would add it, as values for `write_later` (the write-behind of
+    events no change commits with, such as a failed log-in: a burst of them must not take the
+    database's write lock once each)."""
+    return {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "environment": environment,
+        "event": str(event),
+        "actor": actor[:400],
+        "admin_id": admin_id,
+        "key_id": key_id,
+        "client_address": (client_address or None) and client_address[:64],
+        "request_id": request_id_var.get(),
+        "details": details or {},
+        "created_at": clock.now(),
+    }
+
+
+async def write_later(session: AsyncSession, entries: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """The write-behind batch of `later` entries, in one statement."""
+    await session.execute(insert(table_of(AuditEvent)), list(entries.values()))
 
 
 @dataclass(frozen=True, slots=True)

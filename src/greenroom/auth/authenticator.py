@@ -14,11 +14,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from greenroom.audit import service as audit
 from greenroom.auth import tokens
 from greenroom.auth.errors import InvalidToken
 from greenroom.auth.ratelimit import LoginThrottle, RequestLimiter, close_storage, make_storage
@@ -74,6 +75,11 @@ class Authenticator:
         self._touched: dict[uuid.UUID, datetime] = {}
         self.key_uses: WriteBehind[uuid.UUID, datetime] = WriteBehind(
             database.writer, keys.record_uses, what="key uses"
+        )
+        # Audit entries of failed log-ins (admin area and API): written together, a moment
+        # later, so that a burst of guesses never takes the write lock once per guess.
+        self.failed_logins: WriteBehind[uuid.UUID, dict[str, Any]] = WriteBehind(
+            database.writer, audit.write_later, what="failed log-ins' audit entries"
         )
         self._pending: set[asyncio.Task[None]] = set()
         self._lookups: dict[str, asyncio.Future[KeyRecord | None]] = {}
@@ -156,6 +162,7 @@ class Authenticator:
     async def drain(self) -> None:
         """Write the noted key uses now, and wait for other pending work (shutdown, tests)."""
         await self.key_uses.flush()
+        await self.failed_logins.flush()
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 

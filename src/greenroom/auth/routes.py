@@ -95,12 +95,14 @@ async def issue_token(
     authenticator = _authenticator(request)
     outcome = await tokens.login(
         session,
+        request.app.state.database.reader,
         principal.tenant,
         email=body.email,
         password=body.password,
         key_id=principal.key_id,
         secret=authenticator.signing_secret,
         throttle=authenticator.login_throttle,
+        failures=authenticator.failed_logins,
         client_address=_client(request),
     )
     if isinstance(outcome, tokens.Failure):

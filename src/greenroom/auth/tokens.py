@@ -13,9 +13,10 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from greenroom.admins.models import Admin
@@ -30,6 +31,7 @@ from greenroom.core.errors import Unauthorized
 from greenroom.core.security import candidate_digests, constant_time_equals, hmac_digest
 from greenroom.core.settings import ServerSecret
 from greenroom.core.ttlcache import TTLCache
+from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -118,6 +120,7 @@ async def _issue_pair(
 
 async def login(
     session: AsyncSession,
+    reader: async_sessionmaker[AsyncSession],
     tenant: Tenant,
     *,
     email: str,
@@ -125,39 +128,47 @@ async def login(
     key_id: uuid.UUID,
     secret: ServerSecret,
     throttle: LoginThrottle,
+    failures: WriteBehind[uuid.UUID, dict[str, Any]],
     client_address: str | None,
 ) -> TokenPair | Failure:
-    """Tokens for an admin of the key's org; 429 (raised) once log-ins are throttled."""
+    """Tokens for an admin of the key's org; 429 (raised) once log-ins are throttled.
+
+    As the admin area's log-in: the account is read in a `reader` session, the password checked
+    in a thread, a failure's audit entry written behind (`failures`); only a success writes, in
+    `session`, the request's transaction."""
     email = email.strip().lower()
     # Reserved before anything is verified, so concurrent guesses cannot pass the limit.
     attempt = await throttle.reserve(tenant.org_id, email, client_address)
     try:
-        admin = (
-            await session.execute(
-                select(Admin).where(Admin.org_id == tenant.org_id, Admin.email == email)
-            )
-        ).scalar_one_or_none()
+        async with reader() as reading:
+            admin = (
+                await reading.execute(
+                    select(Admin).where(Admin.org_id == tenant.org_id, Admin.email == email)
+                )
+            ).scalar_one_or_none()
     except BaseException:
         await throttle.release(attempt)  # not evaluated (the database failed): does not count
         raise
     # Verified even without an account, so that timing does not tell which emails exist.
-    if not verify_password(admin.password_hash if admin else None, password) or admin is None:
+    if not await verify_password(admin.password_hash if admin else None, password) or not admin:
         # The reservation stays: it counts as a failure.
-        await audit.record(
-            session,
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            event=AuditEventType.LOGIN_FAILED,
-            actor=f"admin:{email}",
-            admin_id=admin.id if admin else None,
-            key_id=key_id,
-            client_address=client_address,
-            details={"via": "api"},
+        failures.note(
+            uuid.uuid4(),
+            audit.later(
+                org_id=tenant.org_id,
+                environment=tenant.environment.value,
+                event=AuditEventType.LOGIN_FAILED,
+                actor=f"admin:{email}",
+                admin_id=admin.id if admin else None,
+                key_id=key_id,
+                client_address=client_address,
+                details={"via": "api"},
+            ),
         )
         return Failure(InvalidCredentials())
     await throttle.succeeded(attempt)
     now = clock.now()
-    admin.last_login_at = now
+    await session.execute(update(Admin).where(Admin.id == admin.id).values(last_login_at=now))
     pair = await _issue_pair(
         session,
         tenant=tenant,
