@@ -31,6 +31,7 @@ def free_port() -> int:
 class Servers:
     ports: list[int]
     log_dir: Path
+    procs: list[subprocess.Popen[bytes]]
 
     def logs(self) -> str:
         """What the servers wrote (their JSON log lines), so far."""
@@ -86,7 +87,7 @@ def server_processes(
                     pass
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
-        yield Servers(ports, log_dir)
+        yield Servers(ports, log_dir, procs)
     finally:
         for proc in procs:
             proc.terminate()
