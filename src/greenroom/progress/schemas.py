@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from greenroom.core.responses import Timestamp
 
 EXAMPLE_PROGRESS: dict[str, Any] = {
     "partner_id": "abc123def",
@@ -57,9 +58,9 @@ class Progress(BaseModel):
     practice_interviews: InterviewCounts
     answers_recorded: int = Field(description="Answers given, by text, recording or upload.")
     average_rating: float | None = Field(description="Mean self-rating, 1 to 5; null if none.")
-    last_activity_at: datetime | None
+    last_activity_at: Timestamp | None
     modules: list[ModuleProgress]
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class ProgressEnvelope(BaseModel):
@@ -119,8 +120,8 @@ class InterviewItem(BaseModel):
     interviewer_name: str
     category: str
     completed: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
     links: InterviewLinks
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from greenroom.core.responses import Timestamp
 
 
 class SsoRequest(BaseModel):
@@ -37,4 +37,4 @@ class SsoTokenOut(BaseModel):
 
     token: str
     url: str = Field(description="Send the user's browser here; it works once.")
-    expires_at: datetime
+    expires_at: Timestamp

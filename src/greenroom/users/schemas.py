@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from greenroom.core.responses import Timestamp
 
 METADATA_MAX_BYTES = 4096
 # No control characters (PostgreSQL refuses NUL in text, and none belongs in a name).
@@ -89,7 +90,7 @@ class UserWrite(BaseModel):
 
 class SignInToken(BaseModel):
     token: str = Field(description="64 hex characters; use once at /sso/login?token=...")
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class UserOut(BaseModel):
@@ -101,9 +102,9 @@ class UserOut(BaseModel):
     last_name: str | None
     metadata: dict[str, Any] | None
     anonymous: bool
-    expires_at: datetime | None = Field(description="When an anonymous user goes away; else null.")
-    created_at: datetime
-    updated_at: datetime
+    expires_at: Timestamp | None = Field(description="When an anonymous user goes away; else null.")
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class UserCreated(UserOut):

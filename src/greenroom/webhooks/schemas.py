@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from greenroom.core.responses import Timestamp
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -89,14 +89,14 @@ class WebhookOut(BaseModel):
     disabled_reason: Literal["manual", "failing"] | None = Field(
         description="Why it is disabled: `manual` (by you) or `failing` (deliveries kept failing)."
     )
-    disabled_at: datetime | None
-    failing_since: datetime | None = Field(
+    disabled_at: Timestamp | None
+    failing_since: Timestamp | None = Field(
         description="When the delivery that started the current run of failures was queued."
     )
     last_error: str | None
     environment: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> WebhookOut:
@@ -150,9 +150,9 @@ class DeliveryOut(BaseModel):
     event_type: str
     status: Literal["pending", "succeeded", "failed"]
     attempts: int
-    created_at: datetime
-    last_attempt_at: datetime | None
-    next_attempt_at: datetime | None
+    created_at: Timestamp
+    last_attempt_at: Timestamp | None
+    next_attempt_at: Timestamp | None
     response_status: int | None
     response_ms: int | None = Field(description="Response time of the last attempt.")
     response_excerpt: str | None = Field(description="The first 1 KB of the last response body.")
@@ -196,7 +196,7 @@ class AttemptOut(BaseModel):
         }
     )
     number: int
-    at: datetime
+    at: Timestamp
     succeeded: bool
     response_status: int | None
     response_ms: int | None
