@@ -53,15 +53,16 @@ async def create_sso_token(
     tenant = principal.tenant
     settings: Settings = request.app.state.settings
     direct = request.app.state.database.direct
-    user = await users.read_user_id(direct, tenant, partner_id)
+    user_id, user_expires_at = await users.read_user_ref(direct, tenant, partner_id)
     async with direct.transaction() as tx:
         issued = await service.issue_token(
             tx,
             tenant,
-            user,
+            user_id,
             secret=settings.server_secrets[0],
             expires_in=data.expires_in,
             redirect_to=data.redirect_to,
+            not_after=user_expires_at,
         )
     origin = settings.org_origin(tenant.org.slug, tenant.environment.value)
     url = f"{origin}/sso/login?{urlencode({'token': issued.token})}"

@@ -26,6 +26,9 @@ from greenroom.users.schemas import (
 )
 
 router = APIRouter(prefix="/api/users", tags=["Users"], route_class=ApiRoute)
+# No body (or `{}`) on an existing user: nothing changes, and a fresh sign-in token comes back
+# (Big Interview's "refresh"); on a new user, the usual 422 naming the required fields.
+EMPTY_WRITE = UserWrite()
 
 
 def _settings(request: Request) -> Settings:
@@ -101,8 +104,8 @@ async def create_anonymous_user(request: Request) -> Response:
 @requires(Scope.USERS_WRITE)
 async def create_or_update_user(
     partner_id: PartnerId,
-    data: UserWrite,
     request: Request,
+    data: UserWrite | None = None,
 ) -> Response:
     """Create the user `partner_id` (201, with `Location`) or update it (200).
 
@@ -121,7 +124,11 @@ async def create_or_update_user(
     principal = principal_of(request)
     async with request.app.state.database.direct.transaction() as tx:
         result = await service.create_or_update(
-            tx, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
+            tx,
+            principal.tenant,
+            partner_id,
+            data or EMPTY_WRITE,
+            secret=_token_secret(request, principal),
         )
     return _created_response(result)
 

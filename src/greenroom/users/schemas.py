@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from greenroom.core.responses import Timestamp
 
@@ -33,6 +41,13 @@ EXAMPLE_TOKEN: dict[str, Any] = {
     "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "expires_at": "2026-11-25T12:00:00Z",
 }
+
+
+NAME_FIELDS = ("first_name", "last_name", "email")
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _has_nul(value: Any) -> bool:
@@ -69,12 +84,15 @@ class UserWrite(BaseModel):
         default=None, description="Your own data about the user: a JSON object of at most 4 KB."
     )
 
-    @field_validator("first_name", "last_name", "email", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _no_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
+    def _blank_is_absent(cls, data: Any) -> Any:
+        """A null or empty `first_name`, `last_name` or `email` counts as not sent: an update
+        leaves the stored value, a create names it as missing. (Big Interview ignores these
+        fields on update; a client that always sends them, blank or not, keeps working.)"""
+        if isinstance(data, dict) and any(_is_blank(data.get(f, "-")) for f in NAME_FIELDS):
+            return {k: v for k, v in data.items() if k not in NAME_FIELDS or not _is_blank(v)}
+        return data
 
     @field_validator("metadata")
     @classmethod
