@@ -22,6 +22,7 @@ from greenroom.auth.openapi import install_security_docs
 from greenroom.core.csrf import CSRFMiddleware
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError, install_error_handlers
+from greenroom.core.forms import FormLists
 from greenroom.core.headers import security_headers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -189,7 +190,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         session_cookies=SESSION_COOKIES.values(),
         always_protect=CSRF_ALWAYS_PROTECT,
     )
-    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit, form_lists=FormLists(app))
     app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)
     app.add_middleware(
         RequestContextMiddleware,
