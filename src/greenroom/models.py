@@ -8,7 +8,7 @@ from greenroom.content.models import QuestionSetRow
 from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.keys.models import ApiKey
-from greenroom.practice.models import Answer, Interview
+from greenroom.practice.models import Answer, Interview, InterviewCounter
 from greenroom.progress.models import UserProgress
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
@@ -31,6 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "Interview",
+    "InterviewCounter",
     "Organization",
     "QuestionSetRow",
     "SsoToken",

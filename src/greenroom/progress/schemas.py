@@ -94,28 +94,28 @@ class InterviewLinks(BaseModel):
     retake: str
 
 
-class InterviewItem(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
-                    "title": "Behavioural basics",
-                    "interviewer_name": "Maya Chen",
-                    "category": "behavioural",
-                    "completed": True,
-                    "created_at": "2026-11-20T15:02:11Z",
-                    "updated_at": "2026-11-20T15:24:40Z",
-                    "links": {
-                        "review": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
-                        "retake": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c/retake",
-                    },
-                }
-            ]
-        }
-    )
+EXAMPLE_INTERVIEW: dict[str, Any] = {
+    "id": 95607,
+    "title": "Behavioural basics",
+    "interviewer_name": "Maya Chen",
+    "category": "behavioural",
+    "completed": True,
+    "created_at": "2026-11-20T15:02:11.000Z",
+    "updated_at": "2026-11-20T15:24:40.000Z",
+    "links": {
+        "review": "/members/interviews/95607",
+        "retake": "/members/interviews/95607/retake",
+    },
+}
 
-    id: str
+
+class InterviewItem(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_INTERVIEW]})
+
+    id: int = Field(
+        description="The interview's id: an integer, unique in your organization (as Big "
+        "Interview's)."
+    )
     title: str
     interviewer_name: str
     category: str
