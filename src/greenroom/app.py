@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from greenroom import __version__
+from greenroom import __version__, aliases
 from greenroom.admin_area import imports
 from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     add_routes(app, practice_api.router)
     add_routes(app, practice_pages.router)
     add_routes(app, webhooks_routes.router)
+    add_routes(app, aliases.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)
