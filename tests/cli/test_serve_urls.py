@@ -40,9 +40,7 @@ def test_the_listen_port_goes_into_urls_only_without_a_public_address() -> None:
 def demo_server(tmp_path: Path, migrated: str) -> Iterator[tuple[int, str]]:
     """`greenroom serve --demo --port P --workers 2`: its port and what it printed."""
     port = _free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("GREENROOM_") or "TEST" in k
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENROOM_") or "TEST" in k}
     env |= {
         "GREENROOM_DATA_DIR": str(tmp_path),
         "GREENROOM_SECRETS": TEST_SECRETS,

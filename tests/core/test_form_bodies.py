@@ -22,7 +22,7 @@ def _post_routes_with_a_body(app: FastAPI) -> list[APIRoute]:
         for route in app.routes
         if isinstance(route, APIRoute)
         and route.path.startswith("/api/")
-        and "POST" in route.methods
+        and "POST" in (route.methods or ())
         and route.body_field is not None
         and not route.path.startswith("/api/_probe")
     ]

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from greenroom.core import clock
+from greenroom.core.db import table_of
 from greenroom.core.migrate import alembic_config, upgrade
 from greenroom.practice.models import Interview, InterviewCounter
 from greenroom.tenancy.models import Organization
@@ -143,7 +144,7 @@ async def test_the_migration_numbers_existing_interviews_per_org(tmp_path, datab
         async with engine.begin() as conn:
             for n, (org_id, user_id) in enumerate(zip(orgs, users, strict=True)):
                 await conn.execute(
-                    insert(Organization.__table__).values(
+                    insert(table_of(Organization)).values(
                         id=org_id,
                         slug=f"mig-{n}-{uuid.uuid4().hex[:6]}",
                         name="Org",
@@ -155,7 +156,7 @@ async def test_the_migration_numbers_existing_interviews_per_org(tmp_path, datab
                     )
                 )
                 await conn.execute(
-                    insert(User.__table__).values(
+                    insert(table_of(User)).values(
                         id=user_id,
                         org_id=org_id,
                         environment="production",
@@ -181,9 +182,9 @@ async def test_the_migration_numbers_existing_interviews_per_org(tmp_path, datab
                     "updated_at": base + timedelta(minutes=n),
                 }
                 made.append(row)
-                columns = Interview.__table__.c
+                columns = table_of(Interview).c
                 await conn.execute(
-                    insert(Interview.__table__).values({columns[k]: v for k, v in row.items()})
+                    insert(table_of(Interview)).values({columns[k]: v for k, v in row.items()})
                 )
         await asyncio.to_thread(upgrade, url)
         async with engine.connect() as conn:

@@ -125,7 +125,7 @@ class FormLists:
             self._table = [
                 (route.path_regex, _list_fields(route))
                 for route in self._app.routes
-                if isinstance(route, APIRoute) and "POST" in route.methods
+                if isinstance(route, APIRoute) and "POST" in (route.methods or ())
             ]
         for pattern, fields in self._table:
             if pattern.match(path):
