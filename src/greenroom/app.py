@@ -16,6 +16,7 @@ from greenroom import __version__, aliases
 from greenroom.admin_area import imports
 from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
+from greenroom.apidocs.reference import install_reference
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
@@ -67,7 +68,11 @@ Accept: application/json
 Authorization: 935d85189822bf96c28c4fa79d3d8f31
 ```
 
-Errors are `application/problem+json` with a stable `code` and the `request_id`.
+Bodies are JSON or form-encoded (`application/x-www-form-urlencoded`), as Big Interview's
+clients send them. Timestamps are ISO 8601 in UTC with milliseconds (`2015-01-01T00:00:00.000Z`).
+Errors are `application/problem+json` with a stable `code` and the `request_id`, and Big
+Interview's `error` object (`{"type", "message"}`) in the same body. Webhook payloads are under
+`webhooks`. The Python SDK is `greenroom-client` (`clients/python` in the repository).
 """
 # Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
 CSRF_ALWAYS_PROTECT = ("/login/admin",)
@@ -167,6 +172,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)
+    # Last: operation ids, each operation's own error statuses, examples, webhook payloads.
+    install_reference(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_routes(app, apidocs_routes.router)
     admin_routes.install(app)

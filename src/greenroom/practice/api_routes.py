@@ -53,13 +53,15 @@ async def list_interviews(
     """A user's practice interviews, most recently updated first (scope `progress:read`).
 
     ```
-    curl 'http://xyz.greenroom.localhost/api/users/abc123def/interviews?limit=20' \\
+    curl http://xyz.greenroom.localhost/api/users/abc123def/interviews \\
       -H 'Authorization: 935d85189822bf96c28c4fa79d3d8f31'
     ```
-    Each item: `id`, `title`, `interviewer_name`, `category`, `completed`, `created_at`,
-    `updated_at` and `links`: `review` (the interview's summary) and `retake` (start it again
-    as a new interview), both paths you can pass as `redirect_to` at sign-in. Follow
-    `next_cursor` for more (null on the last page). 404 for an unknown partner_id.
+    Every interview comes in one answer, as in Big Interview's API (`next_cursor` is then null);
+    send `limit` (and then `cursor`) to page through them instead. Each item: `id` (an integer,
+    unique in your organization), `title`, `interviewer_name`, `category`, `completed`,
+    `created_at`, `updated_at` and `links`: `review` (the interview's summary) and `retake`
+    (start it again as a new interview), both paths you can pass as `redirect_to` at sign-in.
+    404 for an unknown partner_id.
     """
     principal = principal_of(request)
     items, cursor = await service.read_for_partner(

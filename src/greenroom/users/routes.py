@@ -110,9 +110,12 @@ async def create_or_update_user(
     """Create the user `partner_id` (201, with `Location`) or update it (200).
 
     On creation `first_name`, `last_name` and `email` are required; afterwards every field is
-    optional and whatever you send replaces what is stored. `metadata` is your own JSON object
-    (at most 4 KB). Each call returns a fresh one-time sign-in `token` in the user object when
-    your key holds `sso:create` (else `token` is null). Example for XYZ Corporation:
+    optional: a present, valid value replaces what is stored, and a null or empty one leaves it
+    as it is. No body at all (or `{}`) on an existing user changes nothing and returns a fresh
+    token: Big Interview's "refresh". `metadata` is your own JSON object (at most 4 KB). Each
+    call returns a fresh one-time sign-in `token` in the user object when your key holds
+    `sso:create` (else `token` is null); for an anonymous user it never outlives the user. The
+    body may be JSON or form-encoded. Example for XYZ Corporation:
 
         POST /api/users/abc123def
         Host: xyz.greenroom.localhost

@@ -34,12 +34,12 @@ EXAMPLE_USER: dict[str, Any] = {
     "metadata": {"cohort": "2026-fall"},
     "anonymous": False,
     "expires_at": None,
-    "created_at": "2026-11-23T12:00:00Z",
-    "updated_at": "2026-11-23T12:00:00Z",
+    "created_at": "2026-11-23T12:00:00.000Z",
+    "updated_at": "2026-11-23T12:00:00.000Z",
 }
 EXAMPLE_TOKEN: dict[str, Any] = {
     "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "expires_at": "2026-11-25T12:00:00Z",
+    "expires_at": "2026-11-25T12:00:00.000Z",
 }
 
 
@@ -77,9 +77,19 @@ class UserWrite(BaseModel):
         },
     )
 
-    first_name: Name | None = None
-    last_name: Name | None = None
-    email: EmailStr | None = Field(default=None, max_length=320)
+    first_name: Name | None = Field(
+        default=None,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
+    last_name: Name | None = Field(
+        default=None,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=320,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
     metadata: dict[str, Any] | None = Field(
         default=None, description="Your own data about the user: a JSON object of at most 4 KB."
     )
@@ -107,25 +117,37 @@ class UserWrite(BaseModel):
 
 
 class SignInToken(BaseModel):
+    """A one-time sign-in token: send the user's browser to `/sso/login?token={token}`."""
+
     token: str = Field(description="64 hex characters; use once at /sso/login?token=...")
-    expires_at: Timestamp
+    expires_at: Timestamp = Field(
+        description="When the token stops working (at most the user's own expiry)."
+    )
 
 
 class UserOut(BaseModel):
+    """A user of your organization, in this environment."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_USER]})
 
-    partner_id: str
-    email: str | None
-    first_name: str | None
-    last_name: str | None
-    metadata: dict[str, Any] | None
-    anonymous: bool
+    partner_id: str = Field(
+        description="Your id for the user (an anonymous user's is a UUID we made)."
+    )
+    email: str | None = Field(description="The user's email address; null for anonymous users.")
+    first_name: str | None = Field(description="The user's first name; null for anonymous users.")
+    last_name: str | None = Field(description="The user's last name; null for anonymous users.")
+    metadata: dict[str, Any] | None = Field(
+        description="Your own JSON object about the user, or null."
+    )
+    anonymous: bool = Field(description="Whether this is a temporary, anonymous user.")
     expires_at: Timestamp | None = Field(description="When an anonymous user goes away; else null.")
-    created_at: Timestamp
-    updated_at: Timestamp
+    created_at: Timestamp = Field(description="When the user was created.")
+    updated_at: Timestamp = Field(description="When the user's fields last changed.")
 
 
 class UserCreated(UserOut):
+    """The user object of the two create calls: with a fresh sign-in token."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{**EXAMPLE_USER, "token": EXAMPLE_TOKEN}]}
     )
@@ -136,15 +158,21 @@ class UserCreated(UserOut):
 
 
 class UserEnvelope(BaseModel):
-    user: UserOut
+    """One user."""
+
+    user: UserOut = Field(description="The user object.")
 
 
 class UserCreatedEnvelope(BaseModel):
-    user: UserCreated
+    """The user created or updated, with a sign-in token."""
+
+    user: UserCreated = Field(description="The user object with `token`.")
 
 
 class UserList(BaseModel):
-    users: list[UserOut]
+    """A page of users, least recently changed first."""
+
+    users: list[UserOut] = Field(description="The users of this page.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
