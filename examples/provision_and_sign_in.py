@@ -1,5 +1,5 @@
 """A small partner integration: provision a user, sign them in with single sign-on, print their
-progress. It uses only the Python SDK (`greenroom.client`).
+progress. It uses only the Python SDK (`greenroom_client`).
 
     python examples/provision_and_sign_in.py --org demo --api-key KEY \\
         --base-url http://127.0.0.1:8000 --partner-id abc123def
@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from greenroom.client import Greenroom, errors
+from greenroom_client import Greenroom, errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,29 +39,29 @@ def main(argv: list[str] | None = None) -> int:
         try:
             check = gr.auth.check()
             print(
-                f"Authenticated to {check['org']['slug']} ({check['environment']}) "
-                f"with key ...{check['key']['last4']}"
+                f"Authenticated to {check.org.slug} ({check.environment}) "
+                f"with key ...{check.key.last4}"
             )
             user = gr.users.upsert(
                 args.partner_id,
                 first_name="Ada",
                 last_name="Lovelace",
                 email=f"{args.partner_id}@xyz.example.com",
-            )["user"]
-            print(f"User {user['partner_id']}: {user['first_name']} {user['last_name']}")
+            )
+            print(f"User {user.partner_id}: {user.first_name} {user.last_name}")
 
-            tracks = gr.progress.tracks(args.partner_id)["tracks"]
-            first_lesson = tracks[0]["tracks"][0]["link"] if tracks else "/members/dashboard"
+            tracks = gr.progress.tracks(args.partner_id).tracks
+            first_lesson = tracks[0].tracks[0].link if tracks else "/members/dashboard"
             sso = gr.sso.create(args.partner_id, redirect_to=first_lesson)
-            print(f"Sign-in URL (send the user's browser here): {sso['url']}")
+            print(f"Sign-in URL (send the user's browser here): {sso.url}")
 
-            progress = gr.progress.get(args.partner_id)["progress"]
-            lessons = progress["lessons"]
-            interviews = progress["practice_interviews"]
+            progress = gr.progress.get(args.partner_id)
+            lessons = progress.lessons
+            interviews = progress.practice_interviews
             print(
-                f"Progress: {progress['percent_complete']}% complete; lessons "
-                f"{lessons['completed']}/{lessons['total']}; practice interviews "
-                f"{interviews['completed']} completed of {interviews['started']} started"
+                f"Progress: {progress.percent_complete}% complete; lessons "
+                f"{lessons.completed}/{lessons.total}; practice interviews "
+                f"{interviews.completed} completed of {interviews.started} started"
             )
         except errors.GreenroomError as exc:
             print(f"error: {exc.code}: {exc} (request {exc.request_id})", file=sys.stderr)

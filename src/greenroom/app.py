@@ -12,15 +12,17 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from greenroom import __version__, background
+from greenroom import __version__, aliases, background
 from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
+from greenroom.apidocs.reference import install_reference
 from greenroom.auth import routes as auth_routes
 from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
 from greenroom.core.csrf import CSRFMiddleware
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError, install_error_handlers
+from greenroom.core.forms import FormLists
 from greenroom.core.headers import security_headers
 from greenroom.core.logging import configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -63,7 +65,11 @@ Accept: application/json
 Authorization: 935d85189822bf96c28c4fa79d3d8f31
 ```
 
-Errors are `application/problem+json` with a stable `code` and the `request_id`.
+Bodies are JSON or form-encoded (`application/x-www-form-urlencoded`), as Big Interview's
+clients send them. Timestamps are ISO 8601 in UTC with milliseconds (`2015-01-01T00:00:00.000Z`).
+Errors are `application/problem+json` with a stable `code` and the `request_id`, and Big
+Interview's `error` object (`{"type", "message"}`) in the same body. Webhook payloads are under
+`webhooks`. The Python SDK is `greenroom-client` (`clients/python` in the repository).
 """
 # Log-in forms are checked even when the browser sends no cookie yet (log-in CSRF).
 CSRF_ALWAYS_PROTECT = ("/login/admin",)
@@ -145,9 +151,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     add_routes(app, practice_api.router)
     add_routes(app, practice_pages.router)
     add_routes(app, webhooks_routes.router)
+    add_routes(app, aliases.router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)
+    # Last: operation ids, each operation's own error statuses, examples, webhook payloads.
+    install_reference(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_routes(app, apidocs_routes.router)
     admin_routes.install(app)
@@ -172,7 +181,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         session_cookies=SESSION_COOKIES.values(),
         always_protect=CSRF_ALWAYS_PROTECT,
     )
-    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit, form_lists=FormLists(app))
     app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)
     app.add_middleware(
         RequestContextMiddleware,

@@ -9,7 +9,7 @@ from greenroom.core.db import Base
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.jobs.models import Job
 from greenroom.keys.models import ApiKey
-from greenroom.practice.models import Answer, Interview
+from greenroom.practice.models import Answer, Interview, InterviewCounter
 from greenroom.progress.models import UserProgress
 from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
@@ -32,6 +32,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "Interview",
+    "InterviewCounter",
     "Job",
     "Organization",
     "QuestionSetRow",

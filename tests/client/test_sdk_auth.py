@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from greenroom.admins.models import AdminRole
-from greenroom.client import AsyncGreenroom, errors
 from greenroom.core import clock
 from greenroom.tenancy import service as orgs
+from greenroom_client import AsyncGreenroom, errors
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 
@@ -29,11 +29,11 @@ async def test_check_login_refresh_and_logout(app) -> None:
     admin = await make_admin(app, org, role=AdminRole.VIEWER)
     async with _client(app, org, await make_key(app, org)) as gr:
         check = await gr.auth.check()
-        assert check["org"]["slug"] == org.slug and check["admin"] is None
+        assert check.org.slug == org.slug and check.admin is None and check.request_id
         await gr.auth.login(admin.email, ADMIN_PASSWORD)
         check = await gr.auth.check()
-        assert check["admin"]["email"] == admin.email
-        assert set(check["scopes"]) == {"users:read", "progress:read"}  # a viewer's share
+        assert check.admin is not None and check.admin.email == admin.email
+        assert set(check.scopes) == {"users:read", "progress:read"}  # a viewer's share
         with pytest.raises(errors.InsufficientScope):
             await gr.users.upsert(
                 "abc123def", first_name="A", last_name="B", email="a@xyz.example.com"
@@ -42,11 +42,11 @@ async def test_check_login_refresh_and_logout(app) -> None:
         first_access = gr._tokens.access
         clock.advance(timedelta(minutes=16))  # the access token has expired on the server
         check = await gr.auth.check()  # refreshed by itself, then retried
-        assert check["admin"]["email"] == admin.email
+        assert check.admin is not None and check.admin.email == admin.email
         assert gr._tokens.access != first_access
 
         await gr.auth.logout()
-        assert (await gr.auth.check())["admin"] is None
+        assert (await gr.auth.check()).admin is None
 
 
 async def test_bad_password_is_a_typed_error(app) -> None:

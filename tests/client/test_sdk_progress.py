@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from greenroom.client import AsyncGreenroom
+from greenroom_client import AsyncGreenroom
 from tests.factories import make_key, make_org
 from tests.practice.helpers import Member, make_user, signed_in
 
@@ -18,8 +18,8 @@ async def test_progress_tracks_and_interviews_through_the_sdk(app, client_for) -
         base_url="http://127.0.0.1",
         transport=httpx.ASGITransport(app=app),
     ) as gr:
-        tracks = (await gr.progress.tracks("learner-0"))["tracks"]
-        lesson = tracks[0]["tracks"][0]["link"]
+        tracks = (await gr.progress.tracks("learner-0")).tracks
+        lesson = tracks[0].tracks[0].link
         for user in users[:2]:  # two of the three practise
             browser = client_for(org.slug)
             await signed_in(app, browser, org, user)
@@ -28,13 +28,14 @@ async def test_progress_tracks_and_interviews_through_the_sdk(app, client_for) -
             interview = await member.start("basics")
             await member.answer_text(interview, 1, "An answer.", rating=4)
 
-        one = (await gr.progress.get("learner-0"))["progress"]
-        assert one["lessons"]["completed"] == 1 and one["practice_interviews"]["started"] == 1
-        assert one["average_rating"] == 4
-        assert (await gr.progress.tracks("learner-0"))["tracks"][0]["tracks"][0]["completed"]
+        one = await gr.progress.get("learner-0")
+        assert one.lessons.completed == 1 and one.practice_interviews.started == 1
+        assert one.average_rating == 4 and one.request_id
+        assert (await gr.progress.tracks("learner-0")).tracks[0].tracks[0].completed
 
-        everyone = [p["partner_id"] async for p in gr.progress.list(page_size=1)]
+        everyone = [p.partner_id async for p in gr.progress.list(page_size=1)]
         assert sorted(everyone) == ["learner-0", "learner-1"]  # only users with activity
 
-        interviews = [i async for i in gr.progress.interviews("learner-1")]
-        assert len(interviews) == 1 and interviews[0]["links"]["retake"].endswith("/retake")
+        interviews = (await gr.progress.interviews("learner-1")).items
+        assert len(interviews) == 1 and interviews[0].links.retake.endswith("/retake")
+        assert isinstance(interviews[0].id, int)

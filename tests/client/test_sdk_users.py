@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from greenroom.auth.scopes import Scope
-from greenroom.client import AsyncGreenroom, errors
+from greenroom_client import AsyncGreenroom, errors
 from tests.factories import make_key, make_org
 
 
@@ -42,16 +42,19 @@ async def test_user_lifecycle_through_the_sdk(app, sdk) -> None:
         email="ada@xyz.example.com",
         metadata={"cohort": "2026"},
     )
-    user = created["user"]
-    assert user["partner_id"] == "abc123def" and user["metadata"] == {"cohort": "2026"}
-    assert len(user["token"]["token"]) == 64
+    assert created.partner_id == "abc123def" and created.metadata == {"cohort": "2026"}
+    assert created.created and created.token is not None and len(created.token.token) == 64
+    assert created.request_id and created.created_at is not None
 
     updated = await gr.users.upsert("abc123def", first_name="Augusta")
     assert (
-        updated["user"]["first_name"] == "Augusta"
-        and updated["user"]["email"] == "ada@xyz.example.com"
+        updated.first_name == "Augusta"
+        and updated.email == "ada@xyz.example.com"
+        and not updated.created
     )
-    assert (await gr.users.get("abc123def"))["user"]["first_name"] == "Augusta"
+    assert (await gr.users.get("abc123def")).first_name == "Augusta"
+    refreshed = await gr.users.refresh("abc123def")
+    assert refreshed.token is not None and refreshed.token.token != updated.token.token
 
     await gr.users.delete("abc123def")
     with pytest.raises(errors.NotFound) as caught:
@@ -66,9 +69,9 @@ async def test_list_iterates_over_every_page(app, sdk) -> None:
         await gr.users.upsert(
             f"user-{i}", first_name="A", last_name="B", email=f"u{i}@xyz.example.com"
         )
-    seen = [u["partner_id"] async for u in gr.users.list(page_size=2)]
+    seen = [u.partner_id async for u in gr.users.list(page_size=2)]
     assert sorted(seen) == [f"user-{i}" for i in range(5)]
-    only = [u["partner_id"] async for u in gr.users.list(email="u3@xyz.example.com")]
+    only = [u.partner_id async for u in gr.users.list(email="u3@xyz.example.com")]
     assert only == ["user-3"]
 
 
@@ -77,9 +80,7 @@ async def test_sso_create_gives_a_ready_url(app, sdk, settings) -> None:
     gr = sdk(org, await make_key(app, org, environment="sandbox"), sandbox=True)
     await gr.users.upsert("abc123def", first_name="A", last_name="B", email="a@xyz.example.com")
     sso = await gr.sso.create("abc123def", redirect_to="/members/dashboard")
-    assert sso["url"].startswith(
-        f"http://{org.slug}.sandbox.{settings.base_domain}/sso/login?token="
-    )
+    assert sso.url.startswith(f"http://{org.slug}.sandbox.{settings.base_domain}/sso/login?token=")
     with pytest.raises(errors.InvalidRedirect):
         await gr.sso.create("abc123def", redirect_to="//evil.example.com/")
 
@@ -118,7 +119,7 @@ async def test_the_same_idempotency_key_replays_the_first_result(app, sdk) -> No
     again = await gr.users.create_anonymous(idempotency_key="retry-1")
     assert first == again
     other = await gr.users.create_anonymous()
-    assert other["user"]["partner_id"] != first["user"]["partner_id"]
+    assert other.partner_id != first.partner_id
 
 
 class FlakyTransport(httpx.AsyncBaseTransport):
@@ -148,7 +149,7 @@ async def test_posts_are_retried_with_one_idempotency_key(app) -> None:
         created = await gr.users.upsert(
             "abc123def", first_name="A", last_name="B", email="a@xyz.example.com"
         )
-    assert created["user"]["partner_id"] == "abc123def"
+    assert created.partner_id == "abc123def"
     assert len(flaky.seen) == 3 and len(set(flaky.seen)) == 1 and flaky.seen[0]
 
 

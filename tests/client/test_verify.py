@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from greenroom.client import WebhookVerificationError, verify
+from greenroom_client import WebhookVerificationError, verify
 
 SECRET = "whsec_" + base64.b64encode(b"x" * 32).decode()
 

@@ -19,7 +19,21 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"].endswith("/" + code)
     assert body["title"] and body["detail"]
     assert body["request_id"] == response.headers["x-request-id"]
+    assert_big_interview_error(body)
     return body
+
+
+def assert_big_interview_error(body: dict[str, Any]) -> None:
+    """Big Interview's `error` member beside the problem document's own (issue 16, item 4)."""
+    error = body["error"]
+    assert set(error) == {"type", "message"} and error["type"] == body["code"]
+    if body.get("errors"):
+        expected: dict[str, list[str]] = {}
+        for item in body["errors"]:
+            expected.setdefault(item["field"], []).append(item["message"])
+        assert error["message"] == expected
+    else:
+        assert error["message"] == body["detail"]
 
 
 async def test_echo_works_with_valid_json(partner) -> None:
@@ -42,7 +56,7 @@ async def test_wrong_content_type_is_415(partner) -> None:
     response = await api.post(
         "/api/_probe/echo",
         content=b"name=a",
-        headers={"content-type": "application/x-www-form-urlencoded"},
+        headers={"content-type": "text/plain"},
     )
     assert_problem(response, 415, "unsupported_media_type")
 
@@ -125,3 +139,60 @@ async def test_request_id_is_echoed_when_sane(partner) -> None:
     response = await api.get("/api/nothing", headers={"X-Request-Id": "bad id\twith spaces"})
     assert response.headers["x-request-id"] != "bad id\twith spaces"
     assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_every_kind_of_api_error_carries_big_interviews_error_member(
+    partner, client_for
+) -> None:
+    """The same body serves RFC 9457 clients and Big Interview's: `error.type` is the code,
+    `error.message` the field messages by field, or the detail."""
+    api, bare = partner.api, partner.bare
+    await api.post(
+        "/api/users/abc123def",
+        json={"first_name": "Jane", "last_name": "Doe", "email": "jane@xyz.example.com"},
+        headers={"Idempotency-Key": "k-1"},
+    )
+    cases = [
+        (await bare.get("/api/users/abc123def"), 401, "missing_credentials"),
+        (
+            await bare.get("/api/users", headers={"Authorization": "short"}),
+            400,
+            "invalid_auth_header",
+        ),
+        (await api.get("/api/users/nobody"), 404, "user_not_found"),
+        (await api.get("/api/users/bad.id"), 422, "invalid_partner_id"),
+        (await api.get("/api/users?limit=0"), 422, "validation_error"),
+        (await api.get("/api/users?cursor=nope"), 400, "invalid_cursor"),
+        (
+            await api.post("/api/users/abc123def", json={"email": "x"}),
+            422,
+            "validation_error",
+        ),
+        (
+            await api.post(
+                "/api/users/abc123def", content=b"{", headers={"content-type": "application/json"}
+            ),
+            400,
+            "malformed_json",
+        ),
+        (
+            await api.post(
+                "/api/users/abc123def", content=b"x", headers={"content-type": "text/csv"}
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            await api.post(
+                "/api/users/abc123def", json={"first_name": "B"}, headers={"Idempotency-Key": "k-1"}
+            ),
+            409,
+            "idempotency_key_reused",
+        ),
+        (await api.get("/api/nothing-here"), 404, "not_found"),
+        (await client_for("no-such-org-here").get("/api/users"), 404, "unknown_host"),
+    ]
+    for response, status, code in cases:
+        body = assert_problem(response, status, code)
+        if status == 422 and code == "validation_error":
+            assert isinstance(body["error"]["message"], dict) and body["error"]["message"]

@@ -14,7 +14,9 @@ import httpx
 from tests.factories import make_key, make_org
 from tests.helpers import group_of
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "provision_and_sign_in.py"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "provision_and_sign_in.py"
+SDK_SOURCE = ROOT / "clients" / "python" / "src"
 
 
 async def test_example_provisions_signs_in_and_prints_progress(app, live_server) -> None:
@@ -37,7 +39,8 @@ async def test_example_provisions_signs_in_and_prints_progress(app, live_server)
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ},
+        # The SDK as a partner has it (`pip install ./clients/python`), here from the source.
+        env={**os.environ, "PYTHONPATH": str(SDK_SOURCE)},
     )
     assert run.returncode == 0, run.stderr
     out = run.stdout

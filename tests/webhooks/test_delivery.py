@@ -36,6 +36,10 @@ async def deliveries(client: httpx.AsyncClient, webhook_id: str) -> list[dict[st
     return found
 
 
+# Times in the API are cut to the millisecond: wait one more to be past the stored instant.
+MILLISECOND = timedelta(milliseconds=1)
+
+
 def when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -111,7 +115,7 @@ async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(
     assert timedelta(seconds=3) <= wait <= timedelta(seconds=7)  # 5 s +- 25 % jitter
     assert await worker.run_until_idle() == 0  # not due yet
 
-    clock.advance(when(delivery["next_attempt_at"]) - clock.now())
+    clock.advance(when(delivery["next_attempt_at"]) - clock.now() + MILLISECOND)
     assert await worker.run_until_idle() == 1
     first, second = receiver.at("/hook")
     assert first.webhook_id == second.webhook_id
@@ -167,7 +171,7 @@ async def test_an_endpoint_failing_for_24_hours_is_disabled(
         [delivery] = await deliveries(client, webhook_id)
         if delivery["status"] != "pending":
             break
-        clock.advance(when(delivery["next_attempt_at"]) - clock.now())
+        clock.advance(when(delivery["next_attempt_at"]) - clock.now() + MILLISECOND)
     assert delivery["status"] == "failed"
     assert 10 <= delivery["attempts"] <= 60
     # Retried for the whole window, then given up.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from greenroom.client import AsyncGreenroom, verify
+from greenroom_client import AsyncGreenroom, verify
 from tests.factories import make_key, make_org
 from tests.webhooks.conftest import make_worker, publish, user_data
 
@@ -19,14 +19,13 @@ async def test_sdk_manages_webhooks_and_verifies_deliveries(app, settings, recei
         scheme="http",
         transport=httpx.ASGITransport(app=app),
     ) as sdk:
-        created = (await sdk.webhooks.create(url=receiver.url("/sdk"), events=["user.created"]))[
-            "webhook"
-        ]
-        webhook_id = created["id"]
-        assert [w["id"] async for w in sdk.webhooks.list()] == [webhook_id]
+        created = await sdk.webhooks.create(url=receiver.url("/sdk"), events=["user.created"])
+        assert created.secret and created.secret.startswith("whsec_")
+        webhook_id = created.id
+        assert [w.id async for w in sdk.webhooks.list()] == [webhook_id]
         updated = await sdk.webhooks.update(webhook_id, description="XYZ Corporation LMS")
-        assert updated["webhook"]["description"] == "XYZ Corporation LMS"
-        secret = (await sdk.webhooks.rotate_secret(webhook_id))["secret"]
+        assert updated.description == "XYZ Corporation LMS" and updated.secret is None
+        secret = (await sdk.webhooks.rotate_secret(webhook_id)).secret
         receiver.secrets["/sdk"] = secret
 
         await publish(app, org, "user.created", user_data())
@@ -35,8 +34,10 @@ async def test_sdk_manages_webhooks_and_verifies_deliveries(app, settings, recei
         assert got.verify_error is None  # the standardwebhooks library
         assert verify(got.body, got.headers, secret)["type"] == "user.created"  # the SDK
 
-        [delivery] = (await sdk.webhooks.deliveries_page(webhook_id))["deliveries"]
-        resent = await sdk.webhooks.resend(webhook_id, delivery["id"])
-        assert resent["delivery"]["status"] == "pending"
+        [delivery] = (await sdk.webhooks.deliveries_page(webhook_id)).items
+        detail = await sdk.webhooks.delivery(webhook_id, delivery.id)
+        assert detail.attempt_log and detail.attempt_log[0].succeeded
+        resent = await sdk.webhooks.resend(webhook_id, delivery.id)
+        assert resent.status == "pending" and resent.resend_of == delivery.id
         await sdk.webhooks.delete(webhook_id)
         assert [w async for w in sdk.webhooks.list()] == []

@@ -11,6 +11,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from greenroom.content.loader import Pack
 from greenroom.core.errors import NotFound
+from greenroom.core.responses import iso
 from greenroom.progress import service as progress
 from greenroom.progress.models import UserProgress
 from greenroom.tenancy.hosts import Environment
@@ -111,7 +113,7 @@ async def get_user(
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    text = "" if value is None else iso(value) if isinstance(value, datetime) else str(value)
     # Cells that a spreadsheet would run as a formula are quoted with a leading apostrophe.
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -8,16 +9,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.cli.common import run_in_session, settings
 from greenroom.core.migrate import upgrade
+from greenroom.core.settings import Settings
 from greenroom.demo import DemoInfo, seed_demo
+
+
+def listen_port_is_public(cfg: Settings, port: int) -> bool:
+    """Whether the URLs we hand out should carry the port `serve` listens on: when no public
+    address was configured (no `GREENROOM_PUBLIC_PORT`, plain http, no proxy in front), the
+    server is reached where it listens, e.g. http://demo.greenroom.localhost:8000."""
+    return (
+        cfg.public_port is None
+        and cfg.public_scheme == "http"
+        and not cfg.trust_proxy
+        and port != 80
+    )
 
 
 def _prepare(demo: bool, port: int) -> None:
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(cfg.resolved_database_url)
+    if listen_port_is_public(cfg, port):
+        cfg.public_port = port
+        # Through the environment too: with --workers, each server process reads its own settings.
+        os.environ["GREENROOM_PUBLIC_PORT"] = str(port)
     if demo:
-        if cfg.public_port is None and port not in (80, 443):
-            cfg.public_port = port
 
         async def work(session: AsyncSession) -> DemoInfo:
             return await seed_demo(session, cfg)

@@ -95,7 +95,9 @@ class PayloadTooLarge(AppError):
 
 class UnsupportedMediaType(AppError):
     status, code, title = 415, "unsupported_media_type", "Unsupported Media Type"
-    default_detail = "Send the request body as application/json."
+    default_detail = (
+        "Send the request body as application/json or application/x-www-form-urlencoded."
+    )
 
 
 class ValidationFailed(AppError):
@@ -147,9 +149,24 @@ def problem_body(
     }
     if errors is not None:
         body["errors"] = list(errors)
+    body["error"] = big_interview_error(code, detail, errors)
     if extra:
         body.update(extra)
     return body
+
+
+def big_interview_error(
+    code: str, detail: str, errors: Sequence[Mapping[str, str]] | None
+) -> dict[str, Any]:
+    """The `error` member Big Interview's clients read, beside the problem document's own members
+    (RFC 9457 allows extensions): `type` is our `code`; `message` the field errors as
+    `{field: [messages]}`, or the detail when no field is named."""
+    if not errors:
+        return {"type": code, "message": detail}
+    messages: dict[str, list[str]] = {}
+    for error in errors:
+        messages.setdefault(error.get("field") or "", []).append(error.get("message", ""))
+    return {"type": code, "message": messages}
 
 
 def problem_response(error: AppError) -> JSONResponse:

@@ -22,6 +22,7 @@ from greenroom.core.errors import (
     UnsupportedMediaType,
     problem_response,
 )
+from greenroom.core.forms import FORM_CONTENT_TYPE, ListFields, MalformedForm, form_to_json
 from greenroom.core.logging import (
     access_log,
     environment_var,
@@ -155,11 +156,19 @@ def _utf8_charset(params: bytes) -> bool:
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit (by Content-Length up front, or while streaming), and 415
-    for API writes whose body is not JSON."""
+    for API writes whose body is neither JSON nor form-encoded. A form-encoded API body is
+    handed on as the JSON it stands for (`core.forms`), read when the route reads its body:
+    after authentication, like any body."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit_for: Callable[[str], int],
+        form_lists: ListFields = lambda _path: frozenset(),
+    ) -> None:
         self.app = app
         self.limit_for = limit_for
+        self.form_lists = form_lists
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -175,10 +184,16 @@ class BodyLimitMiddleware:
             elif int(declared) > limit:
                 error = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
         has_body = (declared not in (None, b"0")) or b"transfer-encoding" in headers
+        form = False
         if error is None and has_body and scope["path"].startswith("/api/"):
             ctype, _, params = headers.get(b"content-type", b"").partition(b";")
             ctype = ctype.strip().lower()
-            if not (ctype == b"application/json" or ctype.endswith(b"+json")):
+            if ctype == FORM_CONTENT_TYPE:
+                form = True
+                charset = params.strip().lower().removeprefix(b"charset=").strip(b'"')
+                if params.strip() and charset not in (b"utf-8", b"utf8"):
+                    error = UnsupportedMediaType("Send form-encoded bodies in UTF-8.")
+            elif not (ctype == b"application/json" or ctype.endswith(b"+json")):
                 error = UnsupportedMediaType()
             elif not _utf8_charset(params):
                 error = UnsupportedMediaType("JSON bodies are UTF-8: send charset=utf-8 or none.")
@@ -187,37 +202,70 @@ class BodyLimitMiddleware:
             return
 
         received = 0
-        exceeded = False
+        # An error met while the route reads the body: whatever the framework answers about the
+        # failed read, the client gets this one.
+        replacement: AppError | None = None
         too_large = PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, replacement
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    exceeded = True
+                    replacement = too_large
                     raise too_large
             return message
 
+        async def form_receive() -> Message:
+            """The whole form body at the first read, as JSON."""
+            nonlocal replacement
+            chunks = []
+            while True:
+                message = await limited_receive()
+                if message["type"] != "http.request":
+                    return message  # the client went away
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            try:
+                body = form_to_json(b"".join(chunks), self.form_lists(scope["path"]))
+            except MalformedForm as exc:
+                replacement = exc
+                raise
+            return {"type": "http.request", "body": body, "more_body": False}
+
         async def replacing_send(message: Message) -> None:
             # The framework may turn the failed read into a response of its own (a 400 "error
-            # parsing the body"); whatever it says, the client gets the 413.
-            if not exceeded:
+            # parsing the body"); whatever it says, the client gets ours.
+            if replacement is None:
                 await send(message)
             elif message["type"] == "http.response.start":
-                response = problem_response(too_large)
+                response = problem_response(replacement)
                 await send(
-                    {"type": "http.response.start", "status": 413, "headers": response.raw_headers}
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": response.raw_headers,
+                    }
                 )
                 await send({"type": "http.response.body", "body": response.body})
 
+        if form:
+            scope = {**scope, "headers": _as_json(scope["headers"])}
         try:
-            await self.app(scope, limited_receive, replacing_send)
-        except PayloadTooLarge:
-            if not exceeded:
+            await self.app(scope, form_receive if form else limited_receive, replacing_send)
+        except AppError as exc:
+            if exc is not replacement:
                 raise
             await replacing_send({"type": "http.response.start"})
+
+
+def _as_json(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A form request's headers as those of the JSON body it is handed on as (its length is
+    not known until the body is read)."""
+    kept = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+    return [*kept, (b"content-type", b"application/json")]
 
 
 async def send_wrapper_problem(send: Send) -> None:

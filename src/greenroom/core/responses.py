@@ -9,17 +9,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, overload
 
 import orjson
+from pydantic import PlainSerializer, WithJsonSchema
 from starlette.responses import Response
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`, as every timestamp of the API and its webhooks."""
+    """The one format of every timestamp we hand out (API, webhooks, CSV): ISO 8601 in UTC with
+    exactly three fractional digits and a `Z`, as Big Interview writes them
+    (`2015-01-01T00:00:00.000Z`). Cut, not rounded, so a time read back as `updated_since` never
+    lies after the moment it names."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+# A `datetime` field of a response model, serialised by `iso` (pydantic's own format would keep
+# the microseconds and write `+00:00` or nothing). Every response schema uses it for its times.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 in UTC with milliseconds, e.g. 2026-11-23T12:00:00.000Z.",
+        },
+        mode="serialization",
+    ),
+]
 
 
 def json_response(

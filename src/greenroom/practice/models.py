@@ -16,9 +16,15 @@ class Interview(IdMixin, TimestampMixin, Base):
     the same later even when its question set changes or goes away."""
 
     __tablename__ = "practice_interviews"
-    __table_args__ = (Index("ix_practice_interviews_user_updated", "user_id", "updated_at", "id"),)
+    __table_args__ = (
+        Index("ix_practice_interviews_user_updated", "user_id", "updated_at", "id"),
+        UniqueConstraint("org_id", "number", name="uq_practice_interviews_org_number"),
+    )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # The public id (the Partner API's `id`, an integer as Big Interview's): 1, 2, 3, ... per org,
+    # from `InterviewCounter`, never reused. The UUID `id` stays the key inside.
+    number: Mapped[int] = mapped_column()
     environment: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     set_slug: Mapped[str] = mapped_column(String(64))
@@ -51,3 +57,14 @@ class Answer(IdMixin, Base):
     rating: Mapped[int | None] = mapped_column(default=None)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class InterviewCounter(Base):
+    """The last interview number handed out in an org (`Interview.number`)."""
+
+    __tablename__ = "practice_interview_counters"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column()

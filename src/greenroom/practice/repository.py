@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select
 
-from greenroom.core.direct import Direct, Row, Statement
+from greenroom.core.db import DIALECT_INSERTS, table_of
+from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
 from greenroom.core.pagination import after_position
-from greenroom.practice.models import Interview
+from greenroom.practice.models import Interview, InterviewCounter
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
@@ -18,6 +19,7 @@ from greenroom.users.models import User
 # The columns of the public interview object (`service.interview_payload`).
 INTERVIEW_COLUMNS = (
     Interview.id,
+    Interview.number,
     Interview.title,
     Interview.interviewer_name,
     Interview.category,
@@ -53,6 +55,23 @@ _PAGES = {
 }
 
 
+# Reading every interview of a user goes in slices of this many: each statement stays bounded
+# (on SQLite it runs on the event loop's thread), and a usual user needs one.
+ALL_SLICE = 500
+
+
+async def read_all(direct: Direct, tenant: Tenant, partner_id: str, now: datetime) -> list[Row]:
+    """Every interview of the active user `partner_id`, most recently updated first."""
+    rows: list[Row] = []
+    after = None
+    while True:
+        page = await read_page(direct, tenant, partner_id, now, limit=ALL_SLICE, after=after)
+        rows.extend(page)
+        if len(page) < ALL_SLICE:
+            return rows
+        after = (page[-1]["updated_at"], page[-1]["id"])
+
+
 async def read_page(
     direct: Direct,
     tenant: Tenant,
@@ -69,3 +88,27 @@ async def read_page(
     if after is not None:
         values["after_at"], values["after_id"] = after
     return await direct.all(_PAGES[after is not None], **values)
+
+
+_COUNTERS = table_of(InterviewCounter)
+_NEXT_NUMBER = {
+    name: Statement(
+        insert(_COUNTERS)
+        .values(org_id=bindparam("org_id"), last_number=literal(1))
+        .on_conflict_do_update(
+            index_elements=[_COUNTERS.c.org_id],
+            set_={"last_number": _COUNTERS.c.last_number + 1},
+        )
+        .returning(_COUNTERS.c.last_number)
+    )
+    for name, insert in DIALECT_INSERTS.items()
+}
+
+
+async def next_interview_number(on: Executor, org_id: uuid.UUID) -> int:
+    """The org's next interview number: one upsert of its counter row, which holds the row's lock
+    until the transaction ends, so concurrent starts in one org get distinct numbers."""
+    result = await execute(on, _NEXT_NUMBER[dialect_of(on)], {"org_id": org_id})
+    row = result.first()
+    assert row is not None
+    return int(row["last_number"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import filetype
@@ -44,17 +43,13 @@ MEDIA_TYPES = {
 }  # fmt: skip
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def interview_payload(interview: Interview | Mapping[str, Any]) -> dict[str, Any]:
     """The public interview object, from an `Interview` or a row of
     `repository.INTERVIEW_COLUMNS`."""
     get = fields(interview)
-    interview_id = get("id")
+    number = get("number")
     return {
-        "id": str(interview_id),
+        "id": number,
         "title": get("title"),
         "interviewer_name": get("interviewer_name"),
         "category": get("category"),
@@ -62,25 +57,30 @@ def interview_payload(interview: Interview | Mapping[str, Any]) -> dict[str, Any
         "created_at": iso(get("created_at")),
         "updated_at": iso(get("updated_at")),
         "links": {
-            "review": f"/members/interviews/{interview_id}",
-            "retake": f"/members/interviews/{interview_id}/retake",
+            "review": f"/members/interviews/{number}",
+            "retake": f"/members/interviews/{number}/retake",
         },
     }
 
 
 async def read_for_partner(
-    direct: Direct, tenant: Tenant, partner_id: str, page: Page
+    direct: Direct, tenant: Tenant, partner_id: str, page: Page | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the user's interviews as public objects, and the next cursor; 404 for a user
-    that is not (or no longer) there."""
-    after = decode_position(page.cursor) if page.cursor else None
+    """The user's interviews as public objects, and the next cursor; 404 for a user that is not
+    (or no longer) there. `page` None: every interview, as Big Interview answers (no cursor)."""
+    after = decode_position(page.cursor) if page is not None and page.cursor else None
     now = clock.now()
-    rows = await repository.read_page(
-        direct, tenant, partner_id, now, limit=page.limit + 1, after=after
-    )
+    if page is None:
+        rows = await repository.read_all(direct, tenant, partner_id, now)
+    else:
+        rows = await repository.read_page(
+            direct, tenant, partner_id, now, limit=page.limit + 1, after=after
+        )
     # No rows: a user without interviews, or no such user (a second look, only then).
     if not rows and await users.read_active(direct, tenant, partner_id, now) is None:
         raise UserNotFound()
+    if page is None:
+        return [interview_payload(row) for row in rows], None
     items, cursor = next_page(rows, page.limit, lambda row: (row["updated_at"], row["id"]))
     return [interview_payload(row) for row in items], cursor
 
@@ -125,6 +125,7 @@ async def _create(
     interview = Interview(
         org_id=tenant.org_id,
         environment=tenant.environment.value,
+        number=await repository.next_interview_number(session, tenant.org_id),
         user_id=user.id,
         created_at=now,
         updated_at=now,
@@ -144,14 +145,18 @@ def _event(user: User, interview: Interview) -> dict[str, Any]:
 async def get_own(
     session: AsyncSession, tenant: Tenant, user: User, interview_id: str
 ) -> Interview:
-    """The user's own interview, or 404 (another user's, org's or environment's included)."""
-    try:
-        wanted = uuid.UUID(interview_id)
-    except ValueError as exc:
-        raise NotFound(code="interview_not_found") from exc
+    """The user's own interview by its UUID or its public number (the API's `id`, in the
+    links it hands out), or 404 (another user's, org's or environment's included)."""
+    if interview_id.isascii() and interview_id.isdigit() and len(interview_id) <= 18:
+        which = Interview.number == int(interview_id)
+    else:
+        try:
+            which = Interview.id == uuid.UUID(interview_id)
+        except ValueError as exc:
+            raise NotFound(code="interview_not_found") from exc
     result = await session.execute(
         select(Interview).where(
-            Interview.id == wanted,
+            which,
             Interview.user_id == user.id,
             Interview.org_id == tenant.org_id,
             Interview.environment == tenant.environment.value,

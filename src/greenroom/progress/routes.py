@@ -81,6 +81,14 @@ async def list_progress(
 @router.get(
     "/users/{partner_id}/tracks", response_model=schemas.Tracks, summary="Get a user's tracks"
 )
+@router.get(
+    "/users/{partner_id}/track",
+    response_model=schemas.Tracks,
+    summary="Get a user's tracks (the path of Big Interview's getting-started page)",
+    description="The same as `GET /api/users/{partner_id}/tracks`, under the singular path that "
+    "Big Interview's getting-started page prints (`GET /api/users/abc123def/track` on "
+    "`xyz.greenroom.localhost` with `Authorization: 935d85189822bf96c28c4fa79d3d8f31`).",
+)
 @requires(Scope.PROGRESS_READ)
 async def get_tracks(partner_id: PartnerId, request: Request, pack: PackDep) -> Response:
     """A user's lessons in Big Interview's track shape (scope `progress:read`).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from greenroom.core.responses import Timestamp
 
 EXAMPLE_PROGRESS: dict[str, Any] = {
     "partner_id": "abc123def",
@@ -14,7 +15,7 @@ EXAMPLE_PROGRESS: dict[str, Any] = {
     "practice_interviews": {"started": 3, "completed": 2},
     "answers_recorded": 11,
     "average_rating": 3.64,
-    "last_activity_at": "2026-11-20T15:04:05Z",
+    "last_activity_at": "2026-11-20T15:04:05.000Z",
     "modules": [
         {
             "slug": "first-impressions",
@@ -25,105 +26,153 @@ EXAMPLE_PROGRESS: dict[str, Any] = {
             "link": "/members/modules/first-impressions",
         }
     ],
-    "updated_at": "2026-11-20T15:04:05Z",
+    "updated_at": "2026-11-20T15:04:05.000Z",
 }
 
 
+EXAMPLE_TRACK: dict[str, Any] = {
+    "title": "First impressions",
+    "progress": 0.67,
+    "tracks": [
+        {
+            "step": 1,
+            "title": "Research the role",
+            "link": "/members/modules/first-impressions/lessons/research-the-role",
+            "completed": True,
+        }
+    ],
+}
+EXAMPLE_INTERVIEW: dict[str, Any] = {
+    "id": 95607,
+    "title": "Behavioural basics",
+    "interviewer_name": "Maya Chen",
+    "category": "behavioural",
+    "completed": True,
+    "created_at": "2026-11-20T15:02:11.000Z",
+    "updated_at": "2026-11-20T15:24:40.000Z",
+    "links": {
+        "review": "/members/interviews/95607",
+        "retake": "/members/interviews/95607/retake",
+    },
+}
+NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
+
+
 class Counts(BaseModel):
-    completed: int
-    total: int
+    """Lessons completed, of all lessons."""
+
+    completed: int = Field(description="Lessons the user completed.", examples=[6])
+    total: int = Field(description="Lessons there are.", examples=[16])
 
 
 class InterviewCounts(BaseModel):
-    started: int
-    completed: int
+    """Practice interviews started and completed."""
+
+    started: int = Field(description="Practice interviews started (retakes count).", examples=[3])
+    completed: int = Field(description="Of those, the ones fully answered.", examples=[2])
 
 
 class ModuleProgress(BaseModel):
-    slug: str
-    title: str
-    lessons_completed: int
-    lessons_total: int
-    percent_complete: int = Field(ge=0, le=100)
+    """Progress through one module of lessons."""
+
+    slug: str = Field(description="The module's stable name.", examples=["first-impressions"])
+    title: str = Field(description="The module's title.", examples=["First impressions"])
+    lessons_completed: int = Field(description="Lessons of the module the user completed.")
+    lessons_total: int = Field(description="Lessons in the module.")
+    percent_complete: int = Field(ge=0, le=100, description="Lessons completed, in percent.")
     link: str = Field(description="Path of the module in the practice app; usable as redirect_to.")
 
 
 class Progress(BaseModel):
+    """A user's progress: lessons, practice interviews and answers."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_PROGRESS]})
 
-    partner_id: str
+    partner_id: str = Field(description="The user's `partner_id`.")
     percent_complete: int = Field(ge=0, le=100, description="Lessons completed of all lessons.")
-    lessons: Counts
-    practice_interviews: InterviewCounts
+    lessons: Counts = Field(description="Lessons completed and in all.")
+    practice_interviews: InterviewCounts = Field(description="Interviews started and completed.")
     answers_recorded: int = Field(description="Answers given, by text, recording or upload.")
     average_rating: float | None = Field(description="Mean self-rating, 1 to 5; null if none.")
-    last_activity_at: datetime | None
-    modules: list[ModuleProgress]
-    updated_at: datetime
+    last_activity_at: Timestamp | None = Field(
+        description="When the user last did something; null before the first time."
+    )
+    modules: list[ModuleProgress] = Field(description="Progress per module, in course order.")
+    updated_at: Timestamp = Field(description="When this progress last changed.")
 
 
 class ProgressEnvelope(BaseModel):
-    progress: Progress
+    """One user's progress."""
+
+    progress: Progress = Field(description="The progress object.")
 
 
 class ProgressList(BaseModel):
-    progress: list[Progress]
-    next_cursor: str | None
+    """A page of users' progress, least recently changed first."""
+
+    progress: list[Progress] = Field(description="The progress of each user of this page.")
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class Step(BaseModel):
-    step: int
-    title: str
+    """A step of a track: one lesson."""
+
+    step: int = Field(description="The step's number in its track, from 1.", examples=[1])
+    title: str = Field(description="The lesson's title.", examples=["Research the role"])
     link: str = Field(description="The lesson's path in the practice app; usable as redirect_to.")
-    completed: bool
+    completed: bool = Field(description="Whether the user completed the lesson.")
 
 
 class Track(BaseModel):
-    title: str
-    progress: float = Field(ge=0, le=1, examples=[0.67])
-    tracks: list[Step]
+    """Big Interview's track: here, a module of lessons."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_TRACK]})
+
+    title: str = Field(description="The module's title.")
+    progress: float = Field(ge=0, le=1, examples=[0.67], description="Completion, 0.00 to 1.00.")
+    tracks: list[Step] = Field(description="The steps (lessons), in order.")
 
 
 class Tracks(BaseModel):
-    tracks: list[Track]
+    """A user's tracks, in Big Interview's shape."""
+
+    tracks: list[Track] = Field(description="One track per module, in course order.")
 
 
 class InterviewLinks(BaseModel):
-    review: str
-    retake: str
+    """Paths in the practice app, usable as `redirect_to` at sign-in."""
+
+    review: str = Field(
+        description="The interview's summary.", examples=["/members/interviews/95607"]
+    )
+    retake: str = Field(
+        description="Start a new interview with the same questions.",
+        examples=["/members/interviews/95607/retake"],
+    )
 
 
 class InterviewItem(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
-                    "title": "Behavioural basics",
-                    "interviewer_name": "Maya Chen",
-                    "category": "behavioural",
-                    "completed": True,
-                    "created_at": "2026-11-20T15:02:11Z",
-                    "updated_at": "2026-11-20T15:24:40Z",
-                    "links": {
-                        "review": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c",
-                        "retake": "/members/interviews/7c1e4b8a-3f2d-4e6a-9b0c-5d4e3f2a1b0c/retake",
-                    },
-                }
-            ]
-        }
-    )
+    """A practice interview."""
 
-    id: str
-    title: str
-    interviewer_name: str
-    category: str
-    completed: bool
-    created_at: datetime
-    updated_at: datetime
-    links: InterviewLinks
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_INTERVIEW]})
+
+    id: int = Field(
+        description="The interview's id: an integer, unique in your organization (as Big "
+        "Interview's)."
+    )
+    title: str = Field(description="The question set's title.")
+    interviewer_name: str = Field(description="The interviewer persona's name.")
+    category: str = Field(description="The question set's category; for display.")
+    completed: bool = Field(description="Whether every question was answered.")
+    created_at: Timestamp = Field(description="When the interview started.")
+    updated_at: Timestamp = Field(description="When the interview last changed (last activity).")
+    links: InterviewLinks = Field(description="Where to review or retake it.")
 
 
 class InterviewList(BaseModel):
-    interviews: list[InterviewItem]
-    next_cursor: str | None
+    """A user's interviews, most recently updated first."""
+
+    interviews: list[InterviewItem] = Field(
+        description="Every interview, or a page of them when `limit` or `cursor` was sent."
+    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR + " Always null without a page.")

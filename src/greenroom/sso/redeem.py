@@ -6,6 +6,7 @@ Issuing lives in `sso/service.py`; this is the other half, used by `GET /sso/log
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -89,15 +90,35 @@ async def redeem(
 
 
 def allowed_return_url(org: OrgSnapshot, candidate: str | None) -> str | None:
-    """`candidate` when its origin is one the org allowed, else the org's own return URL."""
-    if candidate and len(candidate) <= 2048:
+    """`candidate` when it may be where log-out goes, else the org's own return URL.
+
+    By default, as Big Interview: any `https` URL, and `http` only on this machine (localhost,
+    `*.localhost`, loopback addresses). A `return_url` only comes along with a valid sign-in
+    token, which only the partner can make, so this is no open redirect. An org that listed
+    allowed origins gets only those (and its own return URL's)."""
+    if not candidate or len(candidate) > 2048:
+        return org.sso_return_url
+    origin = _origin(candidate)
+    if origin is None:
+        return org.sso_return_url
+    if org.sso_allowed_return_origins:
         origins = {_origin(o) for o in org.sso_allowed_return_origins}
         if org.sso_return_url:
             origins.add(_origin(org.sso_return_url))
-        origins.discard(None)
-        if _origin(candidate) in origins:
-            return candidate
+        return candidate if origin in origins else org.sso_return_url
+    if origin.startswith("https://") or _is_local(urlsplit(candidate.strip()).hostname or ""):
+        return candidate
     return org.sso_return_url
+
+
+def _is_local(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _origin(url: str) -> str | None:

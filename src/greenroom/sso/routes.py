@@ -53,14 +53,15 @@ async def create_sso_token(
     tenant = principal.tenant
     settings: Settings = request.app.state.settings
     async with request.app.state.database.direct.transaction() as tx:
-        user = await users.kept_user_id(tx, tenant, partner_id)
+        user_id, user_expires_at = await users.kept_user_ref(tx, tenant, partner_id)
         issued = await service.issue_token(
             tx,
             tenant,
-            user,
+            user_id,
             secret=settings.server_secrets[0],
             expires_in=data.expires_in,
             redirect_to=data.redirect_to,
+            not_after=user_expires_at,
         )
     origin = settings.org_origin(tenant.org.slug, tenant.environment.value)
     url = f"{origin}/sso/login?{urlencode({'token': issued.token})}"

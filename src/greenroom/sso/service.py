@@ -58,8 +58,12 @@ async def issue_token(
     secret: ServerSecret,
     expires_in: int | None = None,
     redirect_to: str | None = None,
+    not_after: datetime | None = None,
 ) -> IssuedToken:
-    """A new token for the user; earlier tokens stay valid until used or expired."""
+    """A new token for the user; earlier tokens stay valid until used or expired.
+
+    `not_after` is when the user goes away (an anonymous user's `expires_at`): a token never
+    outlives its user, so its lifetime is cut there."""
     lifetime = tenant.org.sso_token_ttl_seconds
     if expires_in is not None:
         if not MIN_LIFETIME_SECONDS <= expires_in <= lifetime:
@@ -78,6 +82,8 @@ async def issue_token(
         )
     token = random_hex(TOKEN_BYTES)
     expires_at = clock.now() + timedelta(seconds=lifetime)
+    if not_after is not None and not_after < expires_at:
+        expires_at = not_after
     # A Core insert with parameters: nothing reads the row back, so the unit of work would be
     # pure cost, and a statement built with literal values is re-keyed on every call.
     await execute(

@@ -110,7 +110,9 @@ _ANY_BY_PARTNER_ID = Statement(
 )
 # Kept from being deleted until the transaction ends (a sign-in token refers to the row).
 _ACTIVE_ID_KEY_SHARE = Statement(
-    select(User.id).where(active_by_partner_id()).with_for_update(read=True, key_share=True)
+    select(User.id, User.expires_at)
+    .where(active_by_partner_id())
+    .with_for_update(read=True, key_share=True)
 )
 _UPDATE = Statement(_USERS.update().where(_USERS.c.id == bindparam("user_id")))
 _LOCK_ORG = Statement(

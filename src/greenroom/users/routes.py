@@ -26,6 +26,9 @@ from greenroom.users.schemas import (
 )
 
 router = APIRouter(prefix="/api/users", tags=["Users"], route_class=ApiRoute)
+# No body (or `{}`) on an existing user: nothing changes, and a fresh sign-in token comes back
+# (Big Interview's "refresh"); on a new user, the usual 422 naming the required fields.
+EMPTY_WRITE = UserWrite()
 
 
 def _settings(request: Request) -> Settings:
@@ -101,15 +104,18 @@ async def create_anonymous_user(request: Request) -> Response:
 @requires(Scope.USERS_WRITE)
 async def create_or_update_user(
     partner_id: PartnerId,
-    data: UserWrite,
     request: Request,
+    data: UserWrite | None = None,
 ) -> Response:
     """Create the user `partner_id` (201, with `Location`) or update it (200).
 
     On creation `first_name`, `last_name` and `email` are required; afterwards every field is
-    optional and whatever you send replaces what is stored. `metadata` is your own JSON object
-    (at most 4 KB). Each call returns a fresh one-time sign-in `token` in the user object when
-    your key holds `sso:create` (else `token` is null). Example for XYZ Corporation:
+    optional: a present, valid value replaces what is stored, and a null or empty one leaves it
+    as it is. No body at all (or `{}`) on an existing user changes nothing and returns a fresh
+    token: Big Interview's "refresh". `metadata` is your own JSON object (at most 4 KB). Each
+    call returns a fresh one-time sign-in `token` in the user object when your key holds
+    `sso:create` (else `token` is null); for an anonymous user it never outlives the user. The
+    body may be JSON or form-encoded. Example for XYZ Corporation:
 
         POST /api/users/abc123def
         Host: xyz.greenroom.localhost
@@ -121,7 +127,11 @@ async def create_or_update_user(
     principal = principal_of(request)
     async with request.app.state.database.direct.transaction() as tx:
         result = await service.create_or_update(
-            tx, principal.tenant, partner_id, data, secret=_token_secret(request, principal)
+            tx,
+            principal.tenant,
+            partner_id,
+            data or EMPTY_WRITE,
+            secret=_token_secret(request, principal),
         )
     return _created_response(result)
 

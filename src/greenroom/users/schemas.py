@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -14,8 +13,10 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
+from greenroom.core.responses import Timestamp
 from greenroom.core.text import refuse_bidi_controls
 
 METADATA_MAX_BYTES = 4096
@@ -36,13 +37,20 @@ EXAMPLE_USER: dict[str, Any] = {
     "metadata": {"cohort": "2026-fall"},
     "anonymous": False,
     "expires_at": None,
-    "created_at": "2026-11-23T12:00:00Z",
-    "updated_at": "2026-11-23T12:00:00Z",
+    "created_at": "2026-11-23T12:00:00.000Z",
+    "updated_at": "2026-11-23T12:00:00.000Z",
 }
 EXAMPLE_TOKEN: dict[str, Any] = {
     "token": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "expires_at": "2026-11-25T12:00:00Z",
+    "expires_at": "2026-11-25T12:00:00.000Z",
 }
+
+
+NAME_FIELDS = ("first_name", "last_name", "email")
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _has_nul(value: Any) -> bool:
@@ -72,19 +80,32 @@ class UserWrite(BaseModel):
         },
     )
 
-    first_name: Name | None = None
-    last_name: Name | None = None
-    email: EmailStr | None = Field(default=None, max_length=320)
+    first_name: Name | None = Field(
+        default=None,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
+    last_name: Name | None = Field(
+        default=None,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=320,
+        description="Required when the user is created. On update, null or empty leaves it as it is.",
+    )
     metadata: dict[str, Any] | None = Field(
         default=None, description="Your own data about the user: a JSON object of at most 4 KB."
     )
 
-    @field_validator("first_name", "last_name", "email", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _no_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
+    def _blank_is_absent(cls, data: Any) -> Any:
+        """A null or empty `first_name`, `last_name` or `email` counts as not sent: an update
+        leaves the stored value, a create names it as missing. (Big Interview ignores these
+        fields on update; a client that always sends them, blank or not, keeps working.)"""
+        if isinstance(data, dict) and any(_is_blank(data.get(f, "-")) for f in NAME_FIELDS):
+            return {k: v for k, v in data.items() if k not in NAME_FIELDS or not _is_blank(v)}
+        return data
 
     @field_validator("metadata")
     @classmethod
@@ -99,25 +120,37 @@ class UserWrite(BaseModel):
 
 
 class SignInToken(BaseModel):
+    """A one-time sign-in token: send the user's browser to `/sso/login?token={token}`."""
+
     token: str = Field(description="64 hex characters; use once at /sso/login?token=...")
-    expires_at: datetime
+    expires_at: Timestamp = Field(
+        description="When the token stops working (at most the user's own expiry)."
+    )
 
 
 class UserOut(BaseModel):
+    """A user of your organization, in this environment."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_USER]})
 
-    partner_id: str
-    email: str | None
-    first_name: str | None
-    last_name: str | None
-    metadata: dict[str, Any] | None
-    anonymous: bool
-    expires_at: datetime | None = Field(description="When an anonymous user goes away; else null.")
-    created_at: datetime
-    updated_at: datetime
+    partner_id: str = Field(
+        description="Your id for the user (an anonymous user's is a UUID we made)."
+    )
+    email: str | None = Field(description="The user's email address; null for anonymous users.")
+    first_name: str | None = Field(description="The user's first name; null for anonymous users.")
+    last_name: str | None = Field(description="The user's last name; null for anonymous users.")
+    metadata: dict[str, Any] | None = Field(
+        description="Your own JSON object about the user, or null."
+    )
+    anonymous: bool = Field(description="Whether this is a temporary, anonymous user.")
+    expires_at: Timestamp | None = Field(description="When an anonymous user goes away; else null.")
+    created_at: Timestamp = Field(description="When the user was created.")
+    updated_at: Timestamp = Field(description="When the user's fields last changed.")
 
 
 class UserCreated(UserOut):
+    """The user object of the two create calls: with a fresh sign-in token."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{**EXAMPLE_USER, "token": EXAMPLE_TOKEN}]}
     )
@@ -128,15 +161,21 @@ class UserCreated(UserOut):
 
 
 class UserEnvelope(BaseModel):
-    user: UserOut
+    """One user."""
+
+    user: UserOut = Field(description="The user object.")
 
 
 class UserCreatedEnvelope(BaseModel):
-    user: UserCreated
+    """The user created or updated, with a sign-in token."""
+
+    user: UserCreated = Field(description="The user object with `token`.")
 
 
 class UserList(BaseModel):
-    users: list[UserOut]
+    """A page of users, least recently changed first."""
+
+    users: list[UserOut] = Field(description="The users of this page.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )

@@ -87,14 +87,15 @@ def _detached_user(row: Mapping[str, Any]) -> User:
     return User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
 
 
-async def kept_user_id(on: Executor, tenant: Tenant, partner_id: str) -> uuid.UUID:
-    """The active user's id, kept from deletion until the transaction ends (for a row that
-    refers to it); 404 as `get_user`."""
+async def kept_user_ref(
+    on: Executor, tenant: Tenant, partner_id: str
+) -> tuple[uuid.UUID, datetime | None]:
+    """The active user's id and `expires_at` (anonymous users), the row kept from deletion
+    until the transaction ends (for a row that refers to it); 404 as `get_user`."""
     row = await repository.active_id_kept(on, tenant, partner_id, clock.now())
     if row is None:
         raise UserNotFound()
-    user_id: uuid.UUID = row["id"]
-    return user_id
+    return row["id"], row["expires_at"]
 
 
 async def read_user(direct: Direct, tenant: Tenant, partner_id: str) -> dict[str, Any]:
@@ -135,6 +136,15 @@ async def _attached(on: Executor, user: User) -> User:
         assert loaded is not None
         return loaded
     return user
+
+
+async def _token(
+    on: Executor, tenant: Tenant, user: User, secret: ServerSecret | None
+) -> sso.IssuedToken | None:
+    """The sign-in token of a create call (none without `secret`), never outliving the user."""
+    if secret is None:
+        return None
+    return await sso.issue_token(on, tenant, user.id, secret=secret, not_after=user.expires_at)
 
 
 async def create_or_update(
@@ -179,7 +189,7 @@ async def create_or_update(
         if not missing and await repository.insert_new(on, values):
             user = _detached_user(values)
             await events.publish(on, tenant, "user.created", {"user": public_user(user)})
-            token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
+            token = await _token(on, tenant, user, secret)
             return UserWithToken(user=await _attached(on, user), created=True, token=token)
         found = await repository.read_any(on, tenant, partner_id)
         if found is not None or missing:
@@ -198,7 +208,7 @@ async def create_or_update(
         await repository.update(on, user.id, changes)
         user = _detached_user({**found, **changes})
         await events.publish(on, tenant, "user.updated", {"user": public_user(user)})
-    token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
+    token = await _token(on, tenant, user, secret)
     return UserWithToken(user=await _attached(on, user), created=False, token=token)
 
 
@@ -241,7 +251,7 @@ async def create_anonymous(
     assert inserted  # a fresh UUID
     user = _detached_user(values)
     await events.publish(on, tenant, "user.created", {"user": public_user(user)})
-    token = await sso.issue_token(on, tenant, user.id, secret=secret) if secret else None
+    token = await _token(on, tenant, user, secret)
     return UserWithToken(user=user, created=True, token=token)
 
 

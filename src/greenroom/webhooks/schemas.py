@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from greenroom.core.responses import Timestamp
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
+NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
 EXAMPLE_URL = "https://xyz.example.com/greenroom/webhooks"
 
 
 class WebhookCreate(BaseModel):
+    """A new endpoint that receives this environment's events."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -31,18 +34,28 @@ class WebhookCreate(BaseModel):
         default=None,
         description='Event types to receive; omitted, null or ["*"] means all of them.',
     )
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool = True
+    description: str | None = Field(
+        default=None, max_length=500, description="Your note about the endpoint."
+    )
+    enabled: bool = Field(default=True, description="Whether events are sent to it.")
 
 
 class WebhookUpdate(BaseModel):
     """Only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
-    url: str | None = Field(default=None, max_length=2048)
-    events: list[str] | None = None
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    url: str | None = Field(
+        default=None, max_length=2048, description="A new URL (http(s), public address)."
+    )
+    events: list[str] | None = Field(
+        default=None, description='New event types; `["*"]` for all of them.'
+    )
+    description: str | None = Field(
+        default=None, max_length=500, description="A new note; null clears it."
+    )
+    enabled: bool | None = Field(
+        default=None, description="Stop (false) or resume (true) sending events."
+    )
 
 
 EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
@@ -56,8 +69,8 @@ EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
     "failing_since": None,
     "last_error": None,
     "environment": "production",
-    "created_at": "2026-11-23T09:30:00Z",
-    "updated_at": "2026-11-23T09:30:00Z",
+    "created_at": "2026-11-23T09:30:00.000Z",
+    "updated_at": "2026-11-23T09:30:00.000Z",
 }
 EXAMPLE_DELIVERY: dict[str, JsonValue] = {
     "id": "5a7d2e1c-8b0f-4c7e-a1d2-3e4f5a6b7c8d",
@@ -66,8 +79,8 @@ EXAMPLE_DELIVERY: dict[str, JsonValue] = {
     "event_type": "user.created",
     "status": "succeeded",
     "attempts": 1,
-    "created_at": "2026-11-23T09:31:00Z",
-    "last_attempt_at": "2026-11-23T09:31:01Z",
+    "created_at": "2026-11-23T09:31:00.000Z",
+    "last_attempt_at": "2026-11-23T09:31:01.000Z",
     "next_attempt_at": None,
     "response_status": 204,
     "response_ms": 87,
@@ -79,24 +92,26 @@ EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - docume
 
 
 class WebhookOut(BaseModel):
+    """A webhook endpoint."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_WEBHOOK]})
 
-    id: str
-    url: str
-    description: str | None
-    events: list[str]
-    enabled: bool
+    id: str = Field(description="The endpoint's id.")
+    url: str = Field(description="Where events are POSTed.")
+    description: str | None = Field(description="Your note about it.")
+    events: list[str] = Field(description='Event types it receives (`["*"]`: all).')
+    enabled: bool = Field(description="Whether events are sent to it.")
     disabled_reason: Literal["manual", "failing"] | None = Field(
         description="Why it is disabled: `manual` (by you) or `failing` (deliveries kept failing)."
     )
-    disabled_at: datetime | None
-    failing_since: datetime | None = Field(
+    disabled_at: Timestamp | None = Field(description="When it was disabled, if it is.")
+    failing_since: Timestamp | None = Field(
         description="When the delivery that started the current run of failures was queued."
     )
-    last_error: str | None
-    environment: str
-    created_at: datetime
-    updated_at: datetime
+    last_error: str | None = Field(description="The last failed attempt's error, if any.")
+    environment: str = Field(description="`production` or `sandbox`: whose events it gets.")
+    created_at: Timestamp = Field(description="When it was registered.")
+    updated_at: Timestamp = Field(description="When it last changed.")
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> WebhookOut:
@@ -117,6 +132,8 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
+    """A new endpoint with its signing secret, shown this once."""
+
     model_config = ConfigDict(
         json_schema_extra={"examples": [{**EXAMPLE_WEBHOOK, "secret": EXAMPLE_SECRET}]}
     )
@@ -124,40 +141,52 @@ class WebhookWithSecret(WebhookOut):
 
 
 class WebhookEnvelope(BaseModel):
-    webhook: WebhookOut
+    """One webhook endpoint."""
+
+    webhook: WebhookOut = Field(description="The endpoint.")
 
 
 class WebhookCreatedEnvelope(BaseModel):
-    webhook: WebhookWithSecret
+    """The endpoint just registered."""
+
+    webhook: WebhookWithSecret = Field(description="The endpoint, with `secret`.")
 
 
 class WebhookList(BaseModel):
-    webhooks: list[WebhookOut]
-    next_cursor: str | None
+    """A page of endpoints, oldest first."""
+
+    webhooks: list[WebhookOut] = Field(description="The endpoints of this page.")
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class SecretOut(BaseModel):
+    """A new signing secret."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"secret": EXAMPLE_SECRET}]})
     secret: str = Field(description="The new signing secret, shown only this once.")
 
 
 class DeliveryOut(BaseModel):
+    """One delivery of an event to an endpoint, with its last attempt."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DELIVERY]})
 
-    id: str
-    webhook_id: str
+    id: str = Field(description="The delivery's id.")
+    webhook_id: str = Field(description="The endpoint's id.")
     message_id: str = Field(description="The `webhook-id` header: the same on retries and resends.")
-    event_type: str
-    status: Literal["pending", "succeeded", "failed"]
-    attempts: int
-    created_at: datetime
-    last_attempt_at: datetime | None
-    next_attempt_at: datetime | None
-    response_status: int | None
+    event_type: str = Field(description="The event's type, e.g. `user.created`.")
+    status: Literal["pending", "succeeded", "failed"] = Field(
+        description="`pending` (to be tried, or tried again), `succeeded` or `failed` (for good)."
+    )
+    attempts: int = Field(description="Attempts made so far.")
+    created_at: Timestamp = Field(description="When the delivery was queued.")
+    last_attempt_at: Timestamp | None = Field(description="When it was last tried.")
+    next_attempt_at: Timestamp | None = Field(description="When it is tried next, if it is.")
+    response_status: int | None = Field(description="The last attempt's HTTP status.")
     response_ms: int | None = Field(description="Response time of the last attempt.")
     response_excerpt: str | None = Field(description="The first 1 KB of the last response body.")
-    error: str | None
-    resend_of: str | None
+    error: str | None = Field(description="Why the last attempt failed, if it did.")
+    resend_of: str | None = Field(description="The delivery this one resends, if any.")
 
     @classmethod
     def of(cls, delivery: WebhookDelivery) -> DeliveryOut:
@@ -180,12 +209,14 @@ class DeliveryOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    """One attempt of a delivery."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "number": 1,
-                    "at": "2026-11-23T09:31:01Z",
+                    "at": "2026-11-23T09:31:01.000Z",
                     "succeeded": True,
                     "response_status": 204,
                     "response_ms": 87,
@@ -195,13 +226,13 @@ class AttemptOut(BaseModel):
             ]
         }
     )
-    number: int
-    at: datetime
-    succeeded: bool
-    response_status: int | None
-    response_ms: int | None
-    response_excerpt: str | None
-    error: str | None
+    number: int = Field(description="The attempt's number, from 1.")
+    at: Timestamp = Field(description="When it was made.")
+    succeeded: bool = Field(description="Whether the endpoint answered 2xx in time.")
+    response_status: int | None = Field(description="The HTTP status answered, if any.")
+    response_ms: int | None = Field(description="The response time in milliseconds.")
+    response_excerpt: str | None = Field(description="The first 1 KB of the response body.")
+    error: str | None = Field(description="Why it failed, if it did.")
 
     @classmethod
     def of(cls, attempt: WebhookAttempt) -> AttemptOut:
@@ -217,17 +248,25 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryDetailOut(DeliveryOut):
+    """A delivery with every attempt."""
+
     attempt_log: list[AttemptOut] = Field(description="Every attempt so far, oldest first.")
 
 
 class DeliveryEnvelope(BaseModel):
-    delivery: DeliveryOut
+    """One delivery."""
+
+    delivery: DeliveryOut = Field(description="The delivery.")
 
 
 class DeliveryDetailEnvelope(BaseModel):
-    delivery: DeliveryDetailOut
+    """One delivery with its attempts."""
+
+    delivery: DeliveryDetailOut = Field(description="The delivery, with `attempt_log`.")
 
 
 class DeliveryList(BaseModel):
-    deliveries: list[DeliveryOut]
-    next_cursor: str | None
+    """A page of an endpoint's deliveries, newest first."""
+
+    deliveries: list[DeliveryOut] = Field(description="The deliveries of this page.")
+    next_cursor: str | None = Field(description=NEXT_CURSOR)

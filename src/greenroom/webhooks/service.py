@@ -25,6 +25,7 @@ from greenroom.core.db import table_of
 from greenroom.core.direct import Executor, Statement, execute, execute_many
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.pagination import decode_cursor, encode_cursor
+from greenroom.core.responses import iso
 from greenroom.core.settings import Settings
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
 from greenroom.tenancy.context import Tenant
@@ -66,8 +67,10 @@ def message_id(message: WebhookMessage | uuid.UUID) -> str:
     return f"msg_{raw.hex}"
 
 
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _cursor_time_text(value: datetime) -> str:
+    """A cursor's time, to the microsecond (payloads use `core.responses.iso`, to the millisecond:
+    a cursor cut like that would hand out rows of the same millisecond twice)."""
+    return value.astimezone(UTC).isoformat()
 
 
 def _parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
@@ -201,7 +204,9 @@ async def list_endpoints(
     rows = await repository.list_endpoints(session, tenant, limit=limit + 1, after=after)
     page = rows[:limit]
     next_cursor = (
-        encode_cursor([iso(page[-1].created_at), str(page[-1].id)]) if len(rows) > limit else None
+        encode_cursor([_cursor_time_text(page[-1].created_at), str(page[-1].id)])
+        if len(rows) > limit
+        else None
     )
     return page, next_cursor
 
@@ -320,7 +325,9 @@ async def list_deliveries(
     )
     page = rows[:limit]
     next_cursor = (
-        encode_cursor([iso(page[-1].created_at), str(page[-1].id)]) if len(rows) > limit else None
+        encode_cursor([_cursor_time_text(page[-1].created_at), str(page[-1].id)])
+        if len(rows) > limit
+        else None
     )
     return page, next_cursor
 

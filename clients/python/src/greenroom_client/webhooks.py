@@ -1,6 +1,6 @@
 """Verifying Standard Webhooks deliveries in a receiver (no dependency beyond the standard library).
 
-from greenroom.client import verify
+from greenroom_client import verify
 event = verify(request_body_bytes, request_headers, "whsec_...")
 """
 

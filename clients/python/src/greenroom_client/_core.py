@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from greenroom.client.errors import RateLimited, error_from_response
+from greenroom_client.errors import ConnectionFailed, RateLimited, error_from_response
 
 USER_AGENT = "greenroom-python"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -20,7 +21,20 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
-class Call:
+class Meta:
+    """What a parser learns of the response besides its body."""
+
+    status: int
+    request_id: str | None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request, and how its 2xx body becomes the result (a `models` object)."""
+
     method: str
     path: str
     params: dict[str, Any] | None = None
@@ -30,6 +44,7 @@ class Call:
     idempotency_key: str | None = None
     authenticated: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    parse: Callable[[Any, Meta], T] | None = None
 
 
 def segment(value: str) -> str:
@@ -80,7 +95,7 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
-def prepare(call: Call, endpoint: Endpoint, auth_headers: dict[str, str]) -> dict[str, Any]:
+def prepare(call: Call[Any], endpoint: Endpoint, auth_headers: dict[str, str]) -> dict[str, Any]:
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **call.headers}
     if endpoint.host_header:
         headers["Host"] = endpoint.host_header
@@ -103,12 +118,13 @@ def _param(value: Any) -> Any:
     return value
 
 
-def retryable(call: Call, kwargs: dict[str, Any]) -> bool:
+def retryable(call: Call[Any], kwargs: dict[str, Any]) -> bool:
     return call.method in IDEMPOTENT_METHODS or "Idempotency-Key" in kwargs["headers"]
 
 
-def result(response: httpx.Response) -> Any:
-    """The decoded body of a 2xx response, or the typed error."""
+def result(response: httpx.Response, call: Call[Any] | None = None) -> Any:
+    """The result of a 2xx response (its body, parsed by the call's parser), or the typed
+    error."""
     if response.status_code == 204 or not response.content:
         body: Any = None
     else:
@@ -116,9 +132,26 @@ def result(response: httpx.Response) -> Any:
             body = response.json()
         except ValueError:
             body = {"detail": response.text[:200]}
-    if response.is_success:
+    if not response.is_success:
+        raise error_from_response(response.status_code, body, dict(response.headers))
+    if call is None or call.parse is None:
         return body
-    raise error_from_response(response.status_code, body, dict(response.headers))
+    return call.parse(body, Meta(response.status_code, response.headers.get("x-request-id")))
+
+
+def connection_failed(endpoint: Endpoint, failure: Exception) -> ConnectionFailed:
+    """A connection error that says what to do about it, most of all for `*.localhost` names:
+    browsers and curl resolve them to this machine, Python's resolver does not."""
+    host = urlsplit(endpoint.base_url).hostname or ""
+    message = f"could not reach {endpoint.base_url} ({type(failure).__name__}: {failure})"
+    if host == "localhost" or host.endswith(".localhost"):
+        message += (
+            f". Python does not resolve names under .localhost ({host}) the way browsers and "
+            "curl do: pass base_url= with the server's address, e.g. "
+            'Greenroom(org=..., api_key=..., base_url="http://127.0.0.1:8000"); the SDK '
+            "then connects there and sends the org's Host header."
+        )
+    return ConnectionFailed(message)
 
 
 def should_retry_status(status: int) -> bool:
@@ -131,7 +164,7 @@ def now() -> float:
 
 def retry_delay(
     policy: RetryPolicy,
-    call: Call,
+    call: Call[Any],
     kwargs: dict[str, Any],
     attempt: int,
     response: httpx.Response | None,

@@ -34,6 +34,10 @@ class GreenroomError(Exception):
         """Field errors of a 422 (`[{"field", "message"}]`)."""
         return list(self.body.get("errors") or [])
 
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} (request_id {self.request_id})" if self.request_id else text
+
 
 class ConnectionFailed(GreenroomError):
     code = "connection_failed"
@@ -96,7 +100,19 @@ class Conflict(GreenroomError):
 
 
 class IdempotencyConflict(Conflict):
-    code = "idempotency_conflict"
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+
+
+class MalformedForm(BadRequest):
+    code = "malformed_form"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
 
 
 class PayloadTooLarge(GreenroomError):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from greenroom.client._core import now
+from greenroom_client._core import now
+
+if TYPE_CHECKING:
+    from greenroom_client.models import Tokens
 
 REFRESH_MARGIN_SECONDS = 30.0
 
@@ -15,10 +18,10 @@ class TokenState:
         self.refresh: str | None = None
         self.expires_at = 0.0
 
-    def store(self, body: dict[str, Any]) -> None:
-        self.access = body["access_token"]
-        self.refresh = body.get("refresh_token") or self.refresh
-        self.expires_at = now() + float(body.get("expires_in") or 0)
+    def store(self, tokens: Tokens) -> None:
+        self.access = tokens.access_token
+        self.refresh = tokens.refresh_token or self.refresh
+        self.expires_at = now() + float(tokens.expires_in or 0)
 
     def clear(self) -> None:
         self.access = self.refresh = None

@@ -1,0 +1,1 @@
+from tests.browser import live_server  # noqa: F401
