@@ -147,8 +147,9 @@ class Settings(BaseSettings):
 
     @property
     def server_secrets(self) -> list[ServerSecret]:
+        """The secrets, parsed (and their HMACs keyed) once per value of GREENROOM_SECRETS."""
         raw = self.secrets.get_secret_value() if self.secrets else DEV_SECRET
-        return [ServerSecret(version, value) for version, value in _split_secrets(raw)]
+        return list(_server_secrets(raw))
 
     def org_origin(self, slug: str, environment: str = "production") -> str:
         host = (
@@ -159,6 +160,11 @@ class Settings(BaseSettings):
         default_port = 443 if self.public_scheme == "https" else 80
         port = "" if self.public_port in (None, default_port) else f":{self.public_port}"
         return f"{self.public_scheme}://{host}{port}"
+
+
+@lru_cache(maxsize=8)
+def _server_secrets(raw: str) -> tuple[ServerSecret, ...]:
+    return tuple(ServerSecret(version, value) for version, value in _split_secrets(raw))
 
 
 def _split_secrets(raw: str) -> list[tuple[str, bytes]]:

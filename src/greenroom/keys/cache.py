@@ -14,7 +14,7 @@ from datetime import datetime
 
 from greenroom.auth.scopes import Scope
 from greenroom.core.ttlcache import TTLCache
-from greenroom.keys.models import ApiKey
+from greenroom.keys.models import ApiKey, is_usable
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +53,7 @@ class KeyRecord:
         )
 
     def usable_at(self, now: datetime) -> bool:
-        if self.revoked_at is not None and self.revoked_at <= now:
-            return False
-        return self.expires_at is None or self.expires_at > now
+        return is_usable(self, now)
 
 
 _caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,3 +37,19 @@ class ApiKey(IdMixin, Base):
     replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL"), default=None
     )
+
+
+class _Validity(Protocol):
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def is_usable(key: _Validity, now: datetime) -> bool:
+    """The one rule of whether a key (a row, or the cache's copy of one) still authenticates:
+    not revoked by `now`, and not expired."""
+    if key.revoked_at is not None and key.revoked_at <= now:
+        return False
+    return key.expires_at is None or key.expires_at > now

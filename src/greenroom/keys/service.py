@@ -24,6 +24,7 @@ from greenroom.core.settings import ServerSecret
 from greenroom.keys import repository
 from greenroom.keys.cache import forget_everywhere
 from greenroom.keys.models import ApiKey
+from greenroom.keys.models import is_usable as is_usable  # the rule, for the service's callers
 from greenroom.tenancy.hosts import Environment
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -240,12 +241,6 @@ async def find_key(
     if expected is None or not constant_time_equals(expected, key.key_hash):
         return None
     return key
-
-
-def is_usable(key: ApiKey, now: datetime) -> bool:
-    if key.revoked_at is not None and key.revoked_at <= now:
-        return False
-    return key.expires_at is None or key.expires_at > now
 
 
 async def rehash(
