@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.keys import service as keys
+from greenroom.keys.scopes import ALL_SCOPES, Scope
 from greenroom.tenancy import service as orgs
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization

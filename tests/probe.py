@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 from greenroom.app import create_app
 from greenroom.auth.guard import ApiRoute, principal_of, requires
-from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Forbidden, RateLimited, Unauthorized
 from greenroom.keys import service as keys
+from greenroom.keys.scopes import Scope
 from greenroom.tenancy.context import TenantDep
 
 router = APIRouter(prefix="/api/_probe", include_in_schema=False)

@@ -11,9 +11,8 @@ from greenroom.jobs.models import Job
 from greenroom.keys.models import ApiKey
 from greenroom.practice.models import Answer, Interview, InterviewCounter
 from greenroom.progress.models import UserProgress
-from greenroom.sso.models import SsoToken
 from greenroom.tenancy.models import Organization
-from greenroom.users.models import User
+from greenroom.users.models import SsoToken, User
 from greenroom.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,

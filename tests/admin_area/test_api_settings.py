@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 
 from greenroom.admins.models import AdminRole
-from greenroom.auth.scopes import Scope
 from greenroom.core import clock
+from greenroom.keys.scopes import Scope
 from tests.admin_area.conftest import Browser, logged_in
 from tests.factories import make_key, make_org
 from tests.helpers import group_of

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from greenroom.auth.scopes import Scope
 from greenroom.core import clock
+from greenroom.keys.scopes import Scope
 from tests.factories import make_key, make_org
 
 PATH = "/api/_probe/whoami"

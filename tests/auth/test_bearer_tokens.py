@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.audit.models import AuditEvent
-from greenroom.auth.scopes import Scope
 from greenroom.core import clock
+from greenroom.keys.scopes import Scope
 from tests.auth.conftest import CHECK, get_tokens
 from tests.conftest import Partner, host_for
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org

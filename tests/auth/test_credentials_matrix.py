@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from greenroom.keys import service as keys
+from greenroom.keys.scopes import Scope
 from greenroom.tenancy.models import Organization
 from tests.auth.conftest import CHECK, get_tokens
 from tests.factories import make_admin, make_key, make_org

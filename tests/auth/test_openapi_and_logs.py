@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from greenroom.auth.guard import ApiRoute, requires
 from greenroom.auth.openapi import install_security_docs
-from greenroom.auth.scopes import Scope
+from greenroom.keys.scopes import Scope
 from tests.auth.conftest import CHECK, get_tokens
 from tests.factories import make_admin, make_key, make_org
 

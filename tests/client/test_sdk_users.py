@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from greenroom.auth.scopes import Scope
+from greenroom.keys.scopes import Scope
 from greenroom_client import AsyncGreenroom, errors
 from tests.factories import make_key, make_org
 

@@ -7,9 +7,9 @@ import pytest
 
 from greenroom.content.loader import PACKAGE_PACK, ContentError, load_pack
 from greenroom.content.render import markdown_to_html
+from greenroom.core.redirects import safe_path
 from greenroom.progress.models import UserProgress
 from greenroom.progress.service import to_public, tracks
-from greenroom.sso.redirects import safe_path
 from greenroom.users.models import User
 
 TEST_PACK = Path(__file__).resolve().parents[1] / "practice" / "pack"

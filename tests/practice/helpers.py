@@ -15,10 +15,10 @@ from fastapi import FastAPI
 
 from greenroom.core import events
 from greenroom.core.direct import Executor
-from greenroom.sso import service as sso
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
+from greenroom.users import signin as sso
 from greenroom.users.models import User
 
 

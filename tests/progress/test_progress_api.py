@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.content.loader import get_pack
 from greenroom.core import clock
+from greenroom.keys.scopes import ALL_SCOPES, Scope
 from tests.factories import make_key, make_org
 from tests.practice.helpers import Member, make_user, recorded_events, signed_in
 

@@ -34,10 +34,10 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from greenroom.app import create_app
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.settings import Settings
 from greenroom.keys.models import ApiKey
+from greenroom.keys.scopes import ALL_SCOPES, Scope
 from greenroom.tenancy import service as orgs
 from tests.conftest import host_for
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.security import hmac_digest
-from greenroom.sso.models import SsoToken
-from greenroom.users.models import User
+from greenroom.keys.scopes import ALL_SCOPES, Scope
+from greenroom.users.models import SsoToken, User
 from tests.factories import make_org
 from tests.users.helpers import JANE
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.security import hmac_digest
-from greenroom.sso.models import SsoToken
+from greenroom.keys.scopes import ALL_SCOPES, Scope
+from greenroom.users.models import SsoToken
 from tests.factories import make_key, make_org
 from tests.users.helpers import JANE
 

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from greenroom.core import clock
-from greenroom.sso.models import SsoToken
 from greenroom.users import service
-from greenroom.users.models import User
+from greenroom.users.models import SsoToken, User
 from greenroom.users.tasks import purge_once
 from tests.factories import make_org
 from tests.users.helpers import JANE

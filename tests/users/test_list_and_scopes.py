@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
+from greenroom.keys.scopes import ALL_SCOPES, Scope
 from tests.factories import make_key
 from tests.users.helpers import JANE
 
@@ -100,10 +100,9 @@ async def test_delete_erases_the_user_their_tokens_and_browser_sessions(
 ) -> None:
     from sqlalchemy import select
 
-    from greenroom.sso.models import SsoToken
     from greenroom.tenancy.context import OrgSnapshot, Tenant
     from greenroom.tenancy.hosts import Environment
-    from greenroom.users.models import User
+    from greenroom.users.models import SsoToken, User
     from greenroom.websessions import service as websessions
     from greenroom.websessions.models import WebSession
 

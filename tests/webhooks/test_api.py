@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from greenroom.auth.scopes import Scope
+from greenroom.keys.scopes import Scope
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookEndpoint
 from tests.factories import make_key, make_org

@@ -11,12 +11,12 @@ from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
 from greenroom.admin_area.pages import client_address, page
-from greenroom.auth.scopes import Scope
 from greenroom.core import clock
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed
 from greenroom.core.text import check_name
 from greenroom.keys import service as keys
+from greenroom.keys.scopes import Scope
 from greenroom.tenancy.hosts import Environment
 
 router = APIRouter(include_in_schema=False)

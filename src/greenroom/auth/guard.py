@@ -26,10 +26,10 @@ from greenroom.auth.errors import (
     MissingCredentials,
 )
 from greenroom.auth.principal import Principal
-from greenroom.auth.scopes import READ_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.logging import key_id_var
 from greenroom.core.middleware import EXTRA_RESPONSE_HEADERS
+from greenroom.keys.scopes import READ_SCOPES, Scope
 from greenroom.tenancy.context import get_tenant
 
 _KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, routing
 
 from greenroom.auth.guard import ApiRoute
-from greenroom.auth.scopes import Scope
+from greenroom.keys.scopes import Scope
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyAuthorization": {

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from greenroom.auth.scopes import Scope
+from greenroom.keys.scopes import Scope
 from greenroom.tenancy.context import Tenant
 
 

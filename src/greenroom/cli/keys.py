@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.auth.scopes import parse_scopes
 from greenroom.cli.common import fail, run_in_session, settings
 from greenroom.core import clock
 from greenroom.keys import service
+from greenroom.keys.scopes import parse_scopes
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.service import get_org
 

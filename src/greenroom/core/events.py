@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from greenroom.core.direct import Executor
-from greenroom.tenancy.context import Tenant
+from greenroom.core.tenant import Tenant
 
 Subscriber = Callable[[Executor, Tenant, str, Mapping[str, Any]], Awaitable[None]]
 _subscribers: list[Subscriber] = []

@@ -26,12 +26,12 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenroom.auth.guard import ApiRoute, authorize
-from greenroom.auth.scopes import Scope as ApiScope
 from greenroom.core.errors import AppError, BadRequest, Conflict, problem_response
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import ServerSecret
 from greenroom.idempotency import repository
 from greenroom.idempotency.sealing import open_sealed, seal
+from greenroom.keys.scopes import Scope as ApiScope
 from greenroom.tenancy.context import Tenant
 
 HEADER = b"idempotency-key"

@@ -12,9 +12,9 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from greenroom.auth.scopes import Scope
 from greenroom.core.ttlcache import TTLCache
 from greenroom.keys.models import ApiKey, is_usable
+from greenroom.keys.scopes import Scope
 
 
 @dataclass(frozen=True, slots=True)

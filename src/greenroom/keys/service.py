@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
-from greenroom.auth.scopes import ALL_SCOPES, Scope
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.security import candidate_digests, constant_time_equals, hmac_digest
@@ -25,6 +24,7 @@ from greenroom.keys import repository
 from greenroom.keys.cache import forget_everywhere
 from greenroom.keys.models import ApiKey
 from greenroom.keys.models import is_usable as is_usable  # the rule, for the service's callers
+from greenroom.keys.scopes import ALL_SCOPES, Scope
 from greenroom.tenancy.hosts import Environment
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")

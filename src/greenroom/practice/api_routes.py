@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from greenroom.auth.guard import ApiRoute, principal_of, requires
-from greenroom.auth.scopes import Scope
 from greenroom.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from greenroom.core.responses import json_response
+from greenroom.keys.scopes import Scope
 from greenroom.practice import service
 from greenroom.progress.schemas import InterviewList
 from greenroom.users.params import PartnerId

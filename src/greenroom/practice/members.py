@@ -6,39 +6,22 @@ users), here and in the API, even before the purge deletes them.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from greenroom.core import clock
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import AppError, Unauthorized, problem_response, validation_problem
 from greenroom.templating import render
 from greenroom.tenancy.context import Tenant, TenantDep
-from greenroom.users import repository as users_repository
 from greenroom.users import service as users
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
 from greenroom.websessions.models import WebSession
-
-
-async def active_user_by_id(
-    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID
-) -> User | None:
-    result = await session.execute(
-        select(User).where(
-            User.id == user_id,
-            users_repository.in_tenant(tenant),
-            users_repository.active(clock.now()),
-        )
-    )
-    return result.scalar_one_or_none()
 
 
 async def active_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> User:
@@ -71,7 +54,7 @@ async def current_member(request: Request, session: SessionDep, tenant: TenantDe
     )
     if found is None or token is None:
         raise NotSignedIn()
-    user = await active_user_by_id(session, tenant, found.subject_id)
+    user = await users.get_user_by_id(session, tenant, found.subject_id)
     if user is None:
         raise NotSignedIn()
     return Member(user, found, token)

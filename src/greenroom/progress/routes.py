@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.guard import ApiRoute, principal_of, requires
-from greenroom.auth.scopes import Scope
 from greenroom.content.deps import PackDep
 from greenroom.core.pagination import PageDep
 from greenroom.core.responses import json_response
+from greenroom.keys.scopes import Scope
 from greenroom.progress import schemas, service
 from greenroom.users.params import PartnerId
 

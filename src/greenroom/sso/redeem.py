@@ -1,7 +1,7 @@
 """Redeeming a sign-in token (docs/partner-api.md, Single sign-on): once, atomically, for its org
 and environment.
 
-Issuing lives in `sso/service.py`; this is the other half, used by `GET /sso/login`.
+Issuing lives in `users/signin.py`; this is the other half, used by `GET /sso/login`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock
 from greenroom.core.events import publish
+from greenroom.core.redirects import safe_path
 from greenroom.core.security import candidate_digests, constant_time_equals
 from greenroom.core.settings import Settings
-from greenroom.practice import members
-from greenroom.sso.models import SsoToken
-from greenroom.sso.redirects import safe_path
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.users import service as users
-from greenroom.users.models import User
+from greenroom.users.models import SsoToken, User
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 DASHBOARD = "/members/dashboard"
@@ -80,7 +78,7 @@ async def redeem(
     expected = digests.get(row.secret_version)
     if expected is None or not constant_time_equals(expected, row.token_hash):
         raise RedemptionFailed()
-    user = await members.active_user_by_id(session, tenant, row.user_id)
+    user = await users.get_user_by_id(session, tenant, row.user_id)
     if user is None:
         raise RedemptionFailed()
     user.last_activity_at = now

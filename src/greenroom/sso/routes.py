@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from greenroom.auth.guard import ApiRoute, principal_of, requires
-from greenroom.auth.scopes import Scope
 from greenroom.core.problems import problem_responses
 from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import Settings
-from greenroom.sso import service
+from greenroom.keys.scopes import Scope
 from greenroom.sso.schemas import SsoRequest, SsoTokenOut
 from greenroom.users import service as users
+from greenroom.users import signin
 from greenroom.users.params import PartnerId
 
 router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=ApiRoute)
@@ -54,7 +54,7 @@ async def create_sso_token(
     settings: Settings = request.app.state.settings
     async with request.app.state.database.direct.transaction() as tx:
         user_id, user_expires_at = await users.kept_user_ref(tx, tenant, partner_id)
-        issued = await service.issue_token(
+        issued = await signin.issue_token(
             tx,
             tenant,
             user_id,

@@ -8,8 +8,6 @@ repository function takes it, so no query can forget the org or the environment.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,62 +17,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from greenroom.core.errors import NotFound, problem_response
 from greenroom.core.logging import environment_var, org_var
 from greenroom.core.settings import Settings
+from greenroom.core.tenant import OrgSnapshot as OrgSnapshot  # re-exported for the features
+from greenroom.core.tenant import Tenant as Tenant  # re-exported for the features
 from greenroom.core.ttlcache import TTLCache
 from greenroom.tenancy import repository
-from greenroom.tenancy.hosts import Environment, parse_host
-from greenroom.tenancy.models import Organization
+from greenroom.tenancy.hosts import parse_host
 
 # Paths that answer on any host (load balancers probe them by address).
 HOSTLESS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
-@dataclass(frozen=True, slots=True)
-class OrgSnapshot:
-    id: uuid.UUID
-    slug: str
-    name: str
-    anonymous_users_enabled: bool
-    sso_return_url: str | None
-    sso_allowed_return_origins: tuple[str, ...]
-    sso_token_ttl_seconds: int
-    rate_limit_per_minute: int | None
-    key_rate_limit_per_minute: int | None
-    anonymous_daily_cap: int | None
-    # str(id), made once for the hot path (rate limit counters).
-    id_text: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "id_text", str(self.id))
-
-    @classmethod
-    def of(cls, org: Organization) -> OrgSnapshot:
-        return cls(
-            id=org.id,
-            slug=org.slug,
-            name=org.name,
-            anonymous_users_enabled=org.anonymous_users_enabled,
-            sso_return_url=org.sso_return_url,
-            sso_allowed_return_origins=tuple(org.sso_allowed_return_origins or ()),
-            sso_token_ttl_seconds=org.sso_token_ttl_seconds,
-            rate_limit_per_minute=org.rate_limit_per_minute,
-            key_rate_limit_per_minute=org.key_rate_limit_per_minute,
-            anonymous_daily_cap=org.anonymous_daily_cap,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    org: OrgSnapshot
-    environment: Environment
-    host: str = field(default="")
-
-    @property
-    def org_id(self) -> uuid.UUID:
-        return self.org.id
-
-    @property
-    def is_sandbox(self) -> bool:
-        return self.environment is Environment.SANDBOX
 
 
 class OrgResolver:

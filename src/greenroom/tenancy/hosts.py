@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import NamedTuple
+
+from greenroom.core.tenant import Environment as Environment  # re-exported for the features
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -14,11 +15,6 @@ RESERVED_SLUGS = frozenset(
         "staging", "test", "internal", "root", "system", "greenroom", "webhooks", "metrics",
     }
 )  # fmt: skip
-
-
-class Environment(StrEnum):
-    PRODUCTION = "production"
-    SANDBOX = "sandbox"
 
 
 class HostMatch(NamedTuple):

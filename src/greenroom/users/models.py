@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from greenroom.core import clock
 from greenroom.core.db import Base, IdMixin, TimestampMixin
 
 
@@ -33,6 +34,26 @@ class User(IdMixin, TimestampMixin, Base):
     anonymous: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SsoToken(IdMixin, Base):
+    """A one-time sign-in token (docs/partner-api.md, Single sign-on): 64 hex characters, stored
+    as an HMAC only."""
+
+    __tablename__ = "sso_tokens"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_version: Mapped[str] = mapped_column(String(32))
+    # A path on the org's host, checked when the token was made (POST /api/users/{id}/sso).
+    redirect_to: Mapped[str | None] = mapped_column(String(2048), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 # `GET /api/users?email=` matches in any case.

@@ -76,6 +76,13 @@ async def get_any(session: AsyncSession, tenant: Tenant, partner_id: str) -> Use
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def get_active_by_id(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID, now: datetime
+) -> User | None:
+    stmt = select(User).where(User.id == user_id, in_tenant(tenant), active(now))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def get_active(
     session: AsyncSession, tenant: Tenant, partner_id: str, now: datetime, *, lock: bool = False
 ) -> User | None:

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.guard import ApiRoute, principal_of, requires
 from greenroom.auth.principal import Principal
-from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
 from greenroom.core.problems import problem_responses
 from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import ServerSecret, Settings
+from greenroom.keys.scopes import Scope
 from greenroom.users import service
 from greenroom.users.params import PartnerId
 from greenroom.users.schemas import (

@@ -18,11 +18,11 @@ from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, Vali
 from greenroom.core.pagination import decode_position, next_page, since_or_after
 from greenroom.core.responses import iso
 from greenroom.core.settings import ServerSecret
-from greenroom.sso import service as sso
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users import repository
+from greenroom.users import signin as sso
 from greenroom.users.models import User
 from greenroom.users.schemas import UserWrite
 from greenroom.websessions import service as websessions
@@ -116,6 +116,11 @@ async def get_user(
     if user is None:
         raise UserNotFound()
     return user
+
+
+async def get_user_by_id(session: AsyncSession, tenant: Tenant, user_id: uuid.UUID) -> User | None:
+    """The tenant's active user with this id (a signed-in member, a redeemed token's), or None."""
+    return await repository.get_active_by_id(session, tenant, user_id, clock.now())
 
 
 def _changes(user: Mapping[str, Any], data: UserWrite) -> dict[str, Any]:

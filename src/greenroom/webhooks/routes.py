@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.guard import ApiRoute, principal_of, requires
-from greenroom.auth.scopes import Scope
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import ValidationFailed
 from greenroom.core.pagination import PageDep
 from greenroom.core.settings import Settings
+from greenroom.keys.scopes import Scope
 from greenroom.webhooks import service
 from greenroom.webhooks.schemas import (
     AttemptOut,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from greenroom.sso.redirects import safe_path
+from greenroom.core.redirects import safe_path
 
 SAFE = ["/", "/members/dashboard", "/members/lessons/intro?step=2", "/members/x#part", "/a%20b"]
 UNSAFE = [

@@ -18,11 +18,11 @@ from greenroom.core import clock
 from greenroom.core.db import table_of
 from greenroom.core.direct import Executor, Statement, execute
 from greenroom.core.errors import ValidationFailed
+from greenroom.core.redirects import safe_path
 from greenroom.core.security import candidate_digests, hmac_digest, random_hex
 from greenroom.core.settings import ServerSecret
-from greenroom.sso.models import SsoToken
-from greenroom.sso.redirects import safe_path
 from greenroom.tenancy.context import Tenant
+from greenroom.users.models import SsoToken
 
 TOKEN_BYTES = 32
 MIN_LIFETIME_SECONDS = 60
