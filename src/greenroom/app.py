@@ -35,13 +35,13 @@ from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
 from greenroom.practice import api_routes as practice_api
 from greenroom.practice import pages as practice_pages
-from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.members import error_page as members_error_page
 from greenroom.practice.members import validation_error_page as members_validation_error_page
 from greenroom.practice.storage import recordings_storage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import login as sso_login
 from greenroom.sso import routes as sso_routes
+from greenroom.subscribers import subscribe_all
 from greenroom.templating import STATIC_DIR
 from greenroom.tenancy.context import OrgResolver, TenancyMiddleware
 from greenroom.users import routes as users_routes
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.jobs = background.runner(settings, database, metrics=app.state.metrics)
     app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
     app.state.storage = recordings_storage(settings.data_dir)
-    subscribe_recordings_cleanup(app.state.storage)
+    subscribe_all(app.state.storage)
     app.state.authenticator = Authenticator(settings, database)
     app.state.websessions_seen = WriteBehind(
         database.writer, websessions.write_last_seen, what="browser sessions' last use"

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError
 from greenroom.core.settings import Settings, get_settings
+from greenroom.practice.storage import recordings_storage
+from greenroom.subscribers import subscribe_all
 
 T = TypeVar("T")
 
@@ -36,7 +38,10 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction: committed when it returns, rolled back when it fails."""
 
     async def main() -> T:
-        database = Database(settings().resolved_database_url)
+        cfg = settings()
+        # What reacts to the command's changes (webhooks, recordings), as in the server.
+        subscribe_all(recordings_storage(cfg.data_dir))
+        database = Database(cfg.resolved_database_url)
         try:
             async with database.writer() as session, session.begin():
                 return await work(session)

@@ -6,8 +6,8 @@ import typer
 
 from greenroom.cli.common import settings
 from greenroom.core.db import Database
-from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.storage import recordings_storage
+from greenroom.subscribers import subscribe_all
 from greenroom.users.tasks import purge_once
 
 
@@ -25,6 +25,6 @@ def purge() -> None:
             await database.dispose()
 
     # The server subscribes this in create_app; the CLI process must do it itself.
-    subscribe_recordings_cleanup(recordings_storage(cfg.data_dir))
+    subscribe_all(recordings_storage(cfg.data_dir))
     count = asyncio.run(main())
     typer.echo(f"purged {count} expired anonymous user(s)")

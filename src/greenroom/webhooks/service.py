@@ -451,11 +451,6 @@ async def record_event(
     )
 
 
-def install() -> None:
-    """Subscribe to domain events (idempotent; also done when this module is imported)."""
-    events.subscribe(record_event)
-
-
 def _cursor_time(value: object) -> datetime:
     from greenroom.core.pagination import InvalidCursor
 
@@ -475,6 +470,3 @@ def _cursor_uuid(value: object) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise InvalidCursor() from None
-
-
-install()

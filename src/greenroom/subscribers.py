@@ -1,0 +1,20 @@
+"""Every reaction to domain events (`core.events`), subscribed in one place.
+
+The app (`create_app`) and every CLI command that can change users call `subscribe_all` before
+anything publishes: nothing is subscribed as a side effect of importing a module, so what reacts
+to a change does not depend on which modules some other code happened to import.
+"""
+
+from __future__ import annotations
+
+from greenroom.core import events
+from greenroom.practice.cleanup import subscribe_recordings_cleanup
+from greenroom.practice.storage import Storage
+from greenroom.webhooks.service import record_event
+
+
+def subscribe_all(storage: Storage) -> None:
+    """The webhook outbox (every event, for the endpoints that want it) and the deletion of a
+    deleted user's recordings (after the deleting transaction commits). Idempotent."""
+    events.subscribe(record_event)
+    subscribe_recordings_cleanup(storage)
