@@ -76,40 +76,11 @@ CSRF_ALWAYS_PROTECT = ("/login/admin",)
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    """The service: the process's shared state, its routes, its middleware, and a lifespan that
+    runs the background work."""
     settings = settings or get_settings()
     if configure_logs:
         configure_logging(settings.log_level, json_output=settings.log_json)
-    database = Database(settings.resolved_database_url)
-    sessions = database.writer
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("greenroom started", extra={"version": __version__})
-        background: list[asyncio.Task[None]] = []
-        if database.is_sqlite:
-            background.append(asyncio.create_task(database.checkpoints(), name="checkpoints"))
-        stop_jobs = asyncio.Event()
-        jobs_task: asyncio.Task[None] | None = None
-        if settings.run_worker:
-            # Background jobs (imports, the purge, webhook deliveries...: greenroom.background).
-            jobs_task = asyncio.create_task(app.state.jobs.run_forever(stop_jobs), name="jobs")
-        app.state.background_tasks = [*background, *([jobs_task] if jobs_task else [])]
-        try:
-            yield
-        finally:
-            stop_jobs.set()
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if jobs_task is not None:
-                # Not cancelled: jobs are handed back at their next pause, and the webhook
-                # sends in flight end and are recorded.
-                await jobs_task
-            await app.state.authenticator.close()
-            await app.state.websessions_seen.flush()
-            await database.dispose()
-
     app = FastAPI(
         title="Greenroom Partner API",
         version=__version__,
@@ -117,16 +88,25 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan,
         # Our metrics are Prometheus (ops/metrics.py); FastAPI's OpenTelemetry bridge would
         # otherwise look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    _add_state(app, settings)
+    _add_routes(app)
+    _add_middleware(app, settings)
+    return app
+
+
+def _add_state(app: FastAPI, settings: Settings) -> None:
+    """What the process shares between requests, on `app.state`."""
+    database = Database(settings.resolved_database_url)
     app.state.settings = settings
     app.state.database = database
     app.state.engine = database.engine
     # The read-write session maker, for work outside a request (background jobs, tests).
-    app.state.sessionmaker = sessions
+    app.state.sessionmaker = database.writer
     app.state.metrics = Metrics()
     # The process's background jobs runner; its loop runs from the lifespan when `run_worker`.
     app.state.jobs = background.runner(settings, database, metrics=app.state.metrics)
@@ -138,20 +118,59 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         database.writer, websessions.write_last_seen, what="browser sessions' last use"
     )
 
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """WAL checkpoints (SQLite) and, with `run_worker`, the background jobs; on the way out,
+    the jobs' work in flight is finished and the written-behind bookkeeping flushed."""
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    log.info("greenroom started", extra={"version": __version__})
+    tasks: list[asyncio.Task[None]] = []
+    if database.is_sqlite:
+        tasks.append(asyncio.create_task(database.checkpoints(), name="checkpoints"))
+    stop_jobs = asyncio.Event()
+    jobs_task: asyncio.Task[None] | None = None
+    if settings.run_worker:
+        # Background jobs (imports, the purge, webhook deliveries...: greenroom.background).
+        jobs_task = asyncio.create_task(app.state.jobs.run_forever(stop_jobs), name="jobs")
+    app.state.background_tasks = [*tasks, *([jobs_task] if jobs_task else [])]
+    try:
+        yield
+    finally:
+        stop_jobs.set()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if jobs_task is not None:
+            # Not cancelled: jobs are handed back at their next pause, and the webhook sends in
+            # flight end and are recorded.
+            await jobs_task
+        await app.state.authenticator.close()
+        await app.state.websessions_seen.flush()
+        await database.dispose()
+
+
+def _add_routes(app: FastAPI) -> None:
+    """Every route, the error handlers, static files and the OpenAPI document's additions."""
     install_error_handlers(app)
     # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
     app.add_exception_handler(AppError, members_error_page)
     app.add_exception_handler(RequestValidationError, members_validation_error_page)
-    add_routes(app, ops_routes.router)
-    add_routes(app, auth_routes.router)
-    add_routes(app, users_routes.router)
-    add_routes(app, sso_routes.router)
-    add_routes(app, sso_login.router)
-    add_routes(app, progress_routes.router)
-    add_routes(app, practice_api.router)
-    add_routes(app, practice_pages.router)
-    add_routes(app, webhooks_routes.router)
-    add_routes(app, aliases.router)
+    for router in (
+        ops_routes.router,
+        auth_routes.router,
+        users_routes.router,
+        sso_routes.router,
+        sso_login.router,
+        progress_routes.router,
+        practice_api.router,
+        practice_pages.router,
+        webhooks_routes.router,
+        aliases.router,
+    ):
+        add_routes(app, router)
     install_problem_docs(app)
     # After the problem docs: it wraps whatever `app.openapi` is when installed.
     install_security_docs(app)
@@ -162,6 +181,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     admin_routes.install(app)
     app.mount("/api/docs/assets", apidocs_routes.assets, name="apidocs-assets")
 
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The pure-ASGI layers, outermost last: request id and access log wrap everything, then the
+    host, then bodies, CSRF and idempotency."""
+
     def body_limit(path: str) -> int:
         return (
             settings.upload_max_bytes
@@ -170,9 +194,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         )
 
     https = settings.public_scheme == "https"
-    # Outermost last: request id and access log wrap everything, then the host, then bodies.
     app.add_middleware(
-        IdempotencyMiddleware, sessions=sessions, secret=lambda: settings.server_secrets[0]
+        IdempotencyMiddleware,
+        sessions=app.state.database.writer,
+        secret=lambda: settings.server_secrets[0],
     )
     app.add_middleware(
         CSRFMiddleware,
@@ -188,4 +213,3 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         on_response=app.state.metrics.observe,
         response_headers=security_headers(https=https),
     )
-    return app
