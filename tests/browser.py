@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# axe-core from npm (`.ci/run`: npm install --prefix .ci/axe axe-core@4.14.1), or where
+# GREENROOM_AXE_JS says.
+AXE_JS = Path(__file__).resolve().parents[1] / ".ci/axe/node_modules/axe-core/axe.min.js"
 
 
 def require_chromium() -> None:
@@ -51,6 +54,38 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def axe_source() -> str:
+    """axe-core's script, to run in a page; the test skips without it, unless
+    GREENROOM_REQUIRE_BROWSER=1 (CI), where it fails instead."""
+    path = Path(os.environ.get("GREENROOM_AXE_JS") or AXE_JS)
+    if not path.exists():
+        if os.environ.get("GREENROOM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{path} is missing (npm install --prefix .ci/axe axe-core@4.14.1)")
+        pytest.skip(f"axe-core is not installed at {path}")
+    return path.read_text(encoding="utf-8")
+
+
+# What counts as a failure of the accessibility check.
+AXE_BLOCKING = ("serious", "critical")
+
+
+async def axe_violations(page: Any, source: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now (its default rules:
+    WCAG 2.x A and AA and its best practices), each as {id, impact, help, targets}. The script
+    is run through the DevTools protocol, which the pages' CSP (no inline script) does not
+    govern."""
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(source)
+    results: list[dict[str, Any]] = await page.evaluate(
+        """async () => {
+             const r = await axe.run(document, {resultTypes: ["violations"]});
+             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+               targets: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}));
+           }"""
+    )
+    return [v for v in results if v["impact"] in AXE_BLOCKING]
 
 
 @dataclass

@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from greenroom import __version__, aliases, background
+from greenroom import __version__, aliases, background, error_pages
 from greenroom.admin_area import routes as admin_routes
 from greenroom.apidocs import routes as apidocs_routes
 from greenroom.apidocs.reference import install_reference
@@ -21,7 +20,7 @@ from greenroom.auth.authenticator import Authenticator
 from greenroom.auth.openapi import install_security_docs
 from greenroom.core.csrf import CSRFMiddleware
 from greenroom.core.db import Database
-from greenroom.core.errors import AppError, install_error_handlers
+from greenroom.core.errors import install_error_handlers
 from greenroom.core.forms import FormLists
 from greenroom.core.headers import security_headers
 from greenroom.core.logging import configure_logging
@@ -35,8 +34,6 @@ from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
 from greenroom.practice import api_routes as practice_api
 from greenroom.practice import pages as practice_pages
-from greenroom.practice.members import error_page as members_error_page
-from greenroom.practice.members import validation_error_page as members_validation_error_page
 from greenroom.practice.storage import recordings_storage
 from greenroom.progress import routes as progress_routes
 from greenroom.sso import login as sso_login
@@ -154,10 +151,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _add_routes(app: FastAPI) -> None:
     """Every route, the error handlers, static files and the OpenAPI document's additions."""
-    install_error_handlers(app)
-    # Practice-app pages show errors as pages to browsers (API errors stay problem+json).
-    app.add_exception_handler(AppError, members_error_page)
-    app.add_exception_handler(RequestValidationError, members_validation_error_page)
+    # Browser-facing routes (admin area, members' app, the org's root) show errors as pages;
+    # the API's stay problem+json.
+    install_error_handlers(app, page_for=error_pages.page_for)
     for router in (
         ops_routes.router,
         auth_routes.router,
@@ -205,6 +201,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         https=https,
         session_cookies=SESSION_COOKIES.values(),
         always_protect=CSRF_ALWAYS_PROTECT,
+        refusal=error_pages.csrf_refusal,
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit, form_lists=FormLists(app))
     app.add_middleware(TenancyMiddleware, settings=settings, resolver=app.state.org_resolver)

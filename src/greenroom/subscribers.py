@@ -7,6 +7,7 @@ to a change does not depend on which modules some other code happened to import.
 
 from __future__ import annotations
 
+from greenroom.admin_area import students
 from greenroom.core import events
 from greenroom.practice.cleanup import subscribe_recordings_cleanup
 from greenroom.practice.storage import Storage
@@ -14,7 +15,9 @@ from greenroom.webhooks.service import record_event
 
 
 def subscribe_all(storage: Storage) -> None:
-    """The webhook outbox (every event, for the endpoints that want it) and the deletion of a
-    deleted user's recordings (after the deleting transaction commits). Idempotent."""
+    """The webhook outbox (every event, for the endpoints that want it), the admin area's read
+    model of students (in the change's transaction), and the deletion of a deleted user's
+    recordings (after the deleting transaction commits). Idempotent."""
     events.subscribe(record_event)
+    events.subscribe(students.record)
     subscribe_recordings_cleanup(storage)

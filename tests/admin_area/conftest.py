@@ -49,6 +49,18 @@ class Browser:
             "/login/admin", "/login/admin", {"email": email, "password": password}
         )
 
+    async def follow(self, response: httpx.Response) -> httpx.Response:
+        """The page a 303 leads to, as a browser would load it."""
+        assert response.status_code == 303, response.text
+        return await self.client.get(response.headers["location"])
+
+
+def assert_error_page(response: httpx.Response, status: int, code: str) -> None:
+    """A browser-facing error: an HTML page with the status and the code, never problem+json."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'data-code="{code}"' in response.text, response.text
+
 
 @dataclass
 class Area:

@@ -10,7 +10,7 @@ import httpx
 from greenroom.admins.models import AdminRole
 from greenroom.core import clock
 from greenroom.keys.scopes import Scope
-from tests.admin_area.conftest import Browser, logged_in
+from tests.admin_area.conftest import Browser, assert_error_page, logged_in
 from tests.factories import make_key, make_org
 from tests.helpers import group_of
 
@@ -23,10 +23,15 @@ async def create(browser: Browser, **fields: object) -> httpx.Response:
     return await browser.submit(PAGE, PAGE, data)
 
 
+async def created_key(browser: Browser, **fields: object) -> str:
+    """Creates a key as the form does: 303 to the page, which shows the key once."""
+    response = await create(browser, **fields)
+    assert response.status_code == 303 and response.headers["location"] == PAGE
+    return group_of(KEY_RE, (await browser.follow(response)).text)
+
+
 async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) -> None:
-    response = await create(area.browser, scopes=["users:read", "progress:read"], name="Reporting")
-    assert response.status_code == 201
-    key = group_of(KEY_RE, response.text)
+    key = await created_key(area.browser, scopes=["users:read", "progress:read"], name="Reporting")
     api = client_for(area.org.slug)
     check = await api.get("/api/_probe/whoami", headers={"Authorization": key})
     assert check.status_code == 200, check.text
@@ -40,8 +45,7 @@ async def test_created_key_is_shown_once_and_works_on_the_api(area, client_for) 
 
 
 async def test_sandbox_key_works_only_on_the_sandbox_host(area, client_for) -> None:
-    response = await create(area.browser, environment="sandbox", scopes=["users:read"])
-    key = group_of(KEY_RE, response.text)
+    key = await created_key(area.browser, environment="sandbox", scopes=["users:read"])
     sandbox = client_for(area.org.slug, "sandbox")
     assert (
         await sandbox.get("/api/_probe/whoami", headers={"Authorization": key})
@@ -52,9 +56,13 @@ async def test_sandbox_key_works_only_on_the_sandbox_host(area, client_for) -> N
     ).status_code == 401
 
 
-async def test_invalid_create_is_explained_and_makes_nothing(area) -> None:
-    no_scope = await create(area.browser, name="No scopes")
+async def test_invalid_create_is_explained_keeps_the_form_and_makes_nothing(area) -> None:
+    no_scope = await create(area.browser, name="No scopes", environment="sandbox")
     assert no_scope.status_code == 422 and "at least one scope" in no_scope.text
+    # What was typed stays in the form.
+    assert 'value="No scopes"' in no_scope.text
+    assert '<option value="sandbox" selected>' in no_scope.text
+    assert 'value="users:read" checked' not in no_scope.text
     no_name = await create(area.browser, name="  ", scopes=["users:read"])
     assert no_name.status_code == 422
     past = await create(area.browser, scopes=["users:read"], expires_on="2001-01-01")
@@ -85,8 +93,7 @@ async def test_viewer_sees_keys_but_no_forms_and_cannot_post(app, browser_for, a
     assert "Visible to viewers" in page.text
     assert "Create a key" not in page.text and 'action="/admin/api-settings"' not in page.text
     response = await create(browser, scopes=["users:read"])
-    assert response.status_code == 403
-    assert response.json()["code"] == "read_only"
+    assert_error_page(response, 403, "read_only")
 
 
 async def test_delete_revokes_at_once_and_is_audited(app, area, client_for) -> None:
@@ -97,6 +104,9 @@ async def test_delete_revokes_at_once_and_is_audited(app, area, client_for) -> N
     key_id = group_of(rf'data-key-id="([0-9a-f-]+)" data-last4="{key[-4:]}"', listing)
     response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete")
     assert response.status_code == 303
+    # The page says what happened, once.
+    said = (await area.browser.follow(response)).text
+    assert f"To delete&#34; (ending in {key[-4:]}) is deleted" in said
     assert (await api.get("/api/auth/check", headers={"Authorization": key})).status_code == 401
     assert "To delete" not in (await area.browser.get(PAGE)).text
     audit = (await area.browser.get("/admin/audit")).text
@@ -110,9 +120,9 @@ async def test_roll_gives_a_new_key_and_the_old_one_works_through_the_grace(
     listing = (await area.browser.get(PAGE)).text
     key_id = group_of(rf'data-key-id="([0-9a-f-]+)" data-last4="{old[-4:]}"', listing)
     response = await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll", {"grace_hours": "24"})
-    assert response.status_code == 201
-    new = group_of(KEY_RE, response.text)
-    assert f"replaces the key ending in {old[-4:]}" in response.text
+    page = await area.browser.follow(response)
+    new = group_of(KEY_RE, page.text)
+    assert f"replaces the key ending in {old[-4:]}" in page.text
     api = client_for(area.org.slug)
     check = await api.get("/api/auth/check", headers={"Authorization": new})
     assert check.status_code == 200 and check.json()["key"]["scopes"] == ["users:read"]
@@ -143,6 +153,21 @@ async def test_keys_of_another_org_cannot_be_deleted_or_rolled(app, area, client
     api = client_for(other.slug)
     check = await api.get("/api/auth/check", headers={"Authorization": theirs})
     key_id = check.json()["key"]["id"]
-    assert (await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete")).status_code == 404
-    assert (await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll")).status_code == 404
+    assert_error_page(
+        await area.browser.submit(PAGE, f"{PAGE}/{key_id}/delete"), 404, "key_not_found"
+    )
+    assert_error_page(
+        await area.browser.submit(PAGE, f"{PAGE}/{key_id}/roll"), 404, "key_not_found"
+    )
     assert (await api.get("/api/auth/check", headers={"Authorization": theirs})).status_code == 200
+
+
+async def test_reloading_after_a_create_creates_nothing_and_shows_no_key(app, area) -> None:
+    response = await create(area.browser, scopes=["users:read"], name="Once")
+    assert response.status_code == 303
+    shown = await area.browser.follow(response)
+    key = group_of(KEY_RE, shown.text)
+    # A reload is a GET of the page: no second key, and the key is not shown again.
+    reloaded = await area.browser.client.get(response.headers["location"])
+    assert key not in reloaded.text and reloaded.text.count('data-testid="new-key"') == 0
+    assert reloaded.text.count("<td>Once") == 1

@@ -14,7 +14,7 @@ from tests.factories import make_admin, make_key, make_org
 pytestmark = pytest.mark.browser
 
 
-async def test_log_in_menu_and_log_out(app, live_server, chromium) -> None:
+async def test_log_in_sections_account_menu_and_log_out(app, live_server, chromium) -> None:
     org = await make_org(app)
     admin = await make_admin(app, org)
     origin = live_server.origin(org.slug)
@@ -23,24 +23,36 @@ async def test_log_in_menu_and_log_out(app, live_server, chromium) -> None:
         await log_in(page, origin, admin.email, "wrong password, certainly")
         await page.get_by_text("Wrong email or password.").wait_for()
         await log_in(page, origin, admin.email)
-        await page.get_by_role("heading", name="API Settings").wait_for()
-        assert page.url == f"{origin}/admin/api-settings"
-        # The drop-down under the admin's name, without inline script.
+        # The dashboard is the landing page.
+        await page.get_by_role("heading", name="Dashboard").wait_for()
+        assert page.url == f"{origin}/admin"
+        # The main sections are always visible, without opening anything.
+        sections = page.get_by_role("navigation", name="Admin sections")
+        names = ("Dashboard", "Users", "API Settings", "Webhooks", "Question sets", "Audit log",
+                 "Admins")  # fmt: skip
+        for name in names:
+            assert await sections.get_by_role("link", name=name, exact=True).is_visible()
+        assert (
+            await sections.get_by_role("link", name="Dashboard").get_attribute("aria-current")
+            == "page"
+        )
+        # The drop-down under the admin's name holds only their own things.
         menu = page.get_by_test_id("menu")
         assert await menu.inner_text() == "Pat Admin"
         links = page.locator(".menu ul")
         assert not await links.is_visible()
         await menu.click()
         assert await links.is_visible()
-        for name in ("API Settings", "Admins", "Users", "Audit log"):
-            assert await page.get_by_role("link", name=name).is_visible()
-        await page.get_by_role("link", name="Admins").click()
+        assert [t.strip() for t in await links.locator("li").all_inner_texts()] == [
+            "Account and sessions", "Change password", "Log out",
+        ]  # fmt: skip
+        await sections.get_by_role("link", name="Admins").click()
         await page.get_by_role("heading", name="Admins", exact=True).wait_for()
         await page.get_by_test_id("menu").click()
         await page.get_by_role("button", name="Log out").click()
         await page.get_by_role("heading", name="Admin log-in").wait_for()
         await page.goto(f"{origin}/admin/api-settings")
-        assert page.url == f"{origin}/login/admin"
+        assert page.url.startswith(f"{origin}/login/admin")
     await context.close()
 
 
@@ -51,6 +63,7 @@ async def test_create_a_key_and_use_it_on_the_api(app, live_server, chromium) ->
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-create-key"):
         await log_in(page, origin, admin.email)
+        await page.goto(f"{origin}/admin/api-settings")
         await page.get_by_label("Name").fill("XYZ integration")
         await page.get_by_label("webhooks:manage").uncheck()
         await page.get_by_role("button", name="Create key").click()
@@ -84,6 +97,7 @@ async def test_viewer_sees_keys_and_changes_nothing(app, live_server, chromium) 
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-viewer"):
         await log_in(page, origin, viewer.email)
+        await page.goto(f"{origin}/admin/api-settings")
         await page.get_by_text("Reporting key").wait_for()
         assert await page.get_by_role("button", name="Create key").count() == 0
         assert await page.locator("form[action*='/roll'], form[action*='/delete']").count() == 0
@@ -105,13 +119,14 @@ async def test_form_posted_without_its_csrf_token_is_refused(app, live_server, c
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-csrf"):
         await log_in(page, origin, admin.email)
+        await page.goto(f"{origin}/admin/api-settings")
         await page.get_by_label("Name").fill("No token")
         # Remove the token from the create form, as a cross-site form would lack it.
         await page.locator("form[action='/admin/api-settings'] input[name=csrftoken]").evaluate(
             "el => el.remove()"
         )
         await page.get_by_role("button", name="Create key").click()
-        await page.get_by_text("CSRF").wait_for()
+        await page.get_by_text("CSRF check failed").wait_for()
         await page.goto(f"{origin}/admin/api-settings")
         assert await page.get_by_text("No token").count() == 0
     await context.close()
@@ -147,7 +162,7 @@ async def test_csv_import_with_bad_rows_then_good_and_export(app, live_server, c
 
         await page.goto(f"{origin}/admin/users")
         async with page.expect_download() as download_info:
-            await page.get_by_role("link", name="Export CSV").click()
+            await page.get_by_role("link", name="CSV", exact=True).click()
         download = await download_info.value
         path = await download.path()
         text = Path(path).read_text(encoding="utf-8")
@@ -165,6 +180,7 @@ async def test_roll_with_grace_keeps_the_old_key_working(app, live_server, chrom
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-roll"):
         await log_in(page, origin, admin.email)
+        await page.goto(f"{origin}/admin/api-settings")
         row = page.locator(f"tr[data-last4='{old[-4:]}']")
         await row.get_by_text("Roll", exact=True).click()
         await row.get_by_label("Old key keeps working for").select_option("72")

@@ -30,8 +30,11 @@ async def test_add_an_admin_change_their_role_and_remove_them(app, live_server, 
     sam_context, sam_page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-admins"):
         await log_in(page, origin, admin.email)
-        await page.get_by_test_id("menu").click()
-        await page.get_by_role("link", name="Admins").click()
+        await (
+            page.get_by_role("navigation", name="Admin sections")
+            .get_by_role("link", name="Admins")
+            .click()
+        )
         await page.get_by_role("heading", name="Admins", exact=True).wait_for()
         await expect(page.locator("[data-testid=admins] tbody tr")).to_have_count(1)
 
@@ -64,7 +67,16 @@ async def test_add_an_admin_change_their_role_and_remove_them(app, live_server, 
         # Sam logs in with it, as a viewer: no controls.
         async with screenshot_on_failure(sam_page, "admin-admins-sam"):
             await log_in(sam_page, origin, "sam@xyz.example.com", password)
-            await sam_page.get_by_role("heading", name="API Settings").wait_for()
+            # A one-time password: Sam chooses his own before anything else.
+            await sam_page.get_by_role("heading", name="Choose your own password").wait_for()
+            await sam_page.goto(f"{origin}/admin/admins")
+            await sam_page.get_by_role("heading", name="Choose your own password").wait_for()
+            await sam_page.get_by_label("New password (at least 12 characters)").fill(
+                "sam's own passphrase"
+            )
+            await sam_page.get_by_label("New password again").fill("sam's own passphrase")
+            await sam_page.get_by_role("button", name="Save password").click()
+            await sam_page.get_by_role("heading", name="Dashboard").wait_for()
             await expect(sam_page.get_by_test_id("menu")).to_have_text("Sam Rivers (viewer)")
             await sam_page.goto(f"{origin}/admin/admins")
             await expect(sam_page.locator(f"tr[data-admin='{admin.email}']")).to_be_visible()
@@ -97,7 +109,7 @@ async def test_add_an_admin_change_their_role_and_remove_them(app, live_server, 
         async with screenshot_on_failure(sam_page, "admin-admins-sam"):
             await sam_page.reload()
             await sam_page.get_by_role("heading", name="Admin log-in").wait_for()
-            assert sam_page.url == f"{origin}/login/admin"
+            assert sam_page.url == f"{origin}/login/admin?next=%2Fadmin%2Fadmins"
     await sam_context.close()
     await context.close()
 
@@ -110,7 +122,7 @@ async def test_viewer_sees_admins_but_cannot_manage_them(app, live_server, chrom
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-admins-viewer"):
         await log_in(page, origin, viewer.email)
-        await page.get_by_role("heading", name="API Settings").wait_for()
+        await page.get_by_role("heading", name="Dashboard").wait_for()
         await page.goto(f"{origin}/admin/admins")
         target = page.locator(f"tr[data-admin='{admin.email}']")
         await expect(target.locator("td").nth(2)).to_have_text("admin")

@@ -47,7 +47,7 @@ async def test_the_progress_page_rides_out_failed_polls_and_shows_the_result(
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-import-polling"):
         await log_in(page, origin, admin.email)
-        await page.get_by_role("heading", name="API Settings").wait_for()
+        await page.get_by_role("heading", name="Dashboard").wait_for()
         await page.route("**/admin/imports/*/status", flaky_server)
         await page.goto(f"{origin}/admin/imports/{job.id}")
         problem = page.get_by_test_id("import-problem")

@@ -34,8 +34,11 @@ async def test_add_an_endpoint_see_its_secret_once_deliveries_disable_and_delete
     context, page = await open_page(chromium)
     async with screenshot_on_failure(page, "admin-webhooks"), live_server.api(org.slug, key) as api:
         await log_in(page, origin, admin.email)
-        await page.get_by_test_id("menu").click()
-        await page.get_by_role("link", name="Webhooks").click()
+        await (
+            page.get_by_role("navigation", name="Admin sections")
+            .get_by_role("link", name="Webhooks")
+            .click()
+        )
         await expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks (production)")
         await expect(page.get_by_text("No endpoints.")).to_be_visible()
 
@@ -133,7 +136,7 @@ async def test_viewer_sees_endpoints_but_cannot_change_them(app, live_server, ch
         added = await api.post("/api/webhooks", json={"url": URL, "description": "CRM sync"})
         assert added.status_code == 201, added.text
         await log_in(page, origin, viewer.email)
-        await page.get_by_role("heading", name="API Settings").wait_for()
+        await page.get_by_role("heading", name="Dashboard").wait_for()
         await page.goto(f"{origin}/admin/webhooks")
         await expect(page.get_by_role("link", name=URL)).to_be_visible()
         await expect(page.get_by_text("CRM sync")).to_be_visible()

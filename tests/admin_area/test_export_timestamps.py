@@ -7,15 +7,12 @@ import io
 import re
 from datetime import UTC, datetime
 
-from greenroom.users.models import User
+from tests.practice.helpers import make_user
 
 
 async def test_export_times_have_milliseconds_and_z(app, area) -> None:
     made = datetime(2026, 11, 23, 12, 0, 0, 654_321, tzinfo=UTC)
-    async with app.state.sessionmaker() as session, session.begin():
-        session.add(
-            User(org_id=area.org.id, environment="production", partner_id="t1", created_at=made)
-        )
+    await make_user(app, area.org, partner_id="t1", created_at=made)
     response = await area.browser.get("/admin/users/export.csv")
     [row] = list(csv.DictReader(io.StringIO(response.text)))
     assert row["created_at"] == "2026-11-23T12:00:00.654Z"

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from greenroom.admins.models import AdminRole
-from tests.admin_area.conftest import Browser, csrf_of, logged_in
+from tests.admin_area.conftest import Browser, assert_error_page, csrf_of, logged_in
 
 PAGE = "/admin/imports"
 GOOD = (
@@ -36,16 +36,26 @@ async def test_import_creates_then_updates_and_is_safe_to_repeat(area, client_fo
     first = await job_result(area.browser, await upload(area.browser, GOOD))
     assert re.search(r"<strong>2</strong> created, <strong>0</strong> updated", first)
     again = await job_result(area.browser, await upload(area.browser, GOOD))
-    assert re.search(r"<strong>0</strong> created, <strong>2</strong> updated", again)
+    # The same values again change nothing: unchanged, not updated.
+    assert re.search(
+        r"<strong>0</strong> created, <strong>0</strong> updated,\s*<strong>2</strong> unchanged",
+        again,
+    )
+    changed = GOOD.replace(b"jane.doe@", b"jane.d@")
+    third = await job_result(area.browser, await upload(area.browser, changed))
+    assert re.search(
+        r"<strong>0</strong> created, <strong>1</strong> updated,\s*<strong>1</strong> unchanged",
+        third,
+    )
     users = (await area.browser.get("/admin/users")).text
-    assert ">2 users<" in users and "jane.doe@xyz.example.com" in users
+    assert ">2 users<" in users and "jane.d@xyz.example.com" in users
     # The users exist for the API as well.
     from tests.factories import make_key
 
     key = await make_key(app, area.org)
     api = client_for(area.org.slug)
     got = await api.get("/api/users/abc123def", headers={"Authorization": key})
-    assert got.status_code == 200 and got.json()["user"]["first_name"] == "Jane"
+    assert got.status_code == 200 and got.json()["user"]["email"] == "jane.d@xyz.example.com"
 
 
 async def test_bad_rows_are_listed_by_line_and_nothing_is_imported(area) -> None:
@@ -60,7 +70,7 @@ async def test_bad_rows_are_listed_by_line_and_nothing_is_imported(area) -> None
 async def test_rows_the_service_refuses_are_reported_and_the_rest_applied(area) -> None:
     content = GOOD + b"new1,n@xyz.example.com,Nina,\n"  # a new user without a last name
     result = await job_result(area.browser, await upload(area.browser, content))
-    assert "<strong>2</strong> created" in result and "<strong>1</strong> refused" in result
+    assert "<strong>2</strong> created" in result and "<strong>1</strong> failed" in result
     assert "<td>4</td>" in result and "last_name" in result
 
 
@@ -68,8 +78,23 @@ async def test_import_status_is_json_for_the_progress_bar(area) -> None:
     response = await upload(area.browser, GOOD)
     status = await area.browser.get(response.headers["location"] + "/status")
     assert status.json() == {
-        "status": "done", "total": 2, "processed": 2, "created": 2, "updated": 0, "errors": 0
+        "status": "done", "total": 2, "processed": 2, "created": 2, "updated": 0, "unchanged": 0,
+        "errors": 0,
     }  # fmt: skip
+
+
+async def test_the_sample_file_imports_as_it_is(area) -> None:
+    sample = await area.browser.get(PAGE + "/sample.csv")
+    assert sample.status_code == 200 and sample.headers["content-type"].startswith("text/csv")
+    assert "attachment" in sample.headers["content-disposition"]
+    assert sample.text.splitlines()[0] == "partner_id,email,first_name,last_name"
+    assert 'href="/admin/imports/sample.csv"' in (await area.browser.get(PAGE)).text
+    # The sample's second row only changes an email: it needs the first row's user to exist.
+    first_row = "\r\n".join(sample.text.splitlines()[:2]).encode()
+    await job_result(area.browser, await upload(area.browser, first_row))
+    result = await job_result(area.browser, await upload(area.browser, sample.content))
+    assert re.search(r"<strong>0</strong> created, <strong>0</strong> updated", result)
+    assert "<strong>1</strong> unchanged" in result and "<strong>1</strong> failed" in result
 
 
 async def test_sandbox_view_imports_into_the_sandbox(area) -> None:
@@ -82,7 +107,7 @@ async def test_sandbox_view_imports_into_the_sandbox(area) -> None:
 
 async def test_viewer_cannot_import(app, browser_for, area) -> None:
     _viewer, browser = await logged_in(app, browser_for, area.org, AdminRole.VIEWER)
-    assert (await browser.get(PAGE)).status_code == 403
+    assert_error_page(await browser.get(PAGE), 403, "read_only")
     token = csrf_of((await browser.get("/admin/users")).text)
     response = await browser.client.post(
         PAGE, data={"csrftoken": token}, files={"file": ("u.csv", GOOD, "text/csv")}

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from greenroom.core import clock
-from tests.admin_area.conftest import csrf_of, unique_address
+from tests.admin_area.conftest import assert_error_page, csrf_of, unique_address
 from tests.factories import make_admin, make_org
 
 
-async def test_good_credentials_start_a_session_and_land_on_api_settings(app, browser_for) -> None:
+async def test_good_credentials_start_a_session_and_land_on_the_dashboard(app, browser_for) -> None:
     org = await make_org(app)
     admin = await make_admin(app, org)
     browser = browser_for(org.slug)
     response = await browser.log_in(admin.email)
     assert response.status_code == 303
-    assert response.headers["location"] == "/admin/api-settings"
+    assert response.headers["location"] == "/admin"
     cookie = response.headers["set-cookie"]
     assert "gr_admin=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     page = await browser.get("/admin/api-settings")
@@ -43,10 +44,11 @@ async def test_admin_of_another_org_cannot_log_in_here(app, browser_for) -> None
 
 async def test_pages_without_a_session_redirect_to_log_in(app, browser_for) -> None:
     org = await make_org(app)
-    for path in ("/admin", "/admin/api-settings", "/admin/admins"):
+    assert (await browser_for(org.slug).get("/admin")).headers["location"] == "/login/admin"
+    for path in ("/admin/api-settings", "/admin/admins"):
         response = await browser_for(org.slug).get(path)
         assert response.status_code == 303
-        assert response.headers["location"] == "/login/admin"
+        assert response.headers["location"] == f"/login/admin?next={quote(path, safe='')}"
 
 
 async def test_session_id_is_rotated_at_log_in(app, browser_for) -> None:
@@ -107,8 +109,7 @@ async def test_forms_without_the_csrf_token_are_refused(app, browser_for, area) 
     assert response.status_code == 403
     # A signed-in form: creating a key.
     response = await area.browser.client.post("/admin/api-settings", data={"name": "x"})
-    assert response.status_code == 403
-    assert response.json()["code"] == "csrf_failed"
+    assert_error_page(response, 403, "csrf_failed")
     # A token from another session's cookie does not match either.
     other = browser_for(area.org.slug)
     token = csrf_of((await other.get("/login/admin")).text)

@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from greenroom.admins.models import AdminRole
 from greenroom.content import service as content
-from greenroom.content.loader import QuestionSet, get_pack
+from greenroom.content.loader import Question, QuestionSet, get_pack
+from greenroom.core.errors import ValidationFailed
 from greenroom.tenancy.context import OrgSnapshot
 from greenroom.tenancy.models import Organization
 from tests.admin_area.conftest import logged_in
@@ -76,3 +77,101 @@ async def test_viewer_sees_sets_but_cannot_save(app, browser_for, area) -> None:
     assert listing.status_code == 200 and "Add a question set" not in listing.text
     assert (await browser.get(f"{PAGE}/new")).status_code == 403
     assert (await browser.submit(PAGE, PAGE, NEW)).status_code == 403
+
+
+async def audited(area, event: str) -> str:
+    page = await area.browser.get("/admin/audit", params={"event": event})
+    body: str = page.text.split("<tbody>", 1)[1]
+    return body
+
+
+async def test_hide_a_default_set_and_show_it_again(app, area, client_for) -> None:
+    from tests.practice.helpers import make_user, signed_in
+
+    member = client_for(area.org.slug)
+    await signed_in(app, member, area.org, await make_user(app, area.org))
+    assert 'href="/members/practice/basics"' in (await member.get("/members/dashboard")).text
+    hidden = await area.browser.submit(PAGE, f"{PAGE}/basics/hidden", {"hidden": "yes"})
+    assert "hidden from your users" in (await area.browser.follow(hidden)).text
+    listing = (await area.browser.get(PAGE)).text
+    assert 'data-testid="hidden"' in listing and 'Show "Interview basics"' in listing
+    # Members are no longer offered it, nor can they start it by its address.
+    assert 'href="/members/practice/basics"' not in (await member.get("/members/dashboard")).text
+    assert (await member.get("/members/practice/basics")).status_code == 404
+    # Other orgs still have it.
+    assert any(s.slug == "basics" for s in await sets_of(app, await make_org(app)))
+    await area.browser.submit(PAGE, f"{PAGE}/basics/hidden", {"hidden": "no"})
+    assert 'href="/members/practice/basics"' in (await member.get("/members/dashboard")).text
+    assert "<td>question_set.hidden</td>" in await audited(area, "question_set.hidden")
+    assert "<td>question_set.shown</td>" in await audited(area, "question_set.shown")
+    # Only pack sets hide; the org's own are deleted instead.
+    await area.browser.submit(f"{PAGE}/new", PAGE, NEW)
+    refused = await area.browser.submit(PAGE, f"{PAGE}/sales-roles/hidden", {"hidden": "yes"})
+    assert refused.status_code == 404
+
+
+async def test_delete_an_own_set_brings_back_the_pack_set_it_replaced(app, area) -> None:
+    pack_set = get_pack(app.state.settings.content_dir).question_sets[0]
+    await area.browser.submit(
+        f"{PAGE}/{pack_set.slug}", PAGE,
+        {**NEW, "slug": pack_set.slug, "title": "Our version", "questions": "Only this?"},
+    )  # fmt: skip
+    await area.browser.submit(f"{PAGE}/new", PAGE, NEW)
+    gone = await area.browser.submit(PAGE, f"{PAGE}/sales-roles/delete")
+    assert "is deleted" in (await area.browser.follow(gone)).text
+    assert all(s.slug != "sales-roles" for s in await sets_of(app, area.org))
+    back = await area.browser.submit(PAGE, f"{PAGE}/{pack_set.slug}/delete")
+    assert "offered again" in (await area.browser.follow(back)).text
+    (again,) = [s for s in await sets_of(app, area.org) if s.slug == pack_set.slug]
+    assert again.title == pack_set.title
+    # A pack set itself cannot be deleted (hide it instead).
+    assert (await area.browser.submit(PAGE, f"{PAGE}/{pack_set.slug}/delete")).status_code == 404
+    body = await audited(area, "question_set.deleted")
+    assert body.count("<td>question_set.deleted</td>") == 2
+
+
+async def test_the_orgs_own_categories(app, area) -> None:
+    bad = await area.browser.submit(PAGE, f"{PAGE}/categories", {"name": "Sales Roles!"})
+    assert bad.status_code == 422 and 'value="Sales Roles!"' in bad.text
+    added = await area.browser.submit(PAGE, f"{PAGE}/categories", {"name": "sales-roles"})
+    assert "Category sales-roles added" in (await area.browser.follow(added)).text
+    twice = await area.browser.submit(PAGE, f"{PAGE}/categories", {"name": "sales-roles"})
+    assert twice.status_code == 409
+    builtin = await area.browser.submit(PAGE, f"{PAGE}/categories", {"name": "general"})
+    assert builtin.status_code == 409
+    form = await area.browser.get(f"{PAGE}/new")
+    assert '<option value="sales-roles"' in form.text
+    saved = await area.browser.submit(f"{PAGE}/new", PAGE, {**NEW, "category": "sales-roles"})
+    assert saved.status_code == 303
+    # Another org cannot use it.
+    other = await make_org(app)
+    async with app.state.sessionmaker() as session, session.begin():
+        try:
+            await content.create_org_set(
+                session, OrgSnapshot.of(other), slug="x", title="X", category="sales-roles",
+                interviewer_name="Y", questions=[Question("Q?")],
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            assert exc.errors and exc.errors[0]["field"] == "category"
+        else:
+            raise AssertionError("another org used this org's category")
+    # Not removed while a set uses it; removed once none does.
+    in_use = await area.browser.submit(PAGE, f"{PAGE}/categories/sales-roles/delete")
+    assert in_use.status_code == 409 and "sales-roles" in in_use.text
+    await area.browser.submit(PAGE, f"{PAGE}/sales-roles/delete")
+    removed = await area.browser.submit(PAGE, f"{PAGE}/categories/sales-roles/delete")
+    assert removed.status_code == 303
+    assert "<td>question_category.added</td>" in await audited(area, "question_category.added")
+    assert "<td>question_category.removed</td>" in await audited(area, "question_category.removed")
+
+
+async def test_question_set_changes_are_audited_and_in_the_filter(area) -> None:
+    await area.browser.submit(f"{PAGE}/new", PAGE, NEW)
+    await area.browser.submit(f"{PAGE}/sales-roles", PAGE, {**NEW, "title": "Sales (2027)"})
+    audit = await area.browser.get("/admin/audit")
+    for event in ("question_set.created", "question_set.updated", "question_set.hidden",
+                  "question_set.deleted", "question_category.added"):  # fmt: skip
+        assert f'<option value="{event}"' in audit.text
+    assert 'label="Question sets"' in audit.text and 'label="Webhooks"' in audit.text
+    created = await audited(area, "question_set.created")
+    assert "slug=sales-roles" in created and "<td>question_set.updated</td>" not in created

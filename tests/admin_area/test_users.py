@@ -6,8 +6,12 @@ import csv
 import io
 
 from greenroom.admins.models import AdminRole
+from greenroom.core import events
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
 from greenroom.users.models import User
-from tests.admin_area.conftest import logged_in
+from greenroom.users.service import public_user
+from tests.admin_area.conftest import assert_error_page, logged_in
 from tests.factories import make_org
 
 
@@ -20,19 +24,26 @@ async def add_users(
     prefix: str = "u",
     anonymous: bool = False,
 ) -> None:
+    """`count` users as rows, each with the `user.created` event the users service publishes
+    (which the admin area's read model of students follows)."""
+    tenant = Tenant(OrgSnapshot.of(org), Environment(environment))
     async with app.state.sessionmaker() as session, session.begin():
-        for i in range(count):
-            session.add(
-                User(
-                    org_id=org.id,
-                    environment=environment,
-                    partner_id=f"{prefix}{i:05d}",
-                    email=None if anonymous else f"{prefix}{i:05d}@xyz.example.com",
-                    first_name="Ada" if not anonymous else None,
-                    last_name=f"Number{i}",
-                    anonymous=anonymous,
-                )
+        made = [
+            User(
+                org_id=org.id,
+                environment=environment,
+                partner_id=f"{prefix}{i:05d}",
+                email=None if anonymous else f"{prefix}{i:05d}@xyz.example.com",
+                first_name="Ada" if not anonymous else None,
+                last_name=f"Number{i}",
+                anonymous=anonymous,
             )
+            for i in range(count)
+        ]
+        session.add_all(made)
+        await session.flush()
+        for user in made:
+            await events.publish(session, tenant, "user.created", {"user": public_user(user)})
 
 
 async def test_search_by_partner_id_or_email_and_filter_anonymous(app, area) -> None:
@@ -69,7 +80,7 @@ async def test_sandbox_view_shows_only_sandbox_users(app, area) -> None:
     text = (await area.browser.get("/admin/users")).text
     assert "sand00000" in text and "prod00000" not in text and "Sandbox data" in text
     # The user page follows the view too.
-    assert (await area.browser.get("/admin/users/prod00000")).status_code == 404
+    assert_error_page(await area.browser.get("/admin/users/prod00000"), 404, "user_not_found")
     assert (await area.browser.get("/admin/users/sand00000")).status_code == 200
 
 
@@ -86,7 +97,7 @@ async def test_user_page_and_other_orgs_users_are_404(app, area) -> None:
     await add_users(app, other, 1, prefix="theirs")
     page = await area.browser.get("/admin/users/abc123def00000")
     assert page.status_code == 200 and "abc123def00000@xyz.example.com" in page.text
-    assert (await area.browser.get("/admin/users/theirs00000")).status_code == 404
+    assert_error_page(await area.browser.get("/admin/users/theirs00000"), 404, "user_not_found")
 
 
 async def test_export_streams_every_user_of_the_view_in_batches(app, area) -> None:
@@ -104,16 +115,18 @@ async def test_export_streams_every_user_of_the_view_in_batches(app, area) -> No
 
 
 async def test_export_neutralises_spreadsheet_formulas(app, area) -> None:
+    tenant = Tenant(OrgSnapshot.of(area.org), Environment.PRODUCTION)
     async with app.state.sessionmaker() as session, session.begin():
-        session.add(
-            User(
-                org_id=area.org.id,
-                environment="production",
-                partner_id="f1",
-                first_name='=HYPERLINK("http://x")',
-                last_name="-1",
-            )
+        user = User(
+            org_id=area.org.id,
+            environment="production",
+            partner_id="f1",
+            first_name='=HYPERLINK("http://x")',
+            last_name="-1",
         )
+        session.add(user)
+        await session.flush()
+        await events.publish(session, tenant, "user.created", {"user": public_user(user)})
     rows = list(
         csv.DictReader(io.StringIO((await area.browser.get("/admin/users/export.csv")).text))
     )

@@ -20,6 +20,7 @@ from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users import signin as sso
 from greenroom.users.models import User
+from greenroom.users.service import public_user
 
 
 async def make_user(
@@ -31,7 +32,12 @@ async def make_user(
     anonymous: bool = False,
     expires_at: datetime | None = None,
     first_name: str = "Jamie",
+    last_name: str = "Doe",
+    created_at: datetime | None = None,
 ) -> User:
+    """A user as a row, with the `user.created` event the users service would publish (so that
+    what follows events, like the admin area's read model, knows them)."""
+    tenant = Tenant(OrgSnapshot.of(org), Environment(environment))
     async with app.state.sessionmaker() as session, session.begin():
         user = User(
             org_id=org.id,
@@ -39,11 +45,14 @@ async def make_user(
             partner_id=partner_id or f"p-{uuid.uuid4().hex[:12]}",
             email=f"{uuid.uuid4().hex[:8]}@xyz.example.com",
             first_name=first_name,
-            last_name="Doe",
+            last_name=last_name,
             anonymous=anonymous,
             expires_at=expires_at,
+            **({"created_at": created_at, "updated_at": created_at} if created_at else {}),
         )
         session.add(user)
+        await session.flush()
+        await events.publish(session, tenant, "user.created", {"user": public_user(user)})
     return user
 
 

@@ -211,7 +211,9 @@ async def test_pages_need_a_signed_in_member(app, client_for) -> None:
     client = client_for(org.slug)
     for path in ["/members/dashboard", "/members/modules/stories", "/members/interviews"]:
         response = await client.get(path)
-        assert response.status_code == 401 and response.json()["code"] == "not_signed_in"
+        # A page (these are browser routes), with the code for machines to read.
+        assert response.status_code == 401 and "Please sign in" in response.text
+        assert 'data-code="not_signed_in"' in response.text
 
 
 async def test_lessons_render_sanitised_markdown_and_mark_complete(app, client_for) -> None:

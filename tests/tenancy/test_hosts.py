@@ -73,7 +73,7 @@ def test_invalid_slugs(slug: str) -> None:
 async def test_known_org_resolves_in_both_environments(app, client_for) -> None:
     org = await make_org(app)
     for environment in ("production", "sandbox"):
-        response = await client_for(org.slug, environment).get("/no-such-page")
+        response = await client_for(org.slug, environment).get("/api/no-such-page")
         # A route 404, not a host 404: the org was found.
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
@@ -90,7 +90,7 @@ async def test_known_org_resolves_in_both_environments(app, client_for) -> None:
 )
 async def test_host_variants_resolve(app, client_for, host_template: str) -> None:
     org = await make_org(app)
-    response = await client_for(host=host_template.format(slug=org.slug)).get("/no-such-page")
+    response = await client_for(host=host_template.format(slug=org.slug)).get("/api/no-such-page")
     assert response.json()["code"] == "not_found"
 
 

@@ -52,6 +52,12 @@ log = logging.getLogger("greenroom.admin_area.imports")
 PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLUMNS = ("partner_id", "email", "first_name", "last_name")
 MAX_ROWS = 100_000
+# What the import page offers to download: every column, a new user and an email change.
+SAMPLE_CSV = (
+    "partner_id,email,first_name,last_name\r\n"
+    "abc123def,maria.garcia@xyz.example.com,María,García\r\n"
+    "def456ghi,priya.shah@xyz.example.com,,\r\n"
+)
 # Rows per transaction: small enough that an API write waits for at most one batch (on SQLite,
 # where writers take turns and statements run on the event loop, 20 rows take about 25 ms on
 # the 2-core machine; docs/decisions.md, Background jobs).
@@ -254,7 +260,7 @@ async def _apply_batch(
 ) -> bool:
     """Applies the rows from `start_at` and advances `processed` in one transaction; False (and
     nothing applied) when the job is no longer this claim's or no longer at `start_at`."""
-    created = updated = 0
+    created = updated = unchanged = 0
     errors: list[dict[str, Any]] = []
     async with ctx.sessions() as session, session.begin():
         if not await ctx.hold(session):
@@ -282,12 +288,14 @@ async def _apply_batch(
                 )
                 continue
             created += result.created
-            updated += not result.created
+            updated += not result.created and result.changed
+            unchanged += not result.changed
         job = await session.get(ImportJob, import_id, with_for_update=True)
         assert job is not None
         job.processed += len(rows)
         job.created_count += created
         job.updated_count += updated
+        job.unchanged_count += unchanged
         if errors:
             job.errors = [*job.errors, *errors][:MAX_REPORTED_ERRORS]
     return True

@@ -1,4 +1,5 @@
-"""What every admin page shares: the layout's context (who, which view) and small helpers."""
+"""What every admin page shares: the layout's context (who, what their role lets them see,
+which view, a one-time message) and small helpers."""
 
 from __future__ import annotations
 
@@ -29,8 +30,29 @@ def page(
     base = {
         "me": ctx.admin,
         "can_write": ctx.can_write,
+        "can_coach": ctx.can_coach,
+        "sees_settings": ctx.sees_settings,
         "view": ctx.view.value,
         "section": section,
         "org": ctx.tenant.org,
+        "flash": None,
     }
     return render(request, template, {**base, **(context or {})}, status_code=status_code)
+
+
+def safe_next(value: str | None, default: str = "/admin") -> str:
+    """`value` when it is a path of the admin area on this host (where to go after log-in or
+    a form), otherwise `default`: never another host, scheme or a path outside /admin."""
+    if not value or len(value) > 2000:
+        return default
+    path = value.split("?", 1)[0]
+    if (
+        not (path == "/admin" or path.startswith("/admin/"))
+        or "//" in value
+        or "\\" in value
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+        or "/../" in path
+        or path.endswith("/..")
+    ):
+        return default
+    return value

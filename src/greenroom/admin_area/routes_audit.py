@@ -18,6 +18,19 @@ from greenroom.core.db import SessionDep
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/audit"
 EVENTS = (*(e.value for e in audit.AuditEventType), *service.ADMIN_EVENTS)
+# The event filter's groups, by the event's first word.
+GROUPS = {
+    "key": "Keys", "token": "Tokens", "admin": "Admins and log-ins", "users": "Users",
+    "sandbox": "Users", "recording": "Coaching", "answer": "Coaching",
+    "question_set": "Question sets", "question_category": "Question sets", "webhook": "Webhooks",
+}  # fmt: skip
+
+
+def grouped_events() -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for event in EVENTS:
+        groups.setdefault(GROUPS.get(event.split(".")[0], "Other"), []).append(event)
+    return list(groups.items())
 
 
 def _day(value: str) -> date | None:
@@ -62,7 +75,7 @@ async def audit_page(
         {
             "result": result,
             "filters": filters,
-            "events": EVENTS,
+            "events": grouped_events(),
             "admins": await service.list_admins(session, ctx.tenant),
         },
         section="audit",

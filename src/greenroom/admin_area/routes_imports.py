@@ -71,6 +71,16 @@ async def upload(
     return RedirectResponse(f"{PATH}/{job.id}", status_code=303)
 
 
+@router.get(PATH + "/sample.csv")
+async def sample(_ctx: WriterDep) -> Response:
+    """A file to start from: the header and two rows (the second updates only an email)."""
+    return Response(
+        imports.SAMPLE_CSV,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="users-sample.csv"'},
+    )
+
+
 @router.get(PATH + "/{job_id}")
 async def job_page(
     request: Request, session: SessionDep, ctx: AdminDep, job_id: uuid.UUID
@@ -91,6 +101,7 @@ async def job_status(session: SessionDep, ctx: AdminDep, job_id: uuid.UUID) -> R
         "processed": job.processed,
         "created": job.created_count,
         "updated": job.updated_count,
+        "unchanged": job.unchanged_count,
         "errors": len(job.errors),
     }
     # Only while a failed batch waits for its retry, or when the import was given up.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from greenroom.admin_area import flash
 from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
 from greenroom.admin_area.pages import client_address, page
 from greenroom.core import clock
@@ -36,21 +38,23 @@ async def _render(
     session: SessionDep,
     ctx: AdminDep,
     *,
-    created: keys.CreatedKey | None = None,
-    rolled: str | None = None,
     error: str | None = None,
+    values: Mapping[str, object] | None = None,
+    message: dict[str, object] | None = None,
     status_code: int = 200,
 ) -> Response:
     now = clock.now()
     rows = [k for k in await keys.list_keys(session, ctx.tenant.org_id) if keys.is_usable(k, now)]
+    blank = {"name": "", "environment": ctx.view.value, "scopes": [s.value for s in Scope],
+             "expires_on": ""}  # fmt: skip
     return page(
         request,
         ctx,
         "admin/api_settings.html",
         {
             "keys": rows,
-            "created": created,
-            "rolled": rolled,
+            "flash": message,
+            "values": values or blank,
             "error": error,
             "scopes": [s.value for s in Scope],
             "environments": [e.value for e in Environment],
@@ -64,7 +68,17 @@ async def _render(
 
 @router.get(PATH)
 async def api_settings(request: Request, session: SessionDep, ctx: AdminDep) -> Response:
-    return await _render(request, session, ctx)
+    return await _render(request, session, ctx, message=await flash.take(request, ctx))
+
+
+def _created(ctx: AdminDep, created: keys.CreatedKey, rolled: str | None = None) -> Response:
+    """After a create or a roll: the key goes to the next page once (never into a page that a
+    reload would post again)."""
+    flash.put(
+        ctx, "key_created", secret=created.secret, name=created.key.name,
+        environment=created.key.environment, rolled=rolled,
+    )  # fmt: skip
+    return RedirectResponse(PATH, status_code=303)
 
 
 def _expiry(value: str) -> datetime | None:
@@ -89,6 +103,8 @@ async def create_key(
     expires_on: Annotated[str, Form()] = "",
 ) -> Response:
     settings = settings_of(request)
+    values = {"name": name, "environment": environment, "scopes": scopes or [],
+              "expires_on": expires_on}  # fmt: skip
     try:
         check_name(name, "name", "key name")
         env = Environment(environment)
@@ -107,11 +123,14 @@ async def create_key(
         )
     except ValueError:
         return await _render(
-            request, session, ctx, error="Unknown environment or scope.", status_code=422
-        )
+            request, session, ctx, error="Unknown environment or scope.", values=values,
+            status_code=422,
+        )  # fmt: skip
     except ValidationFailed as exc:
-        return await _render(request, session, ctx, error=exc.detail, status_code=422)
-    return await _render(request, session, ctx, created=created, status_code=201)
+        return await _render(
+            request, session, ctx, error=exc.detail, values=values, status_code=422
+        )
+    return _created(ctx, created)
 
 
 @router.post(PATH + "/{key_id}/roll")
@@ -136,13 +155,14 @@ async def roll_key(
     except (ValidationFailed, Conflict) as exc:
         return await _render(request, session, ctx, error=exc.detail, status_code=exc.status)
     old = await keys.get_key(session, ctx.tenant.org_id, key_id)
-    return await _render(request, session, ctx, created=created, rolled=old.last4, status_code=201)
+    return _created(ctx, created, rolled=old.last4)
 
 
 @router.post(PATH + "/{key_id}/delete")
 async def delete_key(
     request: Request, session: SessionDep, ctx: WriterDep, key_id: uuid.UUID
 ) -> Response:
+    key = await keys.get_key(session, ctx.tenant.org_id, key_id)
     await keys.revoke_key(
         session,
         ctx.tenant.org_id,
@@ -151,4 +171,8 @@ async def delete_key(
         admin_id=ctx.admin.id,
         client_address=client_address(request),
     )
+    flash.put(
+        ctx, "notice",
+        text=f'Key "{key.name}" (ending in {key.last4}) is deleted: requests with it now fail.',
+    )  # fmt: skip
     return RedirectResponse(PATH, status_code=303)

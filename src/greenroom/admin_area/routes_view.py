@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from greenroom.admin_area import service
-from greenroom.admin_area.deps import VIEW_KEY, AdminDep, WriterDep
-from greenroom.admin_area.pages import client_address, page
+from greenroom.admin_area import flash, service
+from greenroom.admin_area.deps import VIEW_KEY, AdminDep, StaffDep, WriterDep
+from greenroom.admin_area.pages import client_address, page, safe_next
 from greenroom.core.db import SessionDep
 from greenroom.tenancy.hosts import Environment
 
@@ -18,24 +18,22 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/admin/view")
 async def switch_view(
-    ctx: AdminDep,
+    ctx: StaffDep,
     view: Annotated[str, Form()] = "production",
-    next: Annotated[str, Form()] = "/admin/api-settings",
+    next: Annotated[str, Form()] = "/admin",
 ) -> Response:
     chosen = Environment.SANDBOX if view == Environment.SANDBOX.value else Environment.PRODUCTION
     # A new dict, so that SQLAlchemy sees the JSON column change.
     ctx.web_session.data = {**(ctx.web_session.data or {}), VIEW_KEY: chosen.value}
-    # Only our own pages: a path under /admin/, never another host.
-    target = (
-        next if next.startswith("/admin/") and "//" not in next and "\\" not in next else "/admin"
-    )
-    return RedirectResponse(target, status_code=303)
+    # Only our own pages: a path under /admin, never another host.
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.get("/admin/sandbox")
 async def sandbox_page(request: Request, session: SessionDep, ctx: AdminDep) -> Response:
     count = await service.count_users(session, ctx.tenant, Environment.SANDBOX)
-    return page(request, ctx, "admin/sandbox.html", {"count": count, "done": None}, section="users")
+    context = {"count": count, "flash": await flash.take(request, ctx)}
+    return page(request, ctx, "admin/sandbox.html", context, section="users")
 
 
 @router.post("/admin/sandbox/reset")
@@ -51,7 +49,7 @@ async def reset_sandbox(
             request,
             ctx,
             "admin/sandbox.html",
-            {"count": count, "done": None, "error": "Tick the box to confirm."},
+            {"count": count, "error": "Tick the box to confirm."},
             section="users",
             status_code=422,
         )
@@ -63,4 +61,8 @@ async def reset_sandbox(
         session, ctx.tenant, ctx.admin, service.SANDBOX_RESET, client=client_address(request),
         environment="sandbox", details={"users_deleted": str(deleted)},
     )  # fmt: skip
-    return page(request, ctx, "admin/sandbox.html", {"count": 0, "done": deleted}, section="users")
+    flash.put(
+        ctx, "notice",
+        text=f"Sandbox reset: {deleted} user{'' if deleted == 1 else 's'} deleted with their data.",
+    )  # fmt: skip
+    return RedirectResponse("/admin/sandbox", status_code=303)

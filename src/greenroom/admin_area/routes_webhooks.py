@@ -1,18 +1,21 @@
 """Webhooks: the endpoints of the environment in view, their delivery log, and resend.
 
-Everything goes through `webhooks.service`, exactly as `/api/webhooks` does.
+Everything goes through `webhooks.service`, exactly as `/api/webhooks` does; what an admin
+changes here is also in the audit log (`webhook.*`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from greenroom.admin_area import flash, service
 from greenroom.admin_area.deps import AdminDep, WriterDep, settings_of
-from greenroom.admin_area.pages import page
+from greenroom.admin_area.pages import client_address, page
 from greenroom.core import events
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import Conflict, ValidationFailed
@@ -27,8 +30,9 @@ async def _render(
     session: SessionDep,
     ctx: AdminDep,
     *,
-    created: webhooks.CreatedEndpoint | None = None,
     error: str | None = None,
+    values: Mapping[str, object] | None = None,
+    message: dict[str, object] | None = None,
     status_code: int = 200,
 ) -> Response:
     endpoints, _next = await webhooks.list_endpoints(session, ctx.view_tenant, limit=200)
@@ -38,8 +42,9 @@ async def _render(
         "admin/webhooks.html",
         {
             "endpoints": endpoints,
-            "created": created,
+            "flash": message,
             "error": error,
+            "values": values or {"url": "", "description": "", "events": []},
             "event_types": events.EVENT_TYPES,
         },
         section="webhooks",
@@ -49,7 +54,16 @@ async def _render(
 
 @router.get(PATH)
 async def webhooks_page(request: Request, session: SessionDep, ctx: AdminDep) -> Response:
-    return await _render(request, session, ctx)
+    return await _render(request, session, ctx, message=await flash.take(request, ctx))
+
+
+async def _audit(
+    request: Request, session: SessionDep, ctx: AdminDep, event: str, **details: object
+) -> None:
+    await service.record(
+        session, ctx.tenant, ctx.admin, event, client=client_address(request),
+        environment=ctx.view.value, details={k: str(v) for k, v in details.items()},
+    )  # fmt: skip
 
 
 @router.post(PATH)
@@ -72,8 +86,11 @@ async def create_endpoint(
         )
     except ValidationFailed as exc:
         detail = exc.errors[0]["message"] if exc.errors else exc.detail
-        return await _render(request, session, ctx, error=detail, status_code=422)
-    return await _render(request, session, ctx, created=created, status_code=201)
+        values = {"url": url, "description": description, "events": events_chosen or []}
+        return await _render(request, session, ctx, error=detail, values=values, status_code=422)
+    await _audit(request, session, ctx, service.WEBHOOK_CREATED, url=url, id=created.endpoint.id)
+    flash.put(ctx, "webhook_created", secret=created.secret, url=url)
+    return RedirectResponse(PATH, status_code=303)
 
 
 @router.post(PATH + "/{endpoint_id}/enabled")
@@ -84,16 +101,26 @@ async def set_enabled(
     endpoint_id: uuid.UUID,
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    await webhooks.update_endpoint(
+    endpoint = await webhooks.update_endpoint(
         session, ctx.view_tenant, endpoint_id, settings=settings_of(request),
         enabled=enabled == "yes",
     )  # fmt: skip
+    event = service.WEBHOOK_ENABLED if enabled == "yes" else service.WEBHOOK_DISABLED
+    await _audit(request, session, ctx, event, url=endpoint.url, id=endpoint_id)
+    state = "receives events again" if enabled == "yes" else "is disabled"
+    flash.put(ctx, "notice", text=f"{endpoint.url} {state}.")
     return RedirectResponse(PATH, status_code=303)
 
 
 @router.post(PATH + "/{endpoint_id}/delete")
-async def delete_endpoint(session: SessionDep, ctx: WriterDep, endpoint_id: uuid.UUID) -> Response:
+async def delete_endpoint(
+    request: Request, session: SessionDep, ctx: WriterDep, endpoint_id: uuid.UUID
+) -> Response:
+    endpoint = await webhooks.get_endpoint(session, ctx.view_tenant, endpoint_id)
+    url = endpoint.url
     await webhooks.delete_endpoint(session, ctx.view_tenant, endpoint_id)
+    await _audit(request, session, ctx, service.WEBHOOK_DELETED, url=url, id=endpoint_id)
+    flash.put(ctx, "notice", text=f"The endpoint {url} and its delivery log are deleted.")
     return RedirectResponse(PATH, status_code=303)
 
 
@@ -105,6 +132,7 @@ async def deliveries_page(
     endpoint_id: uuid.UUID,
 ) -> Response:
     endpoint = await webhooks.get_endpoint(session, ctx.view_tenant, endpoint_id)
+    message = await flash.take(request, ctx)
     deliveries, _next = await webhooks.list_deliveries(
         session, ctx.view_tenant, endpoint_id, limit=100
     )
@@ -116,6 +144,7 @@ async def deliveries_page(
             "endpoint": endpoint,
             "deliveries": deliveries,
             "disabled": webhooks.disabled_state(endpoint),
+            "flash": message,
         },
         section="webhooks",
     )
@@ -123,10 +152,20 @@ async def deliveries_page(
 
 @router.post(PATH + "/{endpoint_id}/deliveries/{delivery_id}/resend")
 async def resend(
-    session: SessionDep, ctx: WriterDep, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    ctx: WriterDep,
+    endpoint_id: uuid.UUID,
+    delivery_id: uuid.UUID,
 ) -> Response:
     try:
         await webhooks.resend(session, ctx.view_tenant, endpoint_id, delivery_id)
     except Conflict:
         pass  # a disabled endpoint: the page says so and offers no resend
+    else:
+        await _audit(
+            request, session, ctx, service.WEBHOOK_RESENT, endpoint=endpoint_id,
+            delivery=delivery_id,
+        )  # fmt: skip
+        flash.put(ctx, "notice", text="The delivery is queued again.")
     return RedirectResponse(f"{PATH}/{endpoint_id}", status_code=303)

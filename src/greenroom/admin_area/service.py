@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
-from greenroom.admins.passwords import generate_password, verify_password
+from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, generate_password, verify_password
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
@@ -89,7 +90,8 @@ async def log_in(
         await throttle.release(attempt)  # not evaluated (the database failed): does not count
         raise
     # Verified even for an unknown email, so timing does not tell which emails exist.
-    if admin is None or not await verify_password(admin.password_hash if admin else None, password):
+    ok = await verify_password(admin.password_hash if admin is not None else None, password)
+    if admin is None or not ok:
         failures.note(
             uuid.uuid4(),
             audit.later(
@@ -141,14 +143,16 @@ def _role(value: str) -> AdminRole:
         return AdminRole(value)
     except ValueError:
         raise ValidationFailed(
-            "The role is admin or viewer.", errors=[{"field": "role", "message": "admin or viewer"}]
+            "The role is admin, viewer or coach.",
+            errors=[{"field": "role", "message": "admin, viewer or coach"}],
         ) from None
 
 
 async def add_admin(
     session: AsyncSession, tenant: Tenant, *, email: str, name: str, role: str
 ) -> tuple[Admin, str]:
-    """A new admin with a generated one-time password (returned once, shown once)."""
+    """A new admin with a generated one-time password (returned once, shown once): their first
+    log-in makes them choose their own."""
     password = generate_password()
     admin = await admins.create_admin(
         session,
@@ -158,7 +162,55 @@ async def add_admin(
         role=_role(role),
         name=name,
     )
+    admin.must_change_password = True
+    await session.flush()
     return admin, password
+
+
+async def reset_password(
+    session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID, *, by: Admin
+) -> tuple[Admin, str]:
+    """Another admin's new one-time password (shown once): their sessions end now, and their
+    next log-in makes them choose their own. One's own password is changed, not reset."""
+    target = await get_admin(session, tenant, admin_id)
+    if target.id == by.id:
+        raise Conflict(
+            "Change your own password on your account page instead.", code="reset_own_password"
+        )
+    password = generate_password()
+    await admins.set_password(session, target, password)
+    target.must_change_password = True
+    await websessions.end_all_for(session, target.id)
+    await session.flush()
+    return target, password
+
+
+async def change_own_password(
+    session: AsyncSession,
+    admin: Admin,
+    *,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_session: uuid.UUID,
+) -> None:
+    """The admin's own new password. The current one is asked for, except right after a log-in
+    with a one-time password (the log-in just checked it). Every other session of theirs ends."""
+    errors = []
+    if not admin.must_change_password and not await verify_password(admin.password_hash, current):
+        errors.append({"field": "current", "message": "This is not your current password."})
+    if len(new) < MIN_PASSWORD_LENGTH:
+        errors.append({"field": "new", "message": f"At least {MIN_PASSWORD_LENGTH} characters."})
+    elif new != confirm:
+        errors.append({"field": "confirm", "message": "The two new passwords differ."})
+    elif await verify_password(admin.password_hash, new):
+        errors.append({"field": "new", "message": "Choose a password you have not used here."})
+    if errors:
+        raise ValidationFailed("The password was not changed.", errors=errors)
+    await admins.set_password(session, admin, new)
+    admin.must_change_password = False
+    await websessions.end_all_for(session, admin.id, except_id=keep_session)
+    await session.flush()
 
 
 async def _count_full_admins(session: AsyncSession, tenant: Tenant) -> int:
@@ -252,9 +304,37 @@ async def count_users(session: AsyncSession, tenant: Tenant, environment: Enviro
 ADMIN_ADDED = "admin.added"
 ADMIN_ROLE_CHANGED = "admin.role_changed"
 ADMIN_REMOVED = "admin.removed"
+ADMIN_PASSWORD_RESET = "admin.password_reset"  # noqa: S105 (an event name)
+ADMIN_PASSWORD_CHANGED = "admin.password_changed"  # noqa: S105 (an event name)
+ADMIN_SIGNED_OUT_EVERYWHERE = "admin.signed_out_everywhere"
 USERS_IMPORTED = "users.imported"
 SANDBOX_RESET = "sandbox.reset"
-ADMIN_EVENTS = (ADMIN_ADDED, ADMIN_ROLE_CHANGED, ADMIN_REMOVED, USERS_IMPORTED, SANDBOX_RESET)
+# Coaching: every playback or download of a recording by an admin or coach, every comment.
+RECORDING_PLAYED = "recording.played"
+RECORDING_DOWNLOADED = "recording.downloaded"
+ANSWER_COMMENTED = "answer.commented"
+# Question sets and categories.
+QUESTION_SET_CREATED = "question_set.created"
+QUESTION_SET_UPDATED = "question_set.updated"
+QUESTION_SET_DELETED = "question_set.deleted"
+QUESTION_SET_HIDDEN = "question_set.hidden"
+QUESTION_SET_SHOWN = "question_set.shown"
+QUESTION_CATEGORY_ADDED = "question_category.added"
+QUESTION_CATEGORY_REMOVED = "question_category.removed"
+# Webhook endpoints changed in the admin area.
+WEBHOOK_CREATED = "webhook.created"
+WEBHOOK_ENABLED = "webhook.enabled"
+WEBHOOK_DISABLED = "webhook.disabled"
+WEBHOOK_DELETED = "webhook.deleted"
+WEBHOOK_RESENT = "webhook.resent"
+ADMIN_EVENTS = (
+    ADMIN_ADDED, ADMIN_ROLE_CHANGED, ADMIN_REMOVED, ADMIN_PASSWORD_RESET, ADMIN_PASSWORD_CHANGED,
+    ADMIN_SIGNED_OUT_EVERYWHERE, USERS_IMPORTED, SANDBOX_RESET, RECORDING_PLAYED,
+    RECORDING_DOWNLOADED, ANSWER_COMMENTED, QUESTION_SET_CREATED, QUESTION_SET_UPDATED,
+    QUESTION_SET_DELETED, QUESTION_SET_HIDDEN, QUESTION_SET_SHOWN, QUESTION_CATEGORY_ADDED,
+    QUESTION_CATEGORY_REMOVED, WEBHOOK_CREATED, WEBHOOK_ENABLED, WEBHOOK_DISABLED, WEBHOOK_DELETED,
+    WEBHOOK_RESENT,
+)  # fmt: skip
 
 
 async def record(
@@ -278,3 +358,19 @@ async def record(
         client_address=client,
         details=details,
     )
+
+
+async def played_lately(
+    session: AsyncSession, tenant: Tenant, by: Admin, answer_id: uuid.UUID, within: timedelta
+) -> bool:
+    """Whether `by` played this answer's recording less than `within` ago (the same playback:
+    a player asks again from the start when it reloads or retries)."""
+    recent = await audit.list_events(
+        session,
+        tenant.org_id,
+        event=RECORDING_PLAYED,
+        admin_id=by.id,
+        since=clock.now() - within,
+        limit=50,
+    )
+    return any(e.details.get("answer_id") == str(answer_id) for e in recent.events)

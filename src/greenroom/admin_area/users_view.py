@@ -11,13 +11,16 @@ import io
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from greenroom.admin_area import students
+from greenroom.admin_area.models import Student
 from greenroom.content.loader import Pack
+from greenroom.core import clock
 from greenroom.core.errors import NotFound
 from greenroom.core.responses import iso
 from greenroom.progress import service as progress
@@ -32,6 +35,24 @@ EXPORT_COLUMNS = (
     "last_activity_at", "percent_complete", "lessons_completed", "lessons_total",
     "interviews_started", "interviews_completed", "answers_recorded", "average_rating",
 )  # fmt: skip
+# sort -> label; "created" (newest first) is the default.
+SORTS = {
+    "created": "Newest first",
+    "name": "Name (A to Z)",
+    "activity": "Last activity (most recent first)",
+    "progress": "Progress (most first)",
+}
+# activity -> label: the filter on the last activity (signing in counts).
+ACTIVITY = {
+    "": "any",
+    "7d": "active in the last 7 days",
+    "30d": "active in the last 30 days",
+    "inactive14": "inactive for 14 days or more",
+    "inactive30": "inactive for 30 days or more",
+    "never": "never signed in",
+}
+INACTIVE_DAYS = {"inactive14": 14, "inactive30": 30}
+ACTIVE_DAYS = {"7d": 7, "30d": 30}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +60,22 @@ class UserQuery:
     search: str = ""
     anonymous: str = ""  # "", "yes" or "no"
     page: int = 1
+    sort: str = "created"  # a key of SORTS
+    activity: str = ""  # a key of ACTIVITY
+    progress_min: int | None = None  # percent, 0 to 100
+    progress_max: int | None = None
+
+    def params(self, **changes: object) -> dict[str, str]:
+        """The query string of this query (with `changes`), without empty values."""
+        values = {
+            "q": self.search, "anonymous": self.anonymous, "sort": self.sort,
+            "activity": self.activity, "progress_min": self.progress_min,
+            "progress_max": self.progress_max, "page": self.page, **changes,
+        }  # fmt: skip
+        defaults = {"sort": "created", "page": 1}
+        return {
+            k: str(v) for k, v in values.items() if v not in (None, "") and defaults.get(k) != v
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,36 +100,103 @@ async def progress_of(
     return {u.id: progress.to_public(u, rows.get(u.id), pack) for u in users_}
 
 
-def _filtered(org_id: object, environment: Environment, query: UserQuery) -> Select[Any]:
-    stmt = select(User).where(User.org_id == org_id, User.environment == environment.value)
-    term = query.search.strip()
-    if term:
-        # partner_id exactly, or an email that starts with what was typed.
-        stmt = stmt.where(
-            or_(User.partner_id == term, User.email.startswith(term.lower(), autoescape=True))
-        )
+def lessons_range(pack: Pack, low: int | None, high: int | None) -> tuple[int, int]:
+    """The numbers of completed lessons whose percentage (as progress.service rounds it) lies in
+    [low, high]: a range, since the percentage grows with the number."""
+    total = pack.lessons_total
+    low_pct = 0 if low is None else low
+    high_pct = 100 if high is None else high
+    inside = [n for n in range(total + 1) if low_pct <= percent_of(n, total) <= high_pct]
+    return (inside[0], inside[-1]) if inside else (1, 0)
+
+
+def percent_of(done: int, total: int) -> int:
+    return round(100 * done / total) if total else 0
+
+
+def live(now: datetime) -> ColumnElement[bool]:
+    """Students who exist for the API: anonymous ones only within their 24 hours (the rule of
+    `users.repository.active`, on the read model)."""
+    return or_(Student.expires_at.is_(None), Student.expires_at > now)
+
+
+def _filtered(
+    org_id: object,
+    environment: Environment,
+    query: UserQuery,
+    pack: Pack,
+    now: datetime,
+) -> Select[Any]:
+    """The students of the query, from the read model (`models.Student`): the org and
+    environment first, then the search and the filters."""
+    stmt = select(Student.user_id).where(
+        Student.org_id == org_id, Student.environment == environment.value, live(now)
+    )
+    matching = students.matches(query.search)
+    if matching is not None:
+        stmt = stmt.where(matching)
     if query.anonymous == "yes":
-        stmt = stmt.where(User.anonymous.is_(True))
+        stmt = stmt.where(Student.anonymous.is_(True))
     elif query.anonymous == "no":
-        stmt = stmt.where(User.anonymous.is_(False))
+        stmt = stmt.where(Student.anonymous.is_(False))
+    if query.activity == "never":
+        stmt = stmt.where(Student.last_activity_at.is_(None))
+    elif query.activity in INACTIVE_DAYS:
+        cutoff = now - timedelta(days=INACTIVE_DAYS[query.activity])
+        stmt = stmt.where(Student.last_activity_at < cutoff)
+    elif query.activity in ACTIVE_DAYS:
+        cutoff = now - timedelta(days=ACTIVE_DAYS[query.activity])
+        stmt = stmt.where(Student.last_activity_at >= cutoff)
+    if query.progress_min is not None or query.progress_max is not None:
+        low, high = lessons_range(pack, query.progress_min, query.progress_max)
+        stmt = stmt.where(Student.lessons_completed.between(low, high))
     return stmt
 
 
-async def search(
+SORT_COLUMNS = ("id", "user_id", "name_key", "last_activity_at", "lessons_completed", "created_at")
+
+
+def _ordered(stmt: Select[Any], sort: str, rows: Any = None) -> Select[Any]:
+    """`stmt` in the order of `sort`, over the read model's columns (or those of `rows`, a CTE
+    of them)."""
+    c = rows.c if rows is not None else Student
+    if sort == "name":
+        return stmt.order_by(c.name_key, c.id)
+    if sort == "activity":
+        return stmt.order_by(c.last_activity_at.desc().nulls_last(), c.id)
+    if sort == "progress":
+        return stmt.order_by(c.lessons_completed.desc(), c.id)
+    return stmt.order_by(c.created_at.desc(), c.id.desc())
+
+
+def _page_of_ids(stmt: Select[Any], query: UserQuery, offset: int) -> Select[Any]:
+    """The page's user ids. A search's matches are collected first (a materialized CTE) and
+    sorted after: otherwise the planner may walk the sort's index and test each row's text
+    until it has a page, which for a rare match reads the whole org's rows."""
+    if not query.search.strip():
+        return _ordered(stmt, query.sort).limit(PAGE_SIZE).offset(offset)
+    columns = [getattr(Student, name) for name in SORT_COLUMNS]
+    hits = stmt.with_only_columns(*columns).cte("hits").prefix_with("MATERIALIZED")
+    return _ordered(select(hits.c.user_id), query.sort, hits).limit(PAGE_SIZE).offset(offset)
+
+
+async def search_users(
     session: AsyncSession, org_id: object, environment: Environment, query: UserQuery, pack: Pack
 ) -> UserPage:
-    stmt = _filtered(org_id, environment, query)
+    """One page of the query's users and their total, from the read model (its indexes serve
+    every sort and filter); run it on an `offload` session."""
+    stmt = _filtered(org_id, environment, query, pack, clock.now())
     total = int(
         (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    rows = await session.execute(
-        stmt.order_by(User.created_at.desc(), User.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    found = rows.scalars().all()
+    ids = list((await session.execute(_page_of_ids(stmt, query, (page - 1) * PAGE_SIZE))).scalars())
+    by_id: dict[uuid.UUID, User] = {}
+    if ids:
+        loaded = await session.execute(select(User).where(User.id.in_(ids)))
+        by_id = {u.id: u for u in loaded.scalars()}
+    found = [by_id[i] for i in ids if i in by_id]
     return UserPage(found, total, page, pages, await progress_of(session, found, pack))
 
 
@@ -112,12 +216,22 @@ async def get_user(
     return user
 
 
+def timestamp(value: datetime | None) -> str:
+    """The one way exports write a time: ISO 8601 in UTC to the second, `2026-11-30T14:05:09Z`."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _cell(value: object) -> str:
     text = "" if value is None else iso(value) if isinstance(value, datetime) else str(value)
     # Cells that a spreadsheet would run as a formula are quoted with a leading apostrophe.
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+BOM = "\ufeff"
 
 
 async def export_csv(
@@ -127,20 +241,29 @@ async def export_csv(
     query: UserQuery,
     pack: Pack,
     *,
+    bom: bool = False,
     batch: int = EXPORT_BATCH,
 ) -> AsyncIterator[str]:
-    """The CSV, produced batch by batch (keyset on created_at, id): memory stays flat at any size.
+    """The CSV of every user the query finds (its filters, not its page), batch by batch (keyset
+    on created_at, id): memory stays flat at any size. `bom` starts it with a UTF-8 byte order
+    mark, by which Excel knows the file is UTF-8 (names with accents stay readable).
 
-    Runs in its own session, because the response streams after the request's session is closed.
+    Runs in its own session (give it `database.offload`): the response streams after the
+    request's session is closed, and a large export must not hold up the event loop.
     """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
-    yield out.getvalue()
+    yield (BOM if bom else "") + out.getvalue()
     last: User | None = None
     async with sessions() as session:
         while True:
-            stmt = _filtered(org_id, environment, query).order_by(User.created_at, User.id)
+            chosen = _filtered(org_id, environment, query, pack, clock.now())
+            stmt = (
+                select(User)
+                .where(User.id.in_(chosen.scalar_subquery()))
+                .order_by(User.created_at, User.id)
+            )
             if last is not None:
                 stmt = stmt.where(
                     or_(
@@ -160,7 +283,7 @@ async def export_csv(
                     [
                         _cell(user.partner_id), _cell(user.email), _cell(user.first_name),
                         _cell(user.last_name), "yes" if user.anonymous else "no",
-                        _cell(user.created_at), _cell(p["last_activity_at"]),
+                        _cell(user.created_at), _cell(user.last_activity_at),
                         p["percent_complete"], p["lessons"]["completed"], p["lessons"]["total"],
                         p["practice_interviews"]["started"], p["practice_interviews"]["completed"],
                         p["answers_recorded"], _cell(p["average_rating"]),

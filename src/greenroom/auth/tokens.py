@@ -150,7 +150,8 @@ async def login(
         await throttle.release(attempt)  # not evaluated (the database failed): does not count
         raise
     # Verified even without an account, so that timing does not tell which emails exist.
-    if not await verify_password(admin.password_hash if admin else None, password) or not admin:
+    ok = await verify_password(admin.password_hash if admin is not None else None, password)
+    if admin is None or not ok:
         # The reservation stays: it counts as a failure.
         failures.note(
             uuid.uuid4(),

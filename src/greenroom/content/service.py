@@ -1,18 +1,21 @@
 """Question sets for a tenant: the pack's, plus the org's own (stored in `question_sets`).
 
-`create_org_set` / `update_org_set` are what the admin area will call.
+An org can add sets of its own (a set with a pack set's slug replaces it for the org), delete
+them, hide pack sets it does not want to offer (`question_sets_hidden`), and add categories of
+its own besides the built-in ones (`question_categories`). The admin area calls these.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content.loader import CATEGORIES, SLUG_RE, Pack, Question, QuestionSet
-from greenroom.content.models import QuestionSetRow
+from greenroom.content.models import HiddenQuestionSet, QuestionCategory, QuestionSetRow
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
 from greenroom.tenancy.context import OrgSnapshot
@@ -30,8 +33,11 @@ def _as_set(row: QuestionSetRow) -> QuestionSet:
     )
 
 
-async def sets_for(session: AsyncSession, org: OrgSnapshot, pack: Pack) -> list[QuestionSet]:
-    """The pack's sets, then the org's own; an org set with a pack slug replaces the pack's."""
+async def sets_for(
+    session: AsyncSession, org: OrgSnapshot, pack: Pack, *, include_hidden: bool = False
+) -> list[QuestionSet]:
+    """The pack's sets, then the org's own; an org set with a pack slug replaces the pack's.
+    Pack sets the org hid are left out, unless `include_hidden` (the admin's list)."""
     rows = (
         await session.execute(
             select(QuestionSetRow)
@@ -41,18 +47,137 @@ async def sets_for(session: AsyncSession, org: OrgSnapshot, pack: Pack) -> list[
     ).scalars()
     own = [_as_set(r) for r in rows]
     own_slugs = {s.slug for s in own}
-    return [s for s in pack.question_sets if s.slug not in own_slugs] + own
+    hidden = set() if include_hidden else await hidden_slugs(session, org)
+    return [s for s in pack.question_sets if s.slug not in own_slugs and s.slug not in hidden] + own
 
 
-async def get_set(session: AsyncSession, org: OrgSnapshot, pack: Pack, slug: str) -> QuestionSet:
-    for qset in await sets_for(session, org, pack):
+async def get_set(
+    session: AsyncSession,
+    org: OrgSnapshot,
+    pack: Pack,
+    slug: str,
+    *,
+    include_hidden: bool = False,
+) -> QuestionSet:
+    for qset in await sets_for(session, org, pack, include_hidden=include_hidden):
         if qset.slug == slug:
             return qset
     raise NotFound("No such question set.", code="question_set_not_found")
 
 
+async def own_slugs(session: AsyncSession, org: OrgSnapshot) -> set[str]:
+    rows = await session.execute(select(QuestionSetRow.slug).where(QuestionSetRow.org_id == org.id))
+    return set(rows.scalars())
+
+
+async def hidden_slugs(session: AsyncSession, org: OrgSnapshot) -> set[str]:
+    rows = await session.execute(
+        select(HiddenQuestionSet.slug).where(HiddenQuestionSet.org_id == org.id)
+    )
+    return set(rows.scalars())
+
+
+async def set_hidden(
+    session: AsyncSession, org: OrgSnapshot, pack: Pack, slug: str, *, hidden: bool
+) -> bool:
+    """Hides a pack set from the org's users (or shows it again); True when that changed
+    anything. Only pack sets: the org deletes its own instead."""
+    if all(s.slug != slug for s in pack.question_sets):
+        raise NotFound("No such set in the default pack.", code="question_set_not_found")
+    current = slug in await hidden_slugs(session, org)
+    if current == hidden:
+        return False
+    if hidden:
+        session.add(HiddenQuestionSet(org_id=org.id, slug=slug))
+    else:
+        await session.execute(
+            delete(HiddenQuestionSet).where(
+                HiddenQuestionSet.org_id == org.id, HiddenQuestionSet.slug == slug
+            )
+        )
+    await session.flush()
+    return True
+
+
+async def delete_org_set(session: AsyncSession, org: OrgSnapshot, slug: str) -> QuestionSetRow:
+    """Deletes one of the org's own sets (a pack set it replaced is offered again). Interviews
+    already taken keep their questions (they hold a copy)."""
+    row = (
+        await session.execute(
+            select(QuestionSetRow).where(
+                QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("No such question set of your own.", code="question_set_not_found")
+    await session.delete(row)
+    await session.flush()
+    return row
+
+
+# --- categories ----------------------------------------------------------------------------------
+
+CATEGORY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+
+
+async def categories_for(session: AsyncSession, org: OrgSnapshot) -> list[str]:
+    """The built-in categories, then the org's own (alphabetically)."""
+    rows = await session.execute(
+        select(QuestionCategory.name)
+        .where(QuestionCategory.org_id == org.id)
+        .order_by(QuestionCategory.name)
+    )
+    return [*CATEGORIES, *rows.scalars()]
+
+
+async def add_category(session: AsyncSession, org: OrgSnapshot, name: str) -> str:
+    name = name.strip().lower()
+    if not CATEGORY_RE.fullmatch(name):
+        raise ValidationFailed(
+            "A category is 1 to 32 lowercase letters, digits and hyphens (sales-roles).",
+            errors=[{"field": "name", "message": "lowercase letters, digits and hyphens"}],
+        )
+    if name in await categories_for(session, org):
+        raise Conflict(f"There is a category {name} already.", code="category_exists")
+    session.add(QuestionCategory(org_id=org.id, name=name))
+    await session.flush()
+    return name
+
+
+async def remove_category(session: AsyncSession, org: OrgSnapshot, name: str) -> None:
+    """Removes one of the org's own categories, unless a set of theirs is in it."""
+    found = (
+        await session.execute(
+            select(QuestionCategory).where(
+                QuestionCategory.org_id == org.id, QuestionCategory.name == name
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such category of your own.", code="category_not_found")
+    used = await session.execute(
+        select(QuestionSetRow.slug).where(
+            QuestionSetRow.org_id == org.id, QuestionSetRow.category == name
+        )
+    )
+    in_use = sorted(used.scalars())
+    if in_use:
+        raise Conflict(
+            f"The category {name} still has sets: {', '.join(in_use)}. Move or delete them first.",
+            code="category_in_use",
+        )
+    await session.delete(found)
+    await session.flush()
+
+
 def _validate(
-    slug: str, title: str, category: str, interviewer_name: str, questions: Sequence[Question]
+    slug: str,
+    title: str,
+    category: str,
+    interviewer_name: str,
+    questions: Sequence[Question],
+    categories: Sequence[str] = CATEGORIES,
 ) -> list[dict[str, Any]]:
     errors = []
     if not SLUG_RE.fullmatch(slug):
@@ -61,8 +186,8 @@ def _validate(
         errors.append({"field": "title", "message": "1 to 200 characters"})
     elif has_bidi_controls(title):
         errors.append({"field": "title", "message": BIDI_MESSAGE})
-    if category not in CATEGORIES:
-        errors.append({"field": "category", "message": "one of " + ", ".join(CATEGORIES)})
+    if category not in categories:
+        errors.append({"field": "category", "message": "one of " + ", ".join(categories)})
     if not interviewer_name.strip() or len(interviewer_name) > 100:
         errors.append({"field": "interviewer_name", "message": "1 to 100 characters"})
     elif has_bidi_controls(interviewer_name):
@@ -86,7 +211,8 @@ async def create_org_set(
     description: str = "",
     position: int = 0,
 ) -> QuestionSetRow:
-    stored = _validate(slug, title, category, interviewer_name, questions)
+    categories = await categories_for(session, org)
+    stored = _validate(slug, title, category, interviewer_name, questions, categories)
     existing = await session.execute(
         select(QuestionSetRow.id).where(
             QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
@@ -130,7 +256,8 @@ async def update_org_set(
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("No such question set.", code="question_set_not_found")
-    row.questions = _validate(slug, title, category, interviewer_name, questions)
+    categories = await categories_for(session, org)
+    row.questions = _validate(slug, title, category, interviewer_name, questions, categories)
     row.title, row.category = title.strip(), category
     row.interviewer_name, row.description = interviewer_name.strip(), description.strip()
     row.position = position

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenroom.core.errors import Forbidden, problem_response
@@ -95,8 +96,12 @@ class CSRFMiddleware:
         https: bool,
         session_cookies: Iterable[str],
         always_protect: Iterable[str] = (),
+        refusal: Callable[[Scope], Response] | None = None,
     ) -> None:
+        """`refusal` makes the 403 sent for a missing or wrong token (a page, for browsers);
+        problem+json `csrf_failed` without it."""
         self.app = app
+        self.refusal = refusal
         # A key of its own, so that a token is never a valid HMAC of anything else we sign.
         self.key = hmac.new(secret, b"greenroom csrf v1", hashlib.sha256).digest()
         self.https = https
@@ -129,7 +134,10 @@ class CSRFMiddleware:
             return
         presented, replay = await _token_in_body(headers.get(b"content-type", b""), receive)
         if not tokens.matches(presented):
-            await _refuse(send)
+            if self.refusal is not None:
+                await self.refusal(scope)(scope, replay, send)
+            else:
+                await _refuse(send)
             return
         await self.app(scope, replay, send)
 

@@ -7,7 +7,7 @@ Raise an `AppError` subclass from a service or a dependency; the handlers instal
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -206,9 +206,19 @@ def validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-async def _app_error(_request: Request, exc: Exception) -> Response:
+PageFor = Callable[[Request, "AppError"], Response | None]
+"""A page for an error on a browser-facing path, or None where problem+json answers (the API)."""
+
+
+def _respond(request: Request, error: AppError) -> Response:
+    page_for: PageFor | None = getattr(request.app.state, "error_page_for", None)
+    page = page_for(request, error) if page_for is not None else None
+    return page if page is not None else problem_response(error)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return problem_response(exc)
+    return _respond(request, exc)
 
 
 def allowed_methods(request: Request) -> str:
@@ -232,7 +242,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error.headers.update(exc.headers)
     if exc.status_code == 405:
         error.headers["Allow"] = allowed_methods(request) or error.headers.get("Allow", "")
-    return problem_response(error)
+    return _respond(request, error)
 
 
 def validation_problem(exc: RequestValidationError) -> AppError:
@@ -243,17 +253,20 @@ def validation_problem(exc: RequestValidationError) -> AppError:
     return ValidationFailed(errors=validation_errors(raw))
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return problem_response(validation_problem(exc))
+    return _respond(request, validation_problem(exc))
 
 
-async def _unhandled(_request: Request, exc: Exception) -> Response:
+async def _unhandled(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
-    return problem_response(AppError())
+    return _respond(request, AppError())
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, page_for: PageFor | None = None) -> None:
+    """The one set of error handlers: every error becomes an `AppError`, answered as
+    problem+json, or as the page `page_for` makes for it on a browser-facing path."""
+    app.state.error_page_for = page_for
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -10,13 +10,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from greenroom.core.db import SessionDep
-from greenroom.core.errors import AppError, Unauthorized, problem_response, validation_problem
-from greenroom.templating import render
+from greenroom.core.errors import Unauthorized
 from greenroom.tenancy.context import Tenant, TenantDep
 from greenroom.users import service as users
 from greenroom.users.models import User
@@ -61,34 +58,3 @@ async def current_member(request: Request, session: SessionDep, tenant: TenantDe
 
 
 MemberDep = Annotated[Member, Depends(current_member)]
-
-
-async def error_page(request: Request, exc: Exception) -> Response:
-    """Errors in the practice app: a page for browsers, problem+json for everything else.
-
-    Only `/members/` requests that accept HTML get a page; the API's errors are unchanged.
-    """
-    assert isinstance(exc, AppError)
-    wants_html = "text/html" in request.headers.get("accept", "")
-    if not (request.url.path.startswith("/members/") and wants_html):
-        return problem_response(exc)
-    tenant = getattr(request.state, "tenant", None)
-    org = tenant.org if isinstance(tenant, Tenant) else None
-    return render(
-        request,
-        "members/error.html",
-        {
-            "error": exc,
-            "signed_out": isinstance(exc, NotSignedIn),
-            "return_url": org.sso_return_url if org else None,
-            "org_name": org.name if org else "your organization",
-        },
-        status_code=exc.status,
-    )
-
-
-async def validation_error_page(request: Request, exc: Exception) -> Response:
-    """A form in the practice app sent something invalid: the same page as other errors, listing
-    the fields (problem+json outside `/members/`, as everywhere)."""
-    assert isinstance(exc, RequestValidationError)
-    return await error_page(request, validation_problem(exc))

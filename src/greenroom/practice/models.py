@@ -19,6 +19,16 @@ class Interview(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_practice_interviews_user_updated", "user_id", "updated_at", "id"),
         UniqueConstraint("org_id", "number", name="uq_practice_interviews_org_number"),
+        # The admin dashboard's "most used question sets" in a period, per org and environment
+        # (covering: the count never reads the table).
+        Index(
+            "ix_practice_interviews_org_env_created",
+            "org_id",
+            "environment",
+            "created_at",
+            "set_slug",
+            "user_id",
+        ),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -68,3 +78,30 @@ class InterviewCounter(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     last_number: Mapped[int] = mapped_column()
+
+
+class AnswerComment(IdMixin, Base):
+    """A coach's (or admin's) comment on an answer, shown to the student on the review page.
+
+    The author is named as written then (`author_name`), and `author_admin_id` is not a foreign
+    key: the comment stays when the admin is removed. It goes with the answer, the interview or
+    the user (ON DELETE CASCADE)."""
+
+    __tablename__ = "practice_answer_comments"
+    __table_args__ = (Index("ix_practice_answer_comments_interview", "interview_id", "created_at"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    environment: Mapped[str] = mapped_column(String(16))
+    interview_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_interviews.id", ondelete="CASCADE")
+    )
+    answer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_answers.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    author_admin_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    author_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -150,6 +150,7 @@ async def review_page(
         {
             "interview": interview,
             "answers": answers,
+            "comments": await service.comments_of(session, interview),
             "average": round(sum(ratings) / len(ratings), 2) if ratings else None,
         },
     )

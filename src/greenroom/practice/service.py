@@ -26,7 +26,7 @@ from greenroom.core.pagination import (
 )
 from greenroom.core.responses import iso
 from greenroom.practice import feedback, repository
-from greenroom.practice.models import Answer, Interview
+from greenroom.practice.models import Answer, AnswerComment, Interview
 from greenroom.practice.storage import Storage, user_folder
 from greenroom.progress import service as progress
 from greenroom.tenancy.context import Tenant
@@ -35,6 +35,7 @@ from greenroom.users.models import User
 from greenroom.users.service import UserNotFound
 
 MAX_TEXT = 10_000
+MAX_COMMENT = 4_000
 # Sniffed MIME type -> file extension we store under.
 MEDIA_TYPES = {
     "video/webm": "webm", "audio/webm": "webm", "audio/ogg": "ogg", "video/mp4": "mp4",
@@ -312,3 +313,85 @@ async def list_for_user(
         .limit(limit)
     )
     return list((await session.execute(query)).scalars())
+
+
+# --- coaching: answers seen by the org's staff, and their comments -------------------------------
+
+
+async def answer_in_tenant(
+    session: AsyncSession, tenant: Tenant, answer_id: str
+) -> tuple[Answer, Interview, User]:
+    """An answer of the tenant's users (org and environment) with its interview and user, or
+    404: another org's or environment's answer is not found."""
+    try:
+        wanted = uuid.UUID(answer_id)
+    except ValueError as exc:
+        raise NotFound(code="answer_not_found") from exc
+    found = (
+        await session.execute(
+            select(Answer, Interview, User)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .join(User, User.id == Answer.user_id)
+            .where(
+                Answer.id == wanted,
+                Interview.org_id == tenant.org_id,
+                Interview.environment == tenant.environment.value,
+                User.org_id == tenant.org_id,
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(code="answer_not_found")
+    answer, interview, user = found
+    return answer, interview, user
+
+
+async def comments_of(
+    session: AsyncSession, interview: Interview
+) -> dict[uuid.UUID, list[AnswerComment]]:
+    """The comments on the interview's answers, oldest first, by answer id."""
+    result = await session.execute(
+        select(AnswerComment)
+        .where(AnswerComment.interview_id == interview.id)
+        .order_by(AnswerComment.created_at, AnswerComment.id)
+    )
+    comments: dict[uuid.UUID, list[AnswerComment]] = {}
+    for comment in result.scalars():
+        comments.setdefault(comment.answer_id, []).append(comment)
+    return comments
+
+
+async def add_comment(
+    session: AsyncSession,
+    tenant: Tenant,
+    interview: Interview,
+    answer: Answer,
+    *,
+    body: str,
+    author_name: str,
+    author_admin_id: uuid.UUID | None,
+) -> AnswerComment:
+    """A comment on an answer (1 to MAX_COMMENT characters), which the student sees on the
+    interview's review page."""
+    body = body.strip()
+    if not body or len(body) > MAX_COMMENT:
+        raise ValidationFailed(
+            f"A comment has 1 to {MAX_COMMENT} characters.",
+            errors=[{"field": "body", "message": f"1 to {MAX_COMMENT} characters"}],
+        )
+    if answer.interview_id != interview.id or interview.org_id != tenant.org_id:
+        raise NotFound(code="answer_not_found")
+    comment = AnswerComment(
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        interview_id=interview.id,
+        answer_id=answer.id,
+        user_id=answer.user_id,
+        author_admin_id=author_admin_id,
+        author_name=author_name[:200],
+        body=body,
+        created_at=clock.now(),
+    )
+    session.add(comment)
+    await session.flush()
+    return comment

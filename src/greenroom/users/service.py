@@ -49,6 +49,9 @@ class UserWithToken:
     user: User
     created: bool
     token: sso.IssuedToken | None
+    # False when the call wrote nothing: an update whose values the user already had (the
+    # import reports such rows as "unchanged").
+    changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,9 @@ async def create_or_update(
         user = _detached_user({**found, **changes})
         await events.publish(on, tenant, "user.updated", {"user": public_user(user)})
     token = await _token(on, tenant, user, secret)
-    return UserWithToken(user=await _attached(on, user), created=False, token=token)
+    return UserWithToken(
+        user=await _attached(on, user), created=False, token=token, changed=bool(changes)
+    )
 
 
 def _daily_cap(tenant: Tenant, default_cap: int) -> int:

@@ -138,8 +138,42 @@ async def end(session: AsyncSession, settings: Settings, token: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == _hash(settings, token)))
 
 
-async def end_all_for(session: AsyncSession, subject_id: uuid.UUID) -> None:
-    await session.execute(delete(WebSession).where(WebSession.subject_id == subject_id))
+async def end_all_for(
+    session: AsyncSession, subject_id: uuid.UUID, *, except_id: uuid.UUID | None = None
+) -> None:
+    """Ends every session of the user or admin (but `except_id`, the one in use, when given)."""
+    stmt = delete(WebSession).where(WebSession.subject_id == subject_id)
+    if except_id is not None:
+        stmt = stmt.where(WebSession.id != except_id)
+    await session.execute(stmt)
+
+
+async def live_sessions(
+    session: AsyncSession, settings: Settings, subject_id: uuid.UUID, kind: Kind
+) -> list[WebSession]:
+    """The subject's sessions that are still valid (neither idle too long nor past their
+    absolute limit), most recently used first."""
+    now = clock.now()
+    idle_since = now - timedelta(minutes=settings.session_idle_minutes)
+    result = await session.execute(
+        select(WebSession)
+        .where(
+            WebSession.subject_id == subject_id,
+            WebSession.kind == kind,
+            WebSession.expires_at > now,
+            WebSession.last_seen_at > idle_since,
+        )
+        .order_by(WebSession.last_seen_at.desc(), WebSession.id)
+    )
+    return list(result.scalars())
+
+
+async def end_one(session: AsyncSession, subject_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+    """Ends one of the subject's sessions (never someone else's); False when there was none."""
+    result = await session.execute(
+        delete(WebSession).where(WebSession.id == session_id, WebSession.subject_id == subject_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def set_cookie(response: Response, settings: Settings, kind: Kind, token: str) -> None:
