@@ -23,13 +23,12 @@ from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, generate_password, v
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
-from greenroom.core import clock, events
+from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
-from greenroom.users import repository as users_repository
 from greenroom.users import service as users
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
@@ -275,18 +274,11 @@ async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tena
             found = rows.all()
             if not found:
                 return deleted
-            for user_id, partner_id in found:
-                try:
-                    await users.delete_user(session, sandbox, partner_id)
-                except users.UserNotFound:  # an expired anonymous user: gone for the API already
-                    user = await session.get(User, user_id)
-                    await websessions.end_all_for(session, user_id)
-                    await users_repository.delete_by_id(session, user_id)
-                    if user is not None:
-                        # What the purge would have sent: the webhook, and its recordings go too.
-                        await events.publish(
-                            session, sandbox, "user.deleted", {"user": users.public_user(user)}
-                        )
+            for user_id, _partner_id in found:
+                # Expired anonymous users too: gone for the API already, not yet purged.
+                user = await session.get(User, user_id)
+                if user is not None:
+                    await users.erase(session, sandbox, user)
                 deleted += 1
         await asyncio.sleep(0)
 

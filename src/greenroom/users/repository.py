@@ -239,22 +239,14 @@ async def delete_by_id(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
 
 
-async def delete_expired(session: AsyncSession, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Delete up to `limit` expired anonymous users; returns the rows this call deleted.
-
-    DELETE ... RETURNING hands each row to exactly one of several processes purging at once.
-    """
-    batch = (
-        select(User.id)
+async def expired_for_erasure(session: AsyncSession, now: datetime, limit: int) -> list[User]:
+    """Up to `limit` anonymous users past their 24 hours, locked for this transaction and
+    skipped by any other process purging at once (PostgreSQL; SQLite's writers take turns), so
+    each is erased by exactly one."""
+    stmt = (
+        select(User)
         .where(User.anonymous.is_(True), User.expires_at.is_not(None), User.expires_at <= now)
         .limit(limit)
-        .scalar_subquery()
+        .with_for_update(skip_locked=True)
     )
-    stmt = (
-        delete(User)
-        .where(User.id.in_(batch), User.anonymous.is_(True), User.expires_at <= now)
-        .returning(*User.__table__.columns)
-        .execution_options(synchronize_session=False)
-    )
-    rows = (await session.execute(stmt)).mappings().all()
-    return [dict(row) for row in rows]
+    return list((await session.execute(stmt)).scalars())

@@ -294,35 +294,36 @@ async def read_users(
     return [public_user(row) for row in page], next_cursor
 
 
-async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> None:
-    """Erase the user with their sign-in tokens and everything other features keep about them
-    (their tables cascade from users.id); user.deleted lets features with files clean up."""
-    # Locked: of two deletes at once, one erases and announces, the other finds no user (404).
-    user = await get_user(session, tenant, partner_id, lock=True)
-    payload = {"user": public_user(user)}
-    await events.publish(session, tenant, "user.deleted", payload)
+async def erase(session: AsyncSession, tenant: Tenant, user: User) -> None:
+    """The one way a user goes (API delete, purge, sandbox reset): `user.deleted` is published
+    in the erasing transaction (webhooks; recordings are deleted once it commits), the user's
+    browser sessions end, and the row goes with everything that cascades from it (sign-in
+    tokens, progress, interviews, answers, comments, the admin area's read model)."""
+    await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})
     # Browser sessions name their user without a foreign key: end them here.
     await websessions.end_all_for(session, user.id)
     await repository.delete_by_id(session, user.id)
-    session.expunge(user)
+    if user in session:
+        session.expunge(user)
+
+
+async def delete_user(session: AsyncSession, tenant: Tenant, partner_id: str) -> None:
+    """Erase the user `partner_id` (404 when there is none, or no longer is)."""
+    # Locked: of two deletes at once, one erases and announces, the other finds no user (404).
+    await erase(session, tenant, await get_user(session, tenant, partner_id, lock=True))
 
 
 async def purge_expired(session: AsyncSession, *, batch: int = 200) -> int:
-    """Delete up to `batch` anonymous users past their 24 hours, with all their data; nobody
-    else. Returns how many went; call again (in a new transaction) until it is under `batch`."""
-    now = clock.now()
+    """Erase up to `batch` anonymous users past their 24 hours; nobody else. Returns how many
+    went; call again (in a new transaction) until it is under `batch`. Several processes may
+    purge at once: each takes rows the others have not locked."""
     orgs: dict[uuid.UUID, OrgSnapshot | None] = {}
-    rows = await repository.delete_expired(session, now, batch)
-    for row in rows:
-        org_id = row["org_id"]
-        if org_id not in orgs:
-            org = await session.get(Organization, org_id)
-            orgs[org_id] = OrgSnapshot.of(org) if org else None
-        snapshot = orgs[org_id]
-        if snapshot is None:
-            continue
-        user = _detached_user(row)
-        tenant = Tenant(snapshot, Environment(row["environment"]))
-        await websessions.end_all_for(session, row["id"])
-        await events.publish(session, tenant, "user.deleted", {"user": public_user(user)})
-    return len(rows)
+    expired = await repository.expired_for_erasure(session, clock.now(), batch)
+    for user in expired:
+        if user.org_id not in orgs:
+            org = await session.get(Organization, user.org_id)
+            orgs[user.org_id] = OrgSnapshot.of(org) if org else None
+        snapshot = orgs[user.org_id]
+        if snapshot is not None:
+            await erase(session, Tenant(snapshot, Environment(user.environment)), user)
+    return len(expired)
