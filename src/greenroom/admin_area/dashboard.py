@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,6 +34,7 @@ from greenroom.admin_area.students import week_of
 from greenroom.admin_area.users_view import BOM, live, percent_of
 from greenroom.content.loader import Pack
 from greenroom.core import clock
+from greenroom.core.tenant import of_org_environment
 from greenroom.practice.models import Interview
 from greenroom.tenancy.hosts import Environment
 
@@ -104,7 +106,7 @@ def period_start(period: str, now: datetime) -> datetime | None:
 
 async def build(
     session: AsyncSession,
-    org_id: object,
+    org_id: uuid.UUID,
     environment: Environment,
     pack: Pack,
     period: str,
@@ -125,7 +127,7 @@ async def build(
 
 
 async def _students(
-    session: AsyncSession, board: Dashboard, org_id: object, environment: Environment, pack: Pack
+    session: AsyncSession, board: Dashboard, org_id: uuid.UUID, environment: Environment, pack: Pack
 ) -> None:
     """One scan of the org's students (over the covering `ix_admin_students_cohort`), grouped
     by lessons completed."""
@@ -151,8 +153,7 @@ async def _students(
             count_if(Student.last_activity_at < inactive_since).label("inactive"),
         )
         .where(
-            Student.org_id == org_id,
-            Student.environment == environment.value,
+            of_org_environment(Student, org_id, environment),
             live(board.now),
         )
         .group_by(lessons)
@@ -179,7 +180,7 @@ async def _students(
 
 
 async def _weekly(
-    session: AsyncSession, board: Dashboard, org_id: object, environment: Environment
+    session: AsyncSession, board: Dashboard, org_id: uuid.UUID, environment: Environment
 ) -> None:
     """Students active per week, every week of the period (weeks without activity as 0)."""
     last = week_of(board.now)
@@ -188,7 +189,7 @@ async def _weekly(
     else:
         earliest = await session.scalar(
             select(func.min(ActivityWeek.week)).where(
-                ActivityWeek.org_id == org_id, ActivityWeek.environment == environment.value
+                of_org_environment(ActivityWeek, org_id, environment)
             )
         )
         first = earliest if earliest is not None else last
@@ -196,8 +197,7 @@ async def _weekly(
     rows = await session.execute(
         select(ActivityWeek.week, func.count())
         .where(
-            ActivityWeek.org_id == org_id,
-            ActivityWeek.environment == environment.value,
+            of_org_environment(ActivityWeek, org_id, environment),
             ActivityWeek.week >= first,
         )
         .group_by(ActivityWeek.week)
@@ -213,7 +213,7 @@ async def _weekly(
 async def _question_sets(
     session: AsyncSession,
     board: Dashboard,
-    org_id: object,
+    org_id: uuid.UUID,
     environment: Environment,
     titles: Mapping[str, str],
 ) -> None:
@@ -222,7 +222,7 @@ async def _question_sets(
     interviews = func.count().label("interviews")
     stmt = (
         select(Interview.set_slug, interviews, func.count(distinct(Interview.user_id)))
-        .where(Interview.org_id == org_id, Interview.environment == environment.value)
+        .where(of_org_environment(Interview, org_id, environment))
         .group_by(Interview.set_slug)
         .order_by(interviews.desc(), Interview.set_slug)
         .limit(TOP_SETS)

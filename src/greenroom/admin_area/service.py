@@ -25,6 +25,7 @@ from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from greenroom.core.tenant import of_tenant
 from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
@@ -267,9 +268,7 @@ async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tena
     while True:
         async with sessions() as session, session.begin():
             rows = await session.execute(
-                select(User.id, User.partner_id)
-                .where(User.org_id == tenant.org_id, User.environment == Environment.SANDBOX.value)
-                .limit(batch)
+                select(User.id, User.partner_id).where(of_tenant(User, sandbox)).limit(batch)
             )
             found = rows.all()
             if not found:
@@ -287,7 +286,7 @@ async def count_users(session: AsyncSession, tenant: Tenant, environment: Enviro
     result = await session.execute(
         select(func.count())
         .select_from(User)
-        .where(User.org_id == tenant.org_id, User.environment == environment.value)
+        .where(of_tenant(User, Tenant(tenant.org, environment)))
     )
     return int(result.scalar_one())
 

@@ -23,6 +23,7 @@ from greenroom.content.loader import Pack
 from greenroom.core import clock
 from greenroom.core.errors import NotFound
 from greenroom.core.responses import iso
+from greenroom.core.tenant import of_org_environment
 from greenroom.progress import service as progress
 from greenroom.progress.models import UserProgress
 from greenroom.tenancy.hosts import Environment
@@ -121,7 +122,7 @@ def live(now: datetime) -> ColumnElement[bool]:
 
 
 def _filtered(
-    org_id: object,
+    org_id: uuid.UUID,
     environment: Environment,
     query: UserQuery,
     pack: Pack,
@@ -130,7 +131,7 @@ def _filtered(
     """The students of the query, from the read model (`models.Student`): the org and
     environment first, then the search and the filters."""
     stmt = select(Student.user_id).where(
-        Student.org_id == org_id, Student.environment == environment.value, live(now)
+        of_org_environment(Student, org_id, environment), live(now)
     )
     matching = students.matches(query.search)
     if matching is not None:
@@ -181,7 +182,7 @@ def _page_of_ids(stmt: Select[Any], query: UserQuery, offset: int) -> Select[Any
 
 
 async def search_users(
-    session: AsyncSession, org_id: object, environment: Environment, query: UserQuery, pack: Pack
+    session: AsyncSession, org_id: uuid.UUID, environment: Environment, query: UserQuery, pack: Pack
 ) -> UserPage:
     """One page of the query's users and their total, from the read model (its indexes serve
     every sort and filter); run it on an `offload` session."""
@@ -201,12 +202,11 @@ async def search_users(
 
 
 async def get_user(
-    session: AsyncSession, org_id: object, environment: Environment, partner_id: str
+    session: AsyncSession, org_id: uuid.UUID, environment: Environment, partner_id: str
 ) -> User:
     result = await session.execute(
         select(User).where(
-            User.org_id == org_id,
-            User.environment == environment.value,
+            of_org_environment(User, org_id, environment),
             User.partner_id == partner_id,
         )
     )
@@ -236,7 +236,7 @@ BOM = "\ufeff"
 
 async def export_csv(
     sessions: async_sessionmaker[AsyncSession],
-    org_id: object,
+    org_id: uuid.UUID,
     environment: Environment,
     query: UserQuery,
     pack: Pack,

@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, bindparam
 
 
 class Environment(StrEnum):
@@ -93,3 +95,22 @@ class Tenant:
     @property
     def is_sandbox(self) -> bool:
         return self.environment is Environment.SANDBOX
+
+
+def of_tenant(model: Any, tenant: Tenant | None = None) -> ColumnElement[bool]:
+    """The tenant filter, one definition for every table that belongs to an org environment
+    (`org_id` and `environment` columns): `model`'s rows of `tenant`, or, without one, of the
+    bound parameters `:org_id` and `:environment` (for statements built once, `core.direct`)."""
+    if tenant is None:
+        return and_(
+            model.org_id == bindparam("org_id"), model.environment == bindparam("environment")
+        )
+    return of_org_environment(model, tenant.org_id, tenant.environment)
+
+
+def of_org_environment(
+    model: Any, org_id: uuid.UUID, environment: Environment | str
+) -> ColumnElement[bool]:
+    """`of_tenant` for code that holds the org's id and an environment (the admin area's
+    environment in view) rather than a `Tenant`."""
+    return and_(model.org_id == org_id, model.environment == str(environment))

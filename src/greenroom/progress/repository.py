@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 
 from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
+from greenroom.core.tenant import of_tenant
 from greenroom.progress.models import UserProgress
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
@@ -54,11 +55,7 @@ def _list_query(since: bool, after: bool) -> Statement:
         select(*_COLUMNS)
         .select_from(UserProgress)
         .join(User, User.id == UserProgress.user_id)
-        .where(
-            UserProgress.org_id == bindparam("org_id"),
-            UserProgress.environment == bindparam("environment"),
-            users.active(bindparam("now", type_=User.expires_at.type)),
-        )
+        .where(of_tenant(UserProgress), users.active(bindparam("now", type_=User.expires_at.type)))
     )
     if since:
         stmt = stmt.where(

@@ -19,6 +19,7 @@ from greenroom.core.events import publish
 from greenroom.core.redirects import safe_path
 from greenroom.core.security import candidate_digests, constant_time_equals
 from greenroom.core.settings import Settings
+from greenroom.core.tenant import of_tenant
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.users import service as users
 from greenroom.users.models import SsoToken, User
@@ -60,8 +61,7 @@ async def redeem(
         update(SsoToken)
         .where(
             SsoToken.token_hash.in_(list(digests.values())),
-            SsoToken.org_id == tenant.org_id,
-            SsoToken.environment == tenant.environment.value,
+            of_tenant(SsoToken, tenant),
             SsoToken.used_at.is_(None),
             SsoToken.expires_at > now,
         )

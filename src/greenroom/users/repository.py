@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.core.db import DIALECT_INSERTS, table_of
 from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
 from greenroom.core.pagination import after_position
+from greenroom.core.tenant import of_tenant
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
@@ -20,7 +21,7 @@ from greenroom.users.models import User
 
 def in_tenant(tenant: Tenant) -> ColumnElement[bool]:
     """The tenant's users: its org and environment."""
-    return and_(User.org_id == tenant.org_id, User.environment == tenant.environment.value)
+    return of_tenant(User, tenant)
 
 
 def active(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
@@ -33,8 +34,7 @@ def active_by_partner_id() -> ColumnElement[bool]:
     """The active user `:partner_id` of the tenant `:org_id`, `:environment` at `:now`, as bound
     parameters (for `core.direct` queries that other features join to)."""
     return and_(
-        User.org_id == bindparam("org_id"),
-        User.environment == bindparam("environment"),
+        of_tenant(User),
         User.partner_id == bindparam("partner_id"),
         active(bindparam("now", type_=User.expires_at.type)),
     )
@@ -108,11 +108,7 @@ _INSERT_NEW = {
 # Locked for the transaction (PostgreSQL): an update and a delete of one user take turns.
 _ANY_BY_PARTNER_ID = Statement(
     select(User.id, *PUBLIC_COLUMNS)
-    .where(
-        User.org_id == bindparam("org_id"),
-        User.environment == bindparam("environment"),
-        User.partner_id == bindparam("partner_id"),
-    )
+    .where(of_tenant(User), User.partner_id == bindparam("partner_id"))
     .with_for_update()
 )
 # Kept from being deleted until the transaction ends (a sign-in token refers to the row).
@@ -180,9 +176,7 @@ async def count_anonymous_since(on: Executor, org_id: uuid.UUID, since: datetime
 
 def _list_query(email: bool, since: bool, anonymous: bool, after: bool) -> Statement:
     stmt = select(User.id, *PUBLIC_COLUMNS).where(
-        User.org_id == bindparam("org_id"),
-        User.environment == bindparam("environment"),
-        active(bindparam("now", type_=User.expires_at.type)),
+        of_tenant(User), active(bindparam("now", type_=User.expires_at.type))
     )
     if email:
         stmt = stmt.where(func.lower(User.email) == bindparam("email", type_=User.email.type))
