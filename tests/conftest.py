@@ -12,7 +12,9 @@ key of that org; `partner` (or `partner_for(...)`) a new org with its key and bo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +136,10 @@ async def client_for(app: FastAPI, settings: Settings) -> AsyncIterator[ClientFo
     ) -> httpx.AsyncClient:
         target = host or host_for(settings, slug or "none", environment)
         c = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=f"http://{target}", **kwargs
+            # A client address of its own: one test's failed log-ins never throttle another's.
+            transport=httpx.ASGITransport(app=app, client=(unique_address(), 50000)),
+            base_url=f"http://{target}",
+            **kwargs,
         )
         clients.append(c)
         return c
@@ -209,3 +214,12 @@ async def anonymous_partner(partner_for: PartnerFor) -> Partner:
 def api(partner: Partner) -> httpx.AsyncClient:
     """The `partner` fixture's client that sends the key."""
     return partner.api
+
+
+def unique_address() -> str:
+    """A client address of its own, so that log-in failures of one test never throttle another."""
+    n = next(_addresses)
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+_addresses = itertools.count(uuid.uuid4().int % 2_000_000 + 1)

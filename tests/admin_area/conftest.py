@@ -3,9 +3,7 @@ in a real Chromium (`open_page`, `log_in`, with the fixtures of `tests.browser`)
 
 from __future__ import annotations
 
-import itertools
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.tenancy.models import Organization
-from tests.conftest import host_for
+from tests.conftest import host_for, unique_address
 from tests.factories import ADMIN_PASSWORD, make_admin, make_org
 
 _TOKEN_RE = re.compile(r'name="csrftoken" value="([^"]+)"')
@@ -67,15 +65,6 @@ class Area:
     org: Organization
     admin: Admin
     browser: Browser
-
-
-def unique_address() -> str:
-    """A client address of its own, so that log-in failures of one test never throttle another."""
-    n = next(_addresses)
-    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-
-
-_addresses = itertools.count(uuid.uuid4().int % 2_000_000 + 1)
 
 
 @pytest.fixture

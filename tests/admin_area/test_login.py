@@ -6,7 +6,8 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from greenroom.core import clock
-from tests.admin_area.conftest import assert_error_page, csrf_of, unique_address
+from tests.admin_area.conftest import assert_error_page, csrf_of
+from tests.conftest import unique_address
 from tests.factories import make_admin, make_org
 
 

@@ -39,7 +39,7 @@ from greenroom.core.settings import Settings
 from greenroom.keys.models import ApiKey
 from greenroom.keys.scopes import ALL_SCOPES, Scope
 from greenroom.tenancy import service as orgs
-from tests.conftest import host_for
+from tests.conftest import host_for, unique_address
 from tests.factories import ADMIN_PASSWORD, make_admin, make_key, make_org
 
 
@@ -112,7 +112,8 @@ def _bodies(victim: Victim) -> dict[tuple[str, str], Any]:
 
 async def _api(app: FastAPI, settings: Settings, slug: str, env: str = "production") -> Any:
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"http://{host_for(settings, slug, env)}"
+        transport=httpx.ASGITransport(app=app, client=(unique_address(), 50000)),
+        base_url=f"http://{host_for(settings, slug, env)}",
     )
 
 

@@ -192,12 +192,20 @@ class ApiRoute(APIRoute):
         self.required_scope: Scope | None = required  # type: ignore[assignment]
         super().__init__(path, endpoint, **kwargs)
 
+    def checks(self) -> Callable[[Request], None] | None:
+        """What a subclass checks of the request once the caller is authenticated, before the
+        endpoint (a path parameter's rule, say); None: nothing."""
+        return None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         scope = self.required_scope
+        check = self.checks()
 
         async def authenticated(request: Request) -> Response:
             await authorize(request, scope)
+            if check is not None:
+                check(request)
             return await handler(request)
 
         return authenticated

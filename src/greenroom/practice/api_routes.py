@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from greenroom.auth.guard import ApiRoute, principal_of, requires
+from greenroom.auth.guard import principal_of, requires
 from greenroom.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from greenroom.core.responses import json_response
 from greenroom.keys.scopes import Scope
 from greenroom.practice import service
 from greenroom.progress.schemas import InterviewList
-from greenroom.users.params import PartnerId
+from greenroom.users.params import PartnerId, PartnerIdRoute
 
-router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
+router = APIRouter(prefix="/api", tags=["Progress"], route_class=PartnerIdRoute)
 
 
 async def _optional_page(

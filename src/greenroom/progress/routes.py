@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from greenroom.auth.guard import ApiRoute, principal_of, requires
+from greenroom.auth.guard import principal_of, requires
 from greenroom.content.deps import PackDep
 from greenroom.core.pagination import PageDep
 from greenroom.core.responses import json_response
 from greenroom.keys.scopes import Scope
 from greenroom.progress import schemas, service
-from greenroom.users.params import PartnerId
+from greenroom.users.params import PartnerId, PartnerIdRoute
 
-router = APIRouter(prefix="/api", tags=["Progress"], route_class=ApiRoute)
+router = APIRouter(prefix="/api", tags=["Progress"], route_class=PartnerIdRoute)
 
 
 @router.get(

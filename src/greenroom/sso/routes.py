@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from greenroom.auth.guard import ApiRoute, principal_of, requires
+from greenroom.auth.guard import principal_of, requires
 from greenroom.core.problems import problem_responses
 from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import Settings
@@ -15,9 +15,9 @@ from greenroom.keys.scopes import Scope
 from greenroom.sso.schemas import SsoRequest, SsoTokenOut
 from greenroom.users import service as users
 from greenroom.users import signin
-from greenroom.users.params import PartnerId
+from greenroom.users.params import PartnerId, PartnerIdRoute
 
-router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=ApiRoute)
+router = APIRouter(prefix="/api/users", tags=["Single sign-on"], route_class=PartnerIdRoute)
 
 
 @router.post(

@@ -1,34 +1,43 @@
-"""The `{partner_id}` path parameter, one definition for every route that takes it."""
+"""The `{partner_id}` path parameter: one definition for every route that takes it.
+
+The rule is checked by the route class (`PartnerIdRoute`, the Partner API routers' class where a
+path has `{partner_id}`), after authentication and before the endpoint, rather than by a FastAPI
+dependency: a dependency is solved on every request (tens of microseconds), and the rule needs
+the raw path, which a parameter's own validation never sees.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Path, Request
 
+from greenroom.auth.guard import ApiRoute
 from greenroom.users.service import InvalidPartnerId, check_partner_id
 
+PartnerId = Annotated[
+    str,
+    Path(
+        description="Your own id for the user: 1 to 64 ASCII letters, digits, `-` or `_`.",
+        examples=["abc123def"],
+    ),
+]
+"""Declares `{partner_id}` for FastAPI and the OpenAPI document; `PartnerIdRoute` checks it."""
 
-async def _partner_id(
-    request: Request,
-    partner_id: Annotated[
-        str,
-        Path(
-            description="Your own id for the user: 1 to 64 ASCII letters, digits, `-` or `_`.",
-            examples=["abc123def"],
-        ),
-    ],
-) -> str:
+
+def check_path_partner_id(request: Request) -> None:
     """The path's partner_id exactly as sent: percent-encoding (`abc%41`) is never decoded into
-    a valid id, since a valid id never needs it. Anything else is 422 `invalid_partner_id`.
-
-    Async on purpose: FastAPI runs a plain `def` dependency in a worker thread."""
-    raw_path = request.scope.get("raw_path") or b""
-    if b"%" in raw_path:
+    a valid id, since a valid id never needs it. Anything else is 422 `invalid_partner_id`."""
+    if b"%" in (request.scope.get("raw_path") or b""):
         raise InvalidPartnerId(
             errors=[{"field": "partner_id", "message": InvalidPartnerId.default_detail}]
         )
-    return check_partner_id(partner_id)
+    check_partner_id(request.path_params["partner_id"])
 
 
-PartnerId = Annotated[str, Depends(_partner_id)]
+class PartnerIdRoute(ApiRoute):
+    """An `ApiRoute` that applies the partner_id rule to the paths that have one."""
+
+    def checks(self) -> Callable[[Request], None] | None:
+        return check_path_partner_id if "{partner_id}" in self.path_format else None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from greenroom.auth.guard import ApiRoute, principal_of, requires
+from greenroom.auth.guard import principal_of, requires
 from greenroom.auth.principal import Principal
 from greenroom.core.db import SessionDep
 from greenroom.core.pagination import PageDep
@@ -17,7 +17,7 @@ from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import ServerSecret, Settings
 from greenroom.keys.scopes import Scope
 from greenroom.users import service
-from greenroom.users.params import PartnerId
+from greenroom.users.params import PartnerId, PartnerIdRoute
 from greenroom.users.schemas import (
     UserCreatedEnvelope,
     UserEnvelope,
@@ -25,7 +25,7 @@ from greenroom.users.schemas import (
     UserWrite,
 )
 
-router = APIRouter(prefix="/api/users", tags=["Users"], route_class=ApiRoute)
+router = APIRouter(prefix="/api/users", tags=["Users"], route_class=PartnerIdRoute)
 # No body (or `{}`) on an existing user: nothing changes, and a fresh sign-in token comes back
 # (Big Interview's "refresh"); on a new user, the usual 422 naming the required fields.
 EMPTY_WRITE = UserWrite()
