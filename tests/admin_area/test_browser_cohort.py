@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from greenroom.admins.models import AdminRole
 from tests.admin_area.conftest import log_in, open_page
+from tests.admin_area.test_coaching import audit_events
 from tests.browser import screenshot_on_failure
 from tests.factories import make_admin, make_org
 from tests.practice.helpers import Member, make_token, make_user, signed_in
@@ -164,6 +165,8 @@ async def test_a_coachs_comment_is_seen_by_the_student(
     await log_in(page, origin, admin.email)
     await page.goto(f"{origin}/admin/audit?event=recording.played")
     row = page.locator("[data-testid=audit] tbody tr")
+    events = await audit_events(app, org, "recording.played")
+    assert len(events) == 1, [(e.created_at, e.actor, e.details) for e in events]
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text(f"admin:{coach.email}")
     await expect(row).to_contain_text("partner_id=abc123def")

@@ -4,6 +4,7 @@ the student sees, and what a coach may not open."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import timedelta
@@ -85,6 +86,10 @@ async def test_recordings_play_for_admins_audited_once_per_playback(
     assert entry.details["partner_id"] == "abc123def" and entry.details["answer_id"] == answer_id
     # A player's later ranges (seeking), and a retry from the start within a minute, are the
     # same playback; playing it again later is another.
+    # Overlapping requests of one player (a retry while the first is being written) are one.
+    again = [area.browser.get(url, headers={"Range": "bytes=0-"}) for _ in range(4)]
+    assert {r.status_code for r in await asyncio.gather(*again)} == {206}
+    assert len(await audit_events(app, area.org, "recording.played")) == 1
     seek = await area.browser.get(url, headers={"Range": "bytes=10-"})
     assert seek.status_code == 206
     await area.browser.get(url, headers={"Range": "bytes=0-"})

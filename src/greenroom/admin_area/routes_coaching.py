@@ -7,7 +7,8 @@ every playback or download is an audit entry (`recording.played`, `recording.dow
 which user, which answer). A player fetches a file in ranges, and may start again from byte 0
 when it reloads or retries: a playback is recorded at its first request (no Range, or a range
 from byte 0) unless the same admin played the same answer in the last minute, so seeking and
-retries do not fill the log. Every download is recorded.
+retries do not fill the log; overlapping requests of one player count once
+(`service.RecentPlaybacks`). Every download is recorded.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from greenroom.users.models import User
 router = APIRouter(include_in_schema=False)
 FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 SAME_PLAYBACK = timedelta(minutes=1)
+recent_playbacks = service.RecentPlaybacks(SAME_PLAYBACK)
 
 
 def interview_path(user: User, interview: Interview) -> str:
@@ -128,6 +130,7 @@ async def recording(
     from_start = starts is None or FIRST_RANGE.match(starts) is not None
     if download or (
         from_start
+        and recent_playbacks.claim(ctx.admin.id, answer.id)
         and not await service.played_lately(
             session, ctx.tenant, ctx.admin, answer.id, SAME_PLAYBACK
         )

@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -349,6 +349,32 @@ async def record(
         client_address=client,
         details=details,
     )
+
+
+class RecentPlaybacks:
+    """The playbacks this process recorded lately, by (admin, answer), checked and marked with
+    no `await` in between: two requests of one player that overlap (a retry while the first is
+    still being written) are one playback even before the first one's audit row is committed.
+    The audit log itself (`played_lately`) is the check across processes and restarts."""
+
+    def __init__(self, within: timedelta, *, keep: int = 10_000) -> None:
+        self.within = within
+        self.keep = keep
+        self._seen: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
+
+    def claim(self, admin_id: uuid.UUID, answer_id: uuid.UUID) -> bool:
+        """True (and marked) unless this admin played this answer less than `within` ago."""
+        now = clock.now()
+        key = (admin_id, answer_id)
+        last = self._seen.get(key)
+        if last is not None and now - last < self.within:
+            return False
+        if len(self._seen) >= self.keep:  # bounded: the oldest half goes
+            for old in list(self._seen)[: self.keep // 2]:
+                del self._seen[old]
+        self._seen.pop(key, None)
+        self._seen[key] = now
+        return True
 
 
 async def played_lately(
