@@ -25,7 +25,6 @@ from greenroom.core.errors import NotFound
 from greenroom.core.responses import iso
 from greenroom.core.tenant import of_org_environment
 from greenroom.progress import service as progress
-from greenroom.progress.models import UserProgress
 from greenroom.tenancy.hosts import Environment
 from greenroom.users.models import User
 
@@ -93,12 +92,7 @@ async def progress_of(
     session: AsyncSession, users_: Sequence[User], pack: Pack
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """The progress of each of `users_`, in one query."""
-    ids = [u.id for u in users_]
-    rows = {}
-    if ids:
-        result = await session.execute(select(UserProgress).where(UserProgress.user_id.in_(ids)))
-        rows = {r.user_id: r for r in result.scalars()}
-    return {u.id: progress.to_public(u, rows.get(u.id), pack) for u in users_}
+    return await progress.public_of(session, users_, pack)
 
 
 def lessons_range(pack: Pack, low: int | None, high: int | None) -> tuple[int, int]:
