@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from greenroom.admins import repository as admins_repository
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, generate_password, verify_password
@@ -122,9 +123,7 @@ async def logged_in(session: AsyncSession, tenant: Tenant, admin: Admin, *, clie
         client_address=client,
         details={"via": "admin area"},
     )
-    await session.execute(
-        update(Admin).where(Admin.id == admin.id).values(last_login_at=clock.now())
-    )
+    await admins_repository.record_log_in(session, admin.id, clock.now())
 
 
 async def get_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
@@ -214,12 +213,7 @@ async def change_own_password(
 
 
 async def _count_full_admins(session: AsyncSession, tenant: Tenant) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(Admin)
-        .where(Admin.org_id == tenant.org_id, Admin.role == AdminRole.ADMIN.value)
-    )
-    return int(result.scalar_one())
+    return await admins_repository.count_with_role(session, tenant.org_id, AdminRole.ADMIN)
 
 
 async def change_role(
