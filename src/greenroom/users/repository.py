@@ -234,6 +234,18 @@ async def read_page(
     return await direct.all(_LIST_QUERIES[flags], **values)
 
 
+async def ids_in_tenant(session: AsyncSession, tenant: Tenant, *, limit: int) -> list[uuid.UUID]:
+    """Up to `limit` of the tenant's users' ids, expired ones included (in no given order)."""
+    result = await session.execute(select(User.id).where(in_tenant(tenant)).limit(limit))
+    return list(result.scalars())
+
+
+async def count_in_tenant(session: AsyncSession, tenant: Tenant) -> int:
+    """How many users the tenant has, expired ones included."""
+    result = await session.execute(select(func.count()).select_from(User).where(in_tenant(tenant)))
+    return int(result.scalar_one())
+
+
 async def delete_by_id(session: AsyncSession, user_id: uuid.UUID) -> None:
     """A bulk DELETE, so that the database's ON DELETE CASCADE removes everything that is theirs."""
     await session.execute(
