@@ -13,7 +13,8 @@ date by subscribing to the domain events, and the folding that makes search forg
   started, an answer saved) writes the counts and the last activity; `sso.redeemed` (a sign-in)
   the last activity. The last two also note the week in `admin_activity_weeks`. A student's rows
   go with the user (ON DELETE CASCADE).
-- Search is `text LIKE '%term%'` (the term folded too), indexed per database (migration 0012):
+- Search is `text LIKE '%term%'` (the term folded too; the statements are in `repository`),
+  indexed per database (migration 0012):
   PostgreSQL has a GIN trigram index (`pg_trgm`) on `text`, which serves it for terms of three
   characters or more; SQLite has a covering index on (org_id, environment, text, expires_at), so the match
   reads the org's slice of that index, never the table (an FTS5 trigram index found rows as fast
