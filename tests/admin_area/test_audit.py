@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
+import pytest
+
+from greenroom.audit import service as audit
 from greenroom.core import clock
+from tests.admin_area.conftest import assert_error_page
+from tests.core.test_cursors import BAD_CURSORS
 from tests.factories import make_admin, make_key, make_org
 
 PAGE = "/admin/audit"
@@ -47,3 +54,25 @@ async def test_other_orgs_events_never_show(app, area) -> None:
     other = await make_org(app)
     await make_key(app, other, name="Their key")
     assert "Their key" not in (await area.browser.get(PAGE)).text
+
+
+async def test_older_events_are_a_cursor_away(app, area) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        for n in range(51):
+            await audit.record(
+                session, org_id=area.org.id, environment=None, event="key.revoked", actor=f"n{n}"
+            )
+            clock.advance(timedelta(seconds=1))
+    first = (await area.browser.get(PAGE, params={"event": "key.revoked"})).text
+    assert first.count("<td>key.revoked</td>") == 50
+    older = re.search(r'rel="next" href="([^"]+)"', first)
+    assert older is not None
+    second = (await area.browser.get(html.unescape(older.group(1)))).text
+    assert second.count("<td>key.revoked</td>") == 1 and 'rel="next"' not in second
+    assert "<td>n0</td>" in second and "<td>n0</td>" not in first
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS.values(), ids=BAD_CURSORS.keys())
+async def test_a_cursor_we_did_not_write_is_400_invalid_cursor(area, cursor) -> None:
+    response = await area.browser.get(PAGE, params={"cursor": cursor})
+    assert_error_page(response, 400, "invalid_cursor")

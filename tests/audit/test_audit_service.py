@@ -12,7 +12,7 @@ from greenroom.audit.models import AuditEvent
 from greenroom.audit.service import AuditEventType
 from greenroom.core import clock
 from greenroom.core.logging import request_id_var
-from greenroom.core.pagination import InvalidCursor
+from greenroom.core.pagination import InvalidCursor, encode_cursor
 from tests.factories import make_org
 
 
@@ -66,3 +66,7 @@ async def test_record_takes_the_request_id_and_list_filters_and_pages(app) -> No
 
         with pytest.raises(InvalidCursor):
             await audit.list_events(session, org.id, cursor="bm9wZQ")
+        # A timestamp without a zone is not one we wrote: 400, not a database error.
+        zoneless = encode_cursor([start.replace(tzinfo=None).isoformat(), str(uuid.uuid4())])
+        with pytest.raises(InvalidCursor):
+            await audit.list_events(session, org.id, cursor=zoneless)

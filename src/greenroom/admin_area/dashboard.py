@@ -26,16 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.admin_area.models import ActivityWeek, Student
+from greenroom.admin_area import repository
 from greenroom.admin_area.students import week_of
-from greenroom.admin_area.users_view import BOM, live, percent_of
+from greenroom.admin_area.users_view import BOM, percent_of
 from greenroom.content.loader import Pack
 from greenroom.core import clock
-from greenroom.core.tenant import of_org_environment
-from greenroom.practice.models import Interview
 from greenroom.tenancy.hosts import Environment
 
 # period -> (days, label); "all" has no start.
@@ -131,36 +128,17 @@ async def _students(
 ) -> None:
     """One scan of the org's students (over the covering `ix_admin_students_cohort`), grouped
     by lessons completed."""
-    lessons = Student.lessons_completed.label("lessons")
-    in_cohort: ColumnElement[bool] = (
-        literal(True) if board.since is None else Student.created_at >= board.since
-    )
-    signed_in = Student.last_activity_at.is_not(None)
-    inactive_since = board.now - timedelta(days=INACTIVE_DAYS)
-
-    def count_if(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((and_(*conditions), 1), else_=0))
-
-    stmt = (
-        select(
-            lessons,
-            func.count().label("students"),
-            count_if(in_cohort).label("cohort"),
-            count_if(in_cohort, signed_in).label("signed_in"),
-            count_if(in_cohort, Student.interviews_started > 0).label("started"),
-            count_if(in_cohort, Student.interviews_completed > 0).label("completed"),
-            count_if(Student.last_activity_at.is_(None)).label("never"),
-            count_if(Student.last_activity_at < inactive_since).label("inactive"),
-        )
-        .where(
-            of_org_environment(Student, org_id, environment),
-            live(board.now),
-        )
-        .group_by(lessons)
+    rows = await repository.students_by_lessons(
+        session,
+        org_id,
+        environment,
+        now=board.now,
+        cohort_since=board.since,
+        inactive_since=board.now - timedelta(days=INACTIVE_DAYS),
     )
     funnel = dict.fromkeys(("students", "signed_in", "lesson", "started", "completed"), 0)
     by_percent: dict[int, int] = {}
-    for row in (await session.execute(stmt)).mappings():
+    for row in rows:
         done, cohort = int(row["lessons"]), int(row["cohort"] or 0)
         board.all_students += int(row["students"])
         board.never_signed_in += int(row["never"] or 0)
@@ -187,22 +165,10 @@ async def _weekly(
     if board.since is not None:
         first = week_of(board.since)
     else:
-        earliest = await session.scalar(
-            select(func.min(ActivityWeek.week)).where(
-                of_org_environment(ActivityWeek, org_id, environment)
-            )
-        )
+        earliest = await repository.first_active_week(session, org_id, environment)
         first = earliest if earliest is not None else last
     first = max(first, last - timedelta(weeks=MAX_WEEKS - 1))
-    rows = await session.execute(
-        select(ActivityWeek.week, func.count())
-        .where(
-            of_org_environment(ActivityWeek, org_id, environment),
-            ActivityWeek.week >= first,
-        )
-        .group_by(ActivityWeek.week)
-    )
-    counts = {week: int(n) for week, n in rows}
+    counts = await repository.active_students_per_week(session, org_id, environment, since=first)
     weeks = (last - first).days // 7 + 1
     board.weekly = [
         (first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
@@ -219,19 +185,11 @@ async def _question_sets(
 ) -> None:
     """The most used question sets: interviews started in the period, by set (over the covering
     `ix_practice_interviews_org_env_created`)."""
-    interviews = func.count().label("interviews")
-    stmt = (
-        select(Interview.set_slug, interviews, func.count(distinct(Interview.user_id)))
-        .where(of_org_environment(Interview, org_id, environment))
-        .group_by(Interview.set_slug)
-        .order_by(interviews.desc(), Interview.set_slug)
-        .limit(TOP_SETS)
+    used = await repository.question_set_use(
+        session, org_id, environment, since=board.since, limit=TOP_SETS
     )
-    if board.since is not None:
-        stmt = stmt.where(Interview.created_at >= board.since)
     board.question_sets = [
-        SetUse(slug, titles.get(slug, slug), int(n), int(students))
-        for slug, n, students in await session.execute(stmt)
+        SetUse(slug, titles.get(slug, slug), n, students) for slug, n, students in used
     ]
 
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom import jobs
+from greenroom.admin_area import repository
 from greenroom.admin_area.models import ImportJob
 from greenroom.core import clock
 from greenroom.core.errors import AppError, NotFound
@@ -196,13 +196,7 @@ async def job_problem(session: AsyncSession, job: ImportJob) -> str | None:
 async def recent_jobs(
     session: AsyncSession, tenant: Tenant, limit: int = 10
 ) -> Sequence[ImportJob]:
-    result = await session.execute(
-        select(ImportJob)
-        .where(ImportJob.org_id == tenant.org_id)
-        .order_by(ImportJob.created_at.desc())
-        .limit(limit)
-    )
-    return result.scalars().all()
+    return await repository.recent_imports(session, tenant.org_id, limit)
 
 
 def register(registry: Registry) -> None:
@@ -234,21 +228,14 @@ async def run(ctx: JobContext) -> None:
             return
     async with ctx.sessions() as session, session.begin():
         if await ctx.hold(session):
-            await session.execute(
-                update(ImportJob)
-                .where(ImportJob.id == import_id)
-                .values(status="done", finished_at=clock.now(), rows="")
-            )
+            await repository.finish_import(session, import_id, "done", clock.now(), drop_rows=True)
 
 
 async def _failed(session: AsyncSession, claimed: jobs.Claimed, error: str) -> None:
     """The job gave up (retries exhausted): the import is failed, with what it got done."""
     log.error("import job failed", extra={"job_id": str(claimed.payload.get("import_id"))})
-    await session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == uuid.UUID(str(claimed.payload["import_id"])))
-        .values(status="failed", finished_at=clock.now())
-    )
+    import_id = uuid.UUID(str(claimed.payload["import_id"]))
+    await repository.finish_import(session, import_id, "failed", clock.now(), drop_rows=False)
 
 
 async def _apply_batch(
@@ -265,11 +252,7 @@ async def _apply_batch(
     async with ctx.sessions() as session, session.begin():
         if not await ctx.hold(session):
             return False
-        processed = (
-            await session.execute(
-                select(ImportJob.processed).where(ImportJob.id == import_id).with_for_update()
-            )
-        ).scalar_one_or_none()
+        processed = await repository.processed_locked(session, import_id)
         if processed != start_at:
             return False
         for row in rows:

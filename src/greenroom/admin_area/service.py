@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from greenroom.admins import repository as admins_repository
 from greenroom.admins import service as admins
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, generate_password, verify_password
@@ -25,11 +25,11 @@ from greenroom.audit.service import AuditEventType
 from greenroom.auth.ratelimit import LoginThrottle
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
-from greenroom.core.tenant import of_tenant
 from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
+from greenroom.users import repository as users_repository
 from greenroom.users import service as users
 from greenroom.users.models import User
 from greenroom.websessions import service as websessions
@@ -122,9 +122,7 @@ async def logged_in(session: AsyncSession, tenant: Tenant, admin: Admin, *, clie
         client_address=client,
         details={"via": "admin area"},
     )
-    await session.execute(
-        update(Admin).where(Admin.id == admin.id).values(last_login_at=clock.now())
-    )
+    await admins_repository.record_log_in(session, admin.id, clock.now())
 
 
 async def get_admin(session: AsyncSession, tenant: Tenant, admin_id: uuid.UUID) -> Admin:
@@ -214,12 +212,7 @@ async def change_own_password(
 
 
 async def _count_full_admins(session: AsyncSession, tenant: Tenant) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(Admin)
-        .where(Admin.org_id == tenant.org_id, Admin.role == AdminRole.ADMIN.value)
-    )
-    return int(result.scalar_one())
+    return await admins_repository.count_with_role(session, tenant.org_id, AdminRole.ADMIN)
 
 
 async def change_role(
@@ -267,13 +260,10 @@ async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tena
     deleted = 0
     while True:
         async with sessions() as session, session.begin():
-            rows = await session.execute(
-                select(User.id, User.partner_id).where(of_tenant(User, sandbox)).limit(batch)
-            )
-            found = rows.all()
+            found = await users_repository.ids_in_tenant(session, sandbox, limit=batch)
             if not found:
                 return deleted
-            for user_id, _partner_id in found:
+            for user_id in found:
                 # Expired anonymous users too: gone for the API already, not yet purged.
                 user = await session.get(User, user_id)
                 if user is not None:
@@ -283,12 +273,7 @@ async def reset_sandbox(sessions: async_sessionmaker[AsyncSession], tenant: Tena
 
 
 async def count_users(session: AsyncSession, tenant: Tenant, environment: Environment) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(User)
-        .where(of_tenant(User, Tenant(tenant.org, environment)))
-    )
-    return int(result.scalar_one())
+    return await users_repository.count_in_tenant(session, Tenant(tenant.org, environment))
 
 
 # Events the admin area records besides the keys' and log-ins' (AuditEventType).

@@ -14,18 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from greenroom.admin_area import students
-from greenroom.admin_area.models import Student
+from greenroom.admin_area import repository, students
 from greenroom.content.loader import Pack
 from greenroom.core import clock
 from greenroom.core.errors import NotFound
 from greenroom.core.responses import iso
-from greenroom.core.tenant import of_org_environment
 from greenroom.progress import service as progress
-from greenroom.progress.models import UserProgress
 from greenroom.tenancy.hosts import Environment
 from greenroom.users.models import User
 
@@ -93,12 +89,7 @@ async def progress_of(
     session: AsyncSession, users_: Sequence[User], pack: Pack
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """The progress of each of `users_`, in one query."""
-    ids = [u.id for u in users_]
-    rows = {}
-    if ids:
-        result = await session.execute(select(UserProgress).where(UserProgress.user_id.in_(ids)))
-        rows = {r.user_id: r for r in result.scalars()}
-    return {u.id: progress.to_public(u, rows.get(u.id), pack) for u in users_}
+    return await progress.public_of(session, users_, pack)
 
 
 def lessons_range(pack: Pack, low: int | None, high: int | None) -> tuple[int, int]:
@@ -115,70 +106,35 @@ def percent_of(done: int, total: int) -> int:
     return round(100 * done / total) if total else 0
 
 
-def live(now: datetime) -> ColumnElement[bool]:
-    """Students who exist for the API: anonymous ones only within their 24 hours (the rule of
-    `users.repository.active`, on the read model)."""
-    return or_(Student.expires_at.is_(None), Student.expires_at > now)
-
-
-def _filtered(
+def _filter(
     org_id: uuid.UUID,
     environment: Environment,
     query: UserQuery,
     pack: Pack,
     now: datetime,
-) -> Select[Any]:
-    """The students of the query, from the read model (`models.Student`): the org and
-    environment first, then the search and the filters."""
-    stmt = select(Student.user_id).where(
-        of_org_environment(Student, org_id, environment), live(now)
-    )
-    matching = students.matches(query.search)
-    if matching is not None:
-        stmt = stmt.where(matching)
-    if query.anonymous == "yes":
-        stmt = stmt.where(Student.anonymous.is_(True))
-    elif query.anonymous == "no":
-        stmt = stmt.where(Student.anonymous.is_(False))
-    if query.activity == "never":
-        stmt = stmt.where(Student.last_activity_at.is_(None))
-    elif query.activity in INACTIVE_DAYS:
-        cutoff = now - timedelta(days=INACTIVE_DAYS[query.activity])
-        stmt = stmt.where(Student.last_activity_at < cutoff)
-    elif query.activity in ACTIVE_DAYS:
-        cutoff = now - timedelta(days=ACTIVE_DAYS[query.activity])
-        stmt = stmt.where(Student.last_activity_at >= cutoff)
+) -> repository.StudentFilter:
+    """The students the query means: the search (folded as the read model stores it) and the
+    filters, in the org's environment."""
+    anonymous = {"yes": True, "no": False}.get(query.anonymous)
+    lessons = None
     if query.progress_min is not None or query.progress_max is not None:
-        low, high = lessons_range(pack, query.progress_min, query.progress_max)
-        stmt = stmt.where(Student.lessons_completed.between(low, high))
-    return stmt
-
-
-SORT_COLUMNS = ("id", "user_id", "name_key", "last_activity_at", "lessons_completed", "created_at")
-
-
-def _ordered(stmt: Select[Any], sort: str, rows: Any = None) -> Select[Any]:
-    """`stmt` in the order of `sort`, over the read model's columns (or those of `rows`, a CTE
-    of them)."""
-    c = rows.c if rows is not None else Student
-    if sort == "name":
-        return stmt.order_by(c.name_key, c.id)
-    if sort == "activity":
-        return stmt.order_by(c.last_activity_at.desc().nulls_last(), c.id)
-    if sort == "progress":
-        return stmt.order_by(c.lessons_completed.desc(), c.id)
-    return stmt.order_by(c.created_at.desc(), c.id.desc())
-
-
-def _page_of_ids(stmt: Select[Any], query: UserQuery, offset: int) -> Select[Any]:
-    """The page's user ids. A search's matches are collected first (a materialized CTE) and
-    sorted after: otherwise the planner may walk the sort's index and test each row's text
-    until it has a page, which for a rare match reads the whole org's rows."""
-    if not query.search.strip():
-        return _ordered(stmt, query.sort).limit(PAGE_SIZE).offset(offset)
-    columns = [getattr(Student, name) for name in SORT_COLUMNS]
-    hits = stmt.with_only_columns(*columns).cte("hits").prefix_with("MATERIALIZED")
-    return _ordered(select(hits.c.user_id), query.sort, hits).limit(PAGE_SIZE).offset(offset)
+        lessons = lessons_range(pack, query.progress_min, query.progress_max)
+    active_before = active_since = None
+    if query.activity in INACTIVE_DAYS:
+        active_before = now - timedelta(days=INACTIVE_DAYS[query.activity])
+    elif query.activity in ACTIVE_DAYS:
+        active_since = now - timedelta(days=ACTIVE_DAYS[query.activity])
+    return repository.StudentFilter(
+        org_id,
+        environment,
+        now,
+        text=students.fold(query.search),
+        anonymous=anonymous,
+        never_active=query.activity == "never",
+        active_before=active_before,
+        active_since=active_since,
+        lessons=lessons,
+    )
 
 
 async def search_users(
@@ -186,17 +142,14 @@ async def search_users(
 ) -> UserPage:
     """One page of the query's users and their total, from the read model (its indexes serve
     every sort and filter); run it on an `offload` session."""
-    stmt = _filtered(org_id, environment, query, pack, clock.now())
-    total = int(
-        (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    )
+    chosen = _filter(org_id, environment, query, pack, clock.now())
+    total = await repository.count_students(session, chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    ids = list((await session.execute(_page_of_ids(stmt, query, (page - 1) * PAGE_SIZE))).scalars())
-    by_id: dict[uuid.UUID, User] = {}
-    if ids:
-        loaded = await session.execute(select(User).where(User.id.in_(ids)))
-        by_id = {u.id: u for u in loaded.scalars()}
+    ids = await repository.page_of_user_ids(
+        session, chosen, query.sort, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    by_id = await repository.users_by_ids(session, ids)
     found = [by_id[i] for i in ids if i in by_id]
     return UserPage(found, total, page, pages, await progress_of(session, found, pack))
 
@@ -204,13 +157,7 @@ async def search_users(
 async def get_user(
     session: AsyncSession, org_id: uuid.UUID, environment: Environment, partner_id: str
 ) -> User:
-    result = await session.execute(
-        select(User).where(
-            of_org_environment(User, org_id, environment),
-            User.partner_id == partner_id,
-        )
-    )
-    user = result.scalar_one_or_none()
+    user = await repository.user_by_partner_id(session, org_id, environment, partner_id)
     if user is None:
         raise NotFound("No such user.", code="user_not_found")
     return user
@@ -258,20 +205,8 @@ async def export_csv(
     last: User | None = None
     async with sessions() as session:
         while True:
-            chosen = _filtered(org_id, environment, query, pack, clock.now())
-            stmt = (
-                select(User)
-                .where(User.id.in_(chosen.scalar_subquery()))
-                .order_by(User.created_at, User.id)
-            )
-            if last is not None:
-                stmt = stmt.where(
-                    or_(
-                        User.created_at > last.created_at,
-                        and_(User.created_at == last.created_at, User.id > last.id),
-                    )
-                )
-            users = (await session.execute(stmt.limit(batch))).scalars().all()
+            chosen = _filter(org_id, environment, query, pack, clock.now())
+            users = await repository.export_batch(session, chosen, after=last, limit=batch)
             if not users:
                 return
             out.seek(0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.admins import repository
 from greenroom.admins.models import Admin, AdminRole
 from greenroom.admins.passwords import MIN_PASSWORD_LENGTH, hash_password
 from greenroom.core.errors import Conflict, ValidationFailed
@@ -60,17 +60,11 @@ async def create_admin(
 
 
 async def get_by_email(session: AsyncSession, org: Organization, email: str) -> Admin | None:
-    result = await session.execute(
-        select(Admin).where(Admin.org_id == org.id, Admin.email == email.strip().lower())
-    )
-    return result.scalar_one_or_none()
+    return await repository.by_email(session, org.id, email.strip().lower())
 
 
 async def list_admins(session: AsyncSession, org: Organization) -> Sequence[Admin]:
-    result = await session.execute(
-        select(Admin).where(Admin.org_id == org.id).order_by(Admin.email)
-    )
-    return result.scalars().all()
+    return await repository.list_for_org(session, org.id)
 
 
 async def set_password(session: AsyncSession, admin: Admin, password: str) -> None:

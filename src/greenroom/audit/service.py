@@ -13,15 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.audit import repository
 from greenroom.audit.models import AuditEvent
 from greenroom.core import clock
-from greenroom.core.db import table_of
 from greenroom.core.logging import request_id_var
-from greenroom.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from greenroom.core.pagination import decode_position, next_page
 
 
 class AuditEventType(StrEnum):
@@ -102,7 +100,7 @@ def later(
 
 async def write_later(session: AsyncSession, entries: dict[uuid.UUID, dict[str, Any]]) -> None:
     """The write-behind batch of `later` entries, in one statement."""
-    await session.execute(insert(table_of(AuditEvent)), list(entries.values()))
+    await repository.insert_many(session, list(entries.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +122,7 @@ async def list_events(
 ) -> AuditPage:
     """An org's events, newest first, filtered by event type, admin and a date range
     (`since` inclusive, `until` exclusive), a page at a time."""
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor:
-        raw_time, raw_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(str(raw_time)), uuid.UUID(str(raw_id)))
-        except ValueError as exc:
-            raise InvalidCursor() from exc
+    after = decode_position(cursor) if cursor else None
     rows = await repository.list_for_org(
         session,
         org_id,
@@ -141,9 +133,5 @@ async def list_events(
         before=after,
         limit=limit + 1,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return AuditPage(rows, next_cursor)
+    page, next_cursor = next_page(rows, limit, lambda row: (row.created_at, row.id))
+    return AuditPage(page, next_cursor)

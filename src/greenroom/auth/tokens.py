@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from greenroom.admins.models import Admin
+from greenroom.admins import repository as admins
 from greenroom.admins.passwords import verify_password
 from greenroom.audit import service as audit
 from greenroom.audit.service import AuditEventType
+from greenroom.auth import repository
 from greenroom.auth.errors import InvalidToken
 from greenroom.auth.models import AuthToken
 from greenroom.auth.ratelimit import LoginThrottle
@@ -69,15 +70,7 @@ async def _find(
     if not presented or len(presented) > 256:
         return None
     digests = candidate_digests(server_secrets, presented)
-    row = (
-        (
-            await session.execute(
-                select(AuthToken).where(AuthToken.token_hash.in_(list(digests.values())))
-            )
-        )
-        .scalars()
-        .first()
-    )
+    row = await repository.find_by_digests(session, list(digests.values()))
     if row is None:
         return None
     expected = digests.get(row.secret_version)
@@ -141,11 +134,7 @@ async def login(
     attempt = await throttle.reserve(tenant.org_id, email, client_address)
     try:
         async with reader() as reading:
-            admin = (
-                await reading.execute(
-                    select(Admin).where(Admin.org_id == tenant.org_id, Admin.email == email)
-                )
-            ).scalar_one_or_none()
+            admin = await admins.by_email(reading, tenant.org_id, email)
     except BaseException:
         await throttle.release(attempt)  # not evaluated (the database failed): does not count
         raise
@@ -169,7 +158,7 @@ async def login(
         return Failure(InvalidCredentials())
     await throttle.succeeded(attempt)
     now = clock.now()
-    await session.execute(update(Admin).where(Admin.id == admin.id).values(last_login_at=now))
+    await admins.record_log_in(session, admin.id, now)
     pair = await _issue_pair(
         session,
         tenant=tenant,
@@ -201,16 +190,11 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
         _forget_family(family_id)
 
     event.listen(session.sync_session, "after_commit", after_commit, once=True)
-    await session.execute(
-        update(AuthToken)
-        .where(AuthToken.family_id == family_id, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await repository.revoke_family(session, family_id, now)
 
 
 async def _admin_email(session: AsyncSession, admin_id: uuid.UUID) -> str:
-    email = (await session.execute(select(Admin.email).where(Admin.id == admin_id))).scalar()
+    email = await admins.email_of(session, admin_id)
     return f"admin:{email}" if email else "anonymous"
 
 
@@ -258,13 +242,8 @@ async def refresh(
         or row.expires_at <= now
     ):
         return Failure(InvalidToken())
-    spent = await session.execute(
-        update(AuthToken)
-        .where(AuthToken.id == row.id, AuthToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if row.used_at is not None or not getattr(spent, "rowcount", 0):
+    spent = await repository.spend(session, row.id, now)
+    if row.used_at is not None or not spent:
         await _revoke_family(session, row.family_id, now)
         await _audit_family(
             session, tenant, row, AuditEventType.TOKEN_REUSED, key_id, client_address
@@ -334,15 +313,10 @@ async def lookup_access(
     row = await _find(session, server_secrets, token)
     if row is None or row.kind != ACCESS:
         return None
-    admin = (
-        await session.execute(
-            select(Admin.email, Admin.role).where(
-                Admin.id == row.admin_id, Admin.org_id == row.org_id
-            )
-        )
-    ).first()
+    admin = await admins.email_and_role(session, row.org_id, row.admin_id)
     if admin is None:
         return None
+    admin_email, admin_role = admin
     return AccessRecord(
         org_id=row.org_id,
         environment=row.environment,
@@ -350,8 +324,8 @@ async def lookup_access(
         expires_at=row.expires_at,
         revoked=row.revoked_at is not None,
         admin_id=row.admin_id,
-        admin_email=admin.email,
-        admin_role=admin.role,
+        admin_email=admin_email,
+        admin_role=admin_role,
     )
 
 

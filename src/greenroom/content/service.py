@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.content import repository
 from greenroom.content.loader import CATEGORIES, SLUG_RE, Pack, Question, QuestionSet
 from greenroom.content.models import HiddenQuestionSet, QuestionCategory, QuestionSetRow
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
@@ -38,14 +38,7 @@ async def sets_for(
 ) -> list[QuestionSet]:
     """The pack's sets, then the org's own; an org set with a pack slug replaces the pack's.
     Pack sets the org hid are left out, unless `include_hidden` (the admin's list)."""
-    rows = (
-        await session.execute(
-            select(QuestionSetRow)
-            .where(QuestionSetRow.org_id == org.id)
-            .order_by(QuestionSetRow.position, QuestionSetRow.slug)
-        )
-    ).scalars()
-    own = [_as_set(r) for r in rows]
+    own = [_as_set(r) for r in await repository.org_sets(session, org.id)]
     own_slugs = {s.slug for s in own}
     hidden = set() if include_hidden else await hidden_slugs(session, org)
     return [s for s in pack.question_sets if s.slug not in own_slugs and s.slug not in hidden] + own
@@ -66,15 +59,11 @@ async def get_set(
 
 
 async def own_slugs(session: AsyncSession, org: OrgSnapshot) -> set[str]:
-    rows = await session.execute(select(QuestionSetRow.slug).where(QuestionSetRow.org_id == org.id))
-    return set(rows.scalars())
+    return await repository.org_set_slugs(session, org.id)
 
 
 async def hidden_slugs(session: AsyncSession, org: OrgSnapshot) -> set[str]:
-    rows = await session.execute(
-        select(HiddenQuestionSet.slug).where(HiddenQuestionSet.org_id == org.id)
-    )
-    return set(rows.scalars())
+    return await repository.hidden_slugs(session, org.id)
 
 
 async def set_hidden(
@@ -90,11 +79,7 @@ async def set_hidden(
     if hidden:
         session.add(HiddenQuestionSet(org_id=org.id, slug=slug))
     else:
-        await session.execute(
-            delete(HiddenQuestionSet).where(
-                HiddenQuestionSet.org_id == org.id, HiddenQuestionSet.slug == slug
-            )
-        )
+        await repository.unhide(session, org.id, slug)
     await session.flush()
     return True
 
@@ -102,13 +87,7 @@ async def set_hidden(
 async def delete_org_set(session: AsyncSession, org: OrgSnapshot, slug: str) -> QuestionSetRow:
     """Deletes one of the org's own sets (a pack set it replaced is offered again). Interviews
     already taken keep their questions (they hold a copy)."""
-    row = (
-        await session.execute(
-            select(QuestionSetRow).where(
-                QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
-            )
-        )
-    ).scalar_one_or_none()
+    row = await repository.org_set(session, org.id, slug)
     if row is None:
         raise NotFound("No such question set of your own.", code="question_set_not_found")
     await session.delete(row)
@@ -123,12 +102,7 @@ CATEGORY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
 async def categories_for(session: AsyncSession, org: OrgSnapshot) -> list[str]:
     """The built-in categories, then the org's own (alphabetically)."""
-    rows = await session.execute(
-        select(QuestionCategory.name)
-        .where(QuestionCategory.org_id == org.id)
-        .order_by(QuestionCategory.name)
-    )
-    return [*CATEGORIES, *rows.scalars()]
+    return [*CATEGORIES, *await repository.category_names(session, org.id)]
 
 
 async def add_category(session: AsyncSession, org: OrgSnapshot, name: str) -> str:
@@ -147,21 +121,10 @@ async def add_category(session: AsyncSession, org: OrgSnapshot, name: str) -> st
 
 async def remove_category(session: AsyncSession, org: OrgSnapshot, name: str) -> None:
     """Removes one of the org's own categories, unless a set of theirs is in it."""
-    found = (
-        await session.execute(
-            select(QuestionCategory).where(
-                QuestionCategory.org_id == org.id, QuestionCategory.name == name
-            )
-        )
-    ).scalar_one_or_none()
+    found = await repository.category(session, org.id, name)
     if found is None:
         raise NotFound("No such category of your own.", code="category_not_found")
-    used = await session.execute(
-        select(QuestionSetRow.slug).where(
-            QuestionSetRow.org_id == org.id, QuestionSetRow.category == name
-        )
-    )
-    in_use = sorted(used.scalars())
+    in_use = sorted(await repository.org_set_slugs_in(session, org.id, name))
     if in_use:
         raise Conflict(
             f"The category {name} still has sets: {', '.join(in_use)}. Move or delete them first.",
@@ -213,12 +176,7 @@ async def create_org_set(
 ) -> QuestionSetRow:
     categories = await categories_for(session, org)
     stored = _validate(slug, title, category, interviewer_name, questions, categories)
-    existing = await session.execute(
-        select(QuestionSetRow.id).where(
-            QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
-        )
-    )
-    if existing.first() is not None:
+    if await repository.org_set_exists(session, org.id, slug):
         raise Conflict("A question set with this slug exists.", code="question_set_exists")
     row = QuestionSetRow(
         org_id=org.id,
@@ -247,13 +205,7 @@ async def update_org_set(
     description: str = "",
     position: int = 0,
 ) -> QuestionSetRow:
-    row = (
-        await session.execute(
-            select(QuestionSetRow).where(
-                QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
-            )
-        )
-    ).scalar_one_or_none()
+    row = await repository.org_set(session, org.id, slug)
     if row is None:
         raise NotFound("No such question set.", code="question_set_not_found")
     categories = await categories_for(session, org)

@@ -1,14 +1,17 @@
-"""The progress feature's reads."""
+"""All SQL of the progress feature: the locked row that activity changes, and the reads."""
 
 from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.core.db import dialect_insert
 from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
 from greenroom.core.tenant import of_tenant
@@ -16,6 +19,57 @@ from greenroom.progress.models import UserProgress
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
+
+
+async def locked_row(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID, now: datetime
+) -> UserProgress:
+    """The user's progress row, made (all zeros) when they have none yet, and locked for the
+    transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite's writers are serialised by BEGIN
+    IMMEDIATE), with what the database holds now (`populate_existing`)."""
+    insert = dialect_insert(session)
+    await session.execute(
+        insert(UserProgress)
+        .values(
+            user_id=user_id,
+            org_id=tenant.org_id,
+            environment=tenant.environment.value,
+            lessons_completed=[],
+            interviews_started=0,
+            interviews_completed=0,
+            answers_recorded=0,
+            rating_sum=0,
+            rating_count=0,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    result = await session.execute(
+        select(UserProgress)
+        .where(UserProgress.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one()
+
+
+async def row_of(session: AsyncSession, user_id: uuid.UUID) -> UserProgress | None:
+    """The user's progress row; None before any activity."""
+    result = await session.execute(select(UserProgress).where(UserProgress.user_id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def rows_of(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, UserProgress]:
+    """The progress rows of `user_ids` (those with any activity), by user id, in one query."""
+    if not user_ids:
+        return {}
+    result = await session.execute(
+        select(UserProgress).where(UserProgress.user_id.in_(list(user_ids)))
+    )
+    return {row.user_id: row for row in result.scalars()}
+
 
 # What the public progress object is made of (`service.to_public`): the user's two columns and
 # the progress row's (all None when the user has no activity yet).

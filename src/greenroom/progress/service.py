@@ -6,16 +6,15 @@ are serialised by BEGIN IMMEDIATE), so concurrent activity of one user never los
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content.loader import Pack
 from greenroom.core import clock
-from greenroom.core.db import dialect_insert
 from greenroom.core.direct import Direct, Row, fields
 from greenroom.core.events import publish
 from greenroom.core.pagination import Page, decode_position, next_page, since_or_after
@@ -28,31 +27,7 @@ from greenroom.users.service import UserNotFound
 
 
 async def _locked_row(session: AsyncSession, tenant: Tenant, user: User) -> UserProgress:
-    insert = dialect_insert(session)
-    now = clock.now()
-    await session.execute(
-        insert(UserProgress)
-        .values(
-            user_id=user.id,
-            org_id=tenant.org_id,
-            environment=tenant.environment.value,
-            lessons_completed=[],
-            interviews_started=0,
-            interviews_completed=0,
-            answers_recorded=0,
-            rating_sum=0,
-            rating_count=0,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    result = await session.execute(
-        select(UserProgress)
-        .where(UserProgress.user_id == user.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.scalar_one()
+    return await repository.locked_row(session, tenant, user.id, clock.now())
 
 
 async def _changed(
@@ -189,8 +164,15 @@ def tracks(row: UserProgress | Mapping[str, Any] | None, pack: Pack) -> list[dic
 
 
 async def row_for(session: AsyncSession, user: User) -> UserProgress | None:
-    result = await session.execute(select(UserProgress).where(UserProgress.user_id == user.id))
-    return result.scalar_one_or_none()
+    return await repository.row_of(session, user.id)
+
+
+async def public_of(
+    session: AsyncSession, users: Sequence[User], pack: Pack
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The public progress object of each of `users`, by user id, in one query."""
+    rows = await repository.rows_of(session, [user.id for user in users])
+    return {user.id: to_public(user, rows.get(user.id), pack) for user in users}
 
 
 async def read_for_partner_id(direct: Direct, tenant: Tenant, partner_id: str) -> Row:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock
@@ -19,10 +18,10 @@ from greenroom.core.events import publish
 from greenroom.core.redirects import safe_path
 from greenroom.core.security import candidate_digests, constant_time_equals
 from greenroom.core.settings import Settings
-from greenroom.core.tenant import of_tenant
+from greenroom.sso import repository
 from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.users import service as users
-from greenroom.users.models import SsoToken, User
+from greenroom.users.models import User
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 DASHBOARD = "/members/dashboard"
@@ -57,24 +56,9 @@ async def redeem(
         raise RedemptionFailed()
     digests = candidate_digests(settings.server_secrets, token)
     now = clock.now()
-    result = await session.execute(
-        update(SsoToken)
-        .where(
-            SsoToken.token_hash.in_(list(digests.values())),
-            of_tenant(SsoToken, tenant),
-            SsoToken.used_at.is_(None),
-            SsoToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
+    if not await repository.spend(session, tenant, list(digests.values()), now):
         raise RedemptionFailed()
-    row = (
-        await session.execute(
-            select(SsoToken).where(SsoToken.token_hash.in_(list(digests.values())))
-        )
-    ).scalar_one()
+    row = await repository.by_digests(session, list(digests.values()))
     expected = digests.get(row.secret_version)
     if expected is None or not constant_time_equals(expected, row.token_hash):
         raise RedemptionFailed()

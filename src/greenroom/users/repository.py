@@ -16,7 +16,7 @@ from greenroom.core.pagination import after_position
 from greenroom.core.tenant import of_tenant
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
-from greenroom.users.models import User
+from greenroom.users.models import SsoToken, User
 
 
 def in_tenant(tenant: Tenant) -> ColumnElement[bool]:
@@ -117,6 +117,9 @@ _ACTIVE_ID_KEY_SHARE = Statement(
     .where(active_by_partner_id())
     .with_for_update(read=True, key_share=True)
 )
+# A Core insert with parameters: nothing reads a sign-in token's row back, so the unit of work
+# would be pure cost, and a statement built with literal values is re-keyed on every call.
+_INSERT_SIGN_IN_TOKEN = Statement(table_of(SsoToken).insert())
 _UPDATE = Statement(_USERS.update().where(_USERS.c.id == bindparam("user_id")))
 _LOCK_ORG = Statement(
     select(Organization.id).where(Organization.id == bindparam("org_id")).with_for_update()
@@ -155,6 +158,11 @@ async def read_any(on: Executor, tenant: Tenant, partner_id: str) -> Row | None:
         "partner_id": partner_id,
     }
     return (await execute(on, _ANY_BY_PARTNER_ID, values)).first()
+
+
+async def insert_sign_in_token(on: Executor, values: dict[str, Any]) -> None:
+    """Store a sign-in token's row (values by column name; its HMAC, never the token)."""
+    await execute(on, _INSERT_SIGN_IN_TOKEN, values)
 
 
 async def update(on: Executor, user_id: uuid.UUID, changes: dict[str, Any]) -> None:
@@ -224,6 +232,18 @@ async def read_page(
     if after is not None:
         values["after_at"], values["after_id"] = after
     return await direct.all(_LIST_QUERIES[flags], **values)
+
+
+async def ids_in_tenant(session: AsyncSession, tenant: Tenant, *, limit: int) -> list[uuid.UUID]:
+    """Up to `limit` of the tenant's users' ids, expired ones included (in no given order)."""
+    result = await session.execute(select(User.id).where(in_tenant(tenant)).limit(limit))
+    return list(result.scalars())
+
+
+async def count_in_tenant(session: AsyncSession, tenant: Tenant) -> int:
+    """How many users the tenant has, expired ones included."""
+    result = await session.execute(select(func.count()).select_from(User).where(in_tenant(tenant)))
+    return int(result.scalar_one())
 
 
 async def delete_by_id(session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -12,17 +12,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
-
 from greenroom.core import clock
-from greenroom.core.db import table_of
-from greenroom.core.direct import Executor, Statement, execute
+from greenroom.core.direct import Executor
 from greenroom.core.errors import ValidationFailed
 from greenroom.core.redirects import safe_path
 from greenroom.core.security import candidate_digests, hmac_digest, random_hex
 from greenroom.core.settings import ServerSecret
 from greenroom.tenancy.context import Tenant
-from greenroom.users.models import SsoToken
+from greenroom.users import repository
 
 TOKEN_BYTES = 32
 MIN_LIFETIME_SECONDS = 60
@@ -45,9 +42,6 @@ class InvalidRedirect(ValidationFailed):
 def token_hash_candidates(server_secrets: list[ServerSecret], token: str) -> list[str]:
     """The stored hash `token` would have under each configured secret (for redemption)."""
     return list(candidate_digests(server_secrets, token).values())
-
-
-_INSERT_TOKEN = Statement(insert(table_of(SsoToken)))
 
 
 async def issue_token(
@@ -84,11 +78,8 @@ async def issue_token(
     expires_at = clock.now() + timedelta(seconds=lifetime)
     if not_after is not None and not_after < expires_at:
         expires_at = not_after
-    # A Core insert with parameters: nothing reads the row back, so the unit of work would be
-    # pure cost, and a statement built with literal values is re-keyed on every call.
-    await execute(
+    await repository.insert_sign_in_token(
         on,
-        _INSERT_TOKEN,
         {
             "id": uuid.uuid4(),
             "org_id": tenant.org_id,

@@ -14,7 +14,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -23,6 +22,7 @@ from greenroom.core.security import hmac_digest
 from greenroom.core.settings import Settings
 from greenroom.core.writebehind import WriteBehind
 from greenroom.tenancy.context import Tenant
+from greenroom.websessions import repository
 from greenroom.websessions.models import WebSession
 
 Kind = Literal["member", "admin"]
@@ -83,10 +83,7 @@ async def load(
     never takes the database's write lock."""
     if not token or len(token) != 64:
         return None
-    result = await session.execute(
-        select(WebSession).where(WebSession.token_hash == _hash(settings, token))
-    )
-    found = result.scalar_one_or_none()
+    found = await repository.by_token_hash(session, _hash(settings, token))
     now = clock.now()
     if (
         found is None
@@ -107,12 +104,7 @@ async def load(
 async def write_last_seen(session: AsyncSession, seen: dict[uuid.UUID, datetime]) -> None:
     """The write-behind batch of `load`: last-seen times, never moved backwards."""
     for session_id, at in seen.items():
-        await session.execute(
-            update(WebSession)
-            .where(WebSession.id == session_id, WebSession.last_seen_at < at)
-            .values(last_seen_at=at)
-            .execution_options(synchronize_session=False)
-        )
+        await repository.move_last_seen(session, session_id, at)
 
 
 async def delete_expired(
@@ -120,32 +112,20 @@ async def delete_expired(
 ) -> int:
     """Delete up to `limit` sessions past their absolute or idle expiry (the purge's batches)."""
     idle_since = now - timedelta(minutes=idle_minutes)
-    batch = (
-        select(WebSession.id)
-        .where(or_(WebSession.expires_at <= now, WebSession.last_seen_at <= idle_since))
-        .limit(limit)
-        .scalar_subquery()
+    return await repository.delete_expired(
+        session, expired_by=now, idle_since=idle_since, limit=limit
     )
-    result = await session.execute(
-        delete(WebSession)
-        .where(WebSession.id.in_(batch))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def end(session: AsyncSession, settings: Settings, token: str) -> None:
-    await session.execute(delete(WebSession).where(WebSession.token_hash == _hash(settings, token)))
+    await repository.delete_by_token_hash(session, _hash(settings, token))
 
 
 async def end_all_for(
     session: AsyncSession, subject_id: uuid.UUID, *, except_id: uuid.UUID | None = None
 ) -> None:
     """Ends every session of the user or admin (but `except_id`, the one in use, when given)."""
-    stmt = delete(WebSession).where(WebSession.subject_id == subject_id)
-    if except_id is not None:
-        stmt = stmt.where(WebSession.id != except_id)
-    await session.execute(stmt)
+    await repository.delete_of_subject(session, subject_id, except_id=except_id)
 
 
 async def live_sessions(
@@ -155,25 +135,14 @@ async def live_sessions(
     absolute limit), most recently used first."""
     now = clock.now()
     idle_since = now - timedelta(minutes=settings.session_idle_minutes)
-    result = await session.execute(
-        select(WebSession)
-        .where(
-            WebSession.subject_id == subject_id,
-            WebSession.kind == kind,
-            WebSession.expires_at > now,
-            WebSession.last_seen_at > idle_since,
-        )
-        .order_by(WebSession.last_seen_at.desc(), WebSession.id)
+    return await repository.live_of_subject(
+        session, subject_id, kind, now=now, idle_since=idle_since
     )
-    return list(result.scalars())
 
 
 async def end_one(session: AsyncSession, subject_id: uuid.UUID, session_id: uuid.UUID) -> bool:
     """Ends one of the subject's sessions (never someone else's); False when there was none."""
-    result = await session.execute(
-        delete(WebSession).where(WebSession.id == session_id, WebSession.subject_id == subject_id)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return await repository.delete_one_of_subject(session, subject_id, session_id)
 
 
 def set_cookie(response: Response, settings: Settings, kind: Kind, token: str) -> None:
