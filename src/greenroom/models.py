@@ -19,6 +19,7 @@ from greenroom.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookMessage,
+    WebhookVerificationKey,
 )
 from greenroom.websessions.models import WebSession
 
@@ -44,4 +45,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",
+    "WebhookVerificationKey",
 ]

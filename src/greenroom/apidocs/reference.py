@@ -49,6 +49,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/api/webhooks/{webhook_id}"): "updateWebhook",
     ("DELETE", "/api/webhooks/{webhook_id}"): "deleteWebhook",
     ("POST", "/api/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("POST", "/api/webhooks/verification-key/rotate"): "rotateWebhookVerificationKey",
     ("GET", "/api/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
     ("GET", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}"): "getWebhookDelivery",
     ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/resend"): "resendWebhookDelivery",

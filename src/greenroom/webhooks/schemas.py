@@ -11,6 +11,12 @@ from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
+FormatName = Literal["standard", "biginterview"]
+FORMAT = (
+    "What deliveries look like: `standard` (Standard Webhooks: `{type, timestamp, data}`) or "
+    "`biginterview` (Big Interview's `{webhook: {id, event_name, partner_id, api_id, api_type, "
+    "api_object}}`, with the verification key in `Authorization`)."
+)
 EXAMPLE_URL = "https://xyz.example.com/greenroom/webhooks"
 
 
@@ -38,6 +44,7 @@ class WebhookCreate(BaseModel):
         default=None, max_length=500, description="Your note about the endpoint."
     )
     enabled: bool = Field(default=True, description="Whether events are sent to it.")
+    format: FormatName = Field(default="standard", description=FORMAT)
 
 
 class WebhookUpdate(BaseModel):
@@ -56,6 +63,10 @@ class WebhookUpdate(BaseModel):
     enabled: bool | None = Field(
         default=None, description="Stop (false) or resume (true) sending events."
     )
+    format: FormatName | None = Field(
+        default=None,
+        description=FORMAT + " It applies to every delivery from then on, retries included.",
+    )
 
 
 EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
@@ -64,6 +75,7 @@ EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
     "description": "XYZ Corporation LMS sync",
     "events": ["user.created", "progress.updated"],
     "enabled": True,
+    "format": "standard",
     "disabled_reason": None,
     "disabled_at": None,
     "failing_since": None,
@@ -89,6 +101,12 @@ EXAMPLE_DELIVERY: dict[str, JsonValue] = {
     "resend_of": None,
 }
 EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - documentation
+EXAMPLE_VERIFICATION_KEY = "935d85189822bf96c28c4fa79d3d8f31"  # Big Interview's docs' example
+VERIFICATION_KEY = (
+    "The verification key of this org and environment, sent in `Authorization` with every "
+    "delivery in the Big Interview format. Only in the answer that made it (the environment's "
+    "first endpoint in that format): null otherwise. Lost? Rotate it."
+)
 
 
 class WebhookOut(BaseModel):
@@ -101,6 +119,7 @@ class WebhookOut(BaseModel):
     description: str | None = Field(description="Your note about it.")
     events: list[str] = Field(description='Event types it receives (`["*"]`: all).')
     enabled: bool = Field(description="Whether events are sent to it.")
+    format: FormatName = Field(description=FORMAT)
     disabled_reason: Literal["manual", "failing"] | None = Field(
         description="Why it is disabled: `manual` (by you) or `failing` (deliveries kept failing)."
     )
@@ -121,6 +140,7 @@ class WebhookOut(BaseModel):
             description=endpoint.description,
             events=list(endpoint.events),
             enabled=endpoint.enabled,
+            format="biginterview" if endpoint.format == "biginterview" else "standard",
             disabled_reason=endpoint.disabled_reason,
             disabled_at=endpoint.disabled_at,
             failing_since=endpoint.failing_since,
@@ -131,11 +151,30 @@ class WebhookOut(BaseModel):
         )
 
 
-class WebhookWithSecret(WebhookOut):
+class WebhookWithKey(WebhookOut):
+    """An endpoint just changed, with the verification key if the change made it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **EXAMPLE_WEBHOOK,
+                    "format": "biginterview",
+                    "verification_key": EXAMPLE_VERIFICATION_KEY,
+                }
+            ]
+        }
+    )
+    verification_key: str | None = Field(description=VERIFICATION_KEY)
+
+
+class WebhookWithSecret(WebhookWithKey):
     """A new endpoint with its signing secret, shown this once."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**EXAMPLE_WEBHOOK, "secret": EXAMPLE_SECRET}]}
+        json_schema_extra={
+            "examples": [{**EXAMPLE_WEBHOOK, "verification_key": None, "secret": EXAMPLE_SECRET}]
+        }
     )
     secret: str = Field(description="The signing secret (`whsec_...`). Shown only this once.")
 
@@ -144,6 +183,12 @@ class WebhookEnvelope(BaseModel):
     """One webhook endpoint."""
 
     webhook: WebhookOut = Field(description="The endpoint.")
+
+
+class WebhookUpdatedEnvelope(BaseModel):
+    """The endpoint as changed."""
+
+    webhook: WebhookWithKey = Field(description="The endpoint, with `verification_key`.")
 
 
 class WebhookCreatedEnvelope(BaseModel):
@@ -164,6 +209,19 @@ class SecretOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"secret": EXAMPLE_SECRET}]})
     secret: str = Field(description="The new signing secret, shown only this once.")
+
+
+class VerificationKeyOut(BaseModel):
+    """A new verification key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"verification_key": EXAMPLE_VERIFICATION_KEY}]}
+    )
+    verification_key: str = Field(
+        description="The new verification key of this org and environment, shown only this "
+        "once: every delivery in the Big Interview format carries it in `Authorization` from "
+        "now on (retries of earlier events included)."
+    )
 
 
 class DeliveryOut(BaseModel):
