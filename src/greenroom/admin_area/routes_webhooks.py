@@ -1,4 +1,5 @@
-"""Webhooks: the endpoints of the environment in view, their delivery log, and resend.
+"""Webhooks: the endpoints of the environment in view, their delivery log, and resend; the
+environment's verification key (Big Interview format), shown once when made, and its rotation.
 
 Everything goes through `webhooks.service`, exactly as `/api/webhooks` does.
 """
@@ -20,6 +21,7 @@ from greenroom.webhooks import service as webhooks
 
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/webhooks"
+FORMAT_LABELS = {"standard": "Standard Webhooks", "biginterview": "Big Interview"}
 
 
 async def _render(
@@ -28,10 +30,13 @@ async def _render(
     ctx: AdminDep,
     *,
     created: webhooks.CreatedEndpoint | None = None,
+    new_verification_key: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     endpoints, _next = await webhooks.list_endpoints(session, ctx.view_tenant, limit=200)
+    if created is not None and created.verification_key is not None:
+        new_verification_key = created.verification_key
     return page(
         request,
         ctx,
@@ -41,6 +46,9 @@ async def _render(
             "created": created,
             "error": error,
             "event_types": events.EVENT_TYPES,
+            "formats": FORMAT_LABELS,
+            "verification_key": await webhooks.verification_key_info(session, ctx.view_tenant),
+            "new_verification_key": new_verification_key,
         },
         section="webhooks",
         status_code=status_code,
@@ -60,6 +68,7 @@ async def create_endpoint(
     url: Annotated[str, Form(max_length=2048)] = "",
     description: Annotated[str, Form(max_length=1000)] = "",
     events_chosen: Annotated[list[str] | None, Form(alias="events")] = None,
+    format: Annotated[str, Form(max_length=16)] = "standard",
 ) -> Response:
     try:
         created = await webhooks.create_endpoint(
@@ -69,11 +78,22 @@ async def create_endpoint(
             url=url,
             events=events_chosen or [webhooks.ALL_EVENTS],
             description=description or None,
+            format=format,
         )
     except ValidationFailed as exc:
         detail = exc.errors[0]["message"] if exc.errors else exc.detail
         return await _render(request, session, ctx, error=detail, status_code=422)
     return await _render(request, session, ctx, created=created, status_code=201)
+
+
+@router.post(PATH + "/verification-key/rotate")
+async def rotate_verification_key(
+    request: Request, session: SessionDep, ctx: WriterDep
+) -> Response:
+    key = await webhooks.rotate_verification_key(
+        session, ctx.view_tenant, settings=settings_of(request)
+    )
+    return await _render(request, session, ctx, new_verification_key=key)
 
 
 @router.post(PATH + "/{endpoint_id}/enabled")
