@@ -54,6 +54,31 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}"): "getWebhookDelivery",
     ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/resend"): "resendWebhookDelivery",
 }
+# OpenAPI links: what a response's id leads to (clients and schemathesis's stateful tests follow
+# them: create -> read, update, delete).
+_USER_ID = "$response.body#/user/partner_id"
+_WEBHOOK_ID = "$response.body#/webhook/id"
+_USER_LINKS = {
+    "GetUser": ("getUser", "The user."),
+    "UpdateUser": ("createOrUpdateUser", "Update the user (or refresh the sign-in token)."),
+    "DeleteUser": ("deleteUser", "Delete the user."),
+    "GetUserProgress": ("getUserProgress", "The user's progress."),
+    "CreateSignInLink": ("createSignInLink", "A sign-in link for the user."),
+    "ListUserInterviews": ("listUserInterviews", "The user's interviews."),
+}
+_WEBHOOK_LINKS = {
+    "GetWebhook": ("getWebhook", "The endpoint."),
+    "UpdateWebhook": ("updateWebhook", "Change the endpoint."),
+    "DeleteWebhook": ("deleteWebhook", "Delete the endpoint."),
+    "RotateWebhookSecret": ("rotateWebhookSecret", "A new signing secret for the endpoint."),
+    "ListWebhookDeliveries": ("listWebhookDeliveries", "The endpoint's delivery log."),
+}
+LINKS: dict[tuple[str, str], tuple[str, str, dict[str, tuple[str, str]]]] = {
+    ("POST", "/api/users/{partner_id}"): ("partner_id", _USER_ID, _USER_LINKS),
+    ("POST", "/api/users/anonymous"): ("partner_id", _USER_ID, _USER_LINKS),
+    ("POST", "/api/webhooks"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
+    ("POST", "/api/webhooks/{webhook_id}"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
+}
 # Examples of parameters, by name, where the route did not give one.
 PARAMETER_EXAMPLES: dict[str, Any] = {
     "partner_id": "abc123def",
@@ -123,6 +148,8 @@ def install_reference(app: FastAPI) -> None:
                 if route is not None:
                     statuses = error_statuses(route, method.upper(), operation)
                     _error_responses(operation, statuses)
+                if (method.upper(), path) in LINKS:
+                    _links(operation, *LINKS[(method.upper(), path)])
         doc["webhooks"] = webhooks_section(components)
         doc["components"].setdefault("securitySchemes", {})[VERIFICATION_KEY_SCHEME] = (
             VERIFICATION_KEY_SECURITY
@@ -186,6 +213,24 @@ def _error_responses(operation: dict[str, Any], statuses: Iterable[int]) -> None
                 }
             },
         }
+
+
+def _links(
+    operation: dict[str, Any],
+    parameter: str,
+    expression: str,
+    links: dict[str, tuple[str, str]],
+) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response["links"] = {
+                name: {
+                    "operationId": target,
+                    "parameters": {parameter: expression},
+                    "description": description,
+                }
+                for name, (target, description) in links.items()
+            }
 
 
 def _parameter_examples(operation: dict[str, Any]) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from greenroom.core.events import EVENT_TYPES
 from greenroom.core.responses import Timestamp
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
 FormatName = Literal["standard", "biginterview"]
+# An event type, or "*" for all. Listed in the document (so generators and fuzzers know them);
+# checked by the service, which names the valid ones in its 422.
+EventName = Annotated[str, Field(json_schema_extra={"enum": [*EVENT_TYPES, "*"]})]
 FORMAT = (
     "What deliveries look like: `standard` (Standard Webhooks: `{type, timestamp, data}`) or "
     "`biginterview` (Big Interview's `{webhook: {id, event_name, partner_id, api_id, api_type, "
@@ -36,7 +40,7 @@ class WebhookCreate(BaseModel):
         },
     )
     url: str = Field(max_length=2048, description="http(s) URL on a public address.")
-    events: list[str] | None = Field(
+    events: list[EventName] | None = Field(
         default=None,
         description='Event types to receive; omitted, null or ["*"] means all of them.',
     )
@@ -54,7 +58,7 @@ class WebhookUpdate(BaseModel):
     url: str | None = Field(
         default=None, max_length=2048, description="A new URL (http(s), public address)."
     )
-    events: list[str] | None = Field(
+    events: list[EventName] | None = Field(
         default=None, description='New event types; `["*"]` for all of them.'
     )
     description: str | None = Field(
