@@ -280,3 +280,19 @@ async def test_the_key_survives_a_server_secret_rotation(app, partner, receiver,
     only_new = SecretStr("t2:second-secret-0123456789abcdef0123456789")
     await make_worker(app, org, secrets=only_new).run_until_idle()
     assert [r.status for r in receiver.at("/bi")] == [200, 200]
+
+
+async def test_concurrent_first_endpoints_make_one_key(partner, receiver) -> None:
+    """Several first endpoints in the format at once (each in its own transaction; on
+    PostgreSQL truly concurrent): one key, made once, returned once, and no 5xx."""
+    answers = await asyncio.gather(
+        *(
+            partner.api.post(
+                "/api/webhooks", json={"url": receiver.url(f"/race-{n}"), "format": "biginterview"}
+            )
+            for n in range(4)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    keys = [a.json()["webhook"]["verification_key"] for a in answers]
+    assert len([k for k in keys if k is not None]) == 1
