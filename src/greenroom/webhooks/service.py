@@ -510,17 +510,14 @@ _INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
 # A delivery in its user's queue: one place after the queue's last pending delivery (the queue is
 # empty, or its pending deliveries are all later ones, once the earlier have succeeded or failed).
 _deliveries = table_of(WebhookDelivery).alias("queued")
-_NEXT_IN_QUEUE = (
-    select(func.coalesce(func.max(_deliveries.c.ordering_seq), 0) + 1)
-    .where(
-        _deliveries.c.endpoint_id == bindparam("queue_endpoint_id"),
-        _deliveries.c.ordering_key == bindparam("queue_key"),
-        _deliveries.c.status == "pending",
-    )
-    .scalar_subquery()
+_QUEUE_TAIL = select(func.coalesce(func.max(_deliveries.c.ordering_seq), 0) + 1).where(
+    _deliveries.c.endpoint_id == bindparam("queue_endpoint_id"),
+    _deliveries.c.ordering_key == bindparam("queue_key"),
+    _deliveries.c.status == "pending",
 )
+_NEXT_IN_QUEUE = Statement(_QUEUE_TAIL)  # on its own: for tests/core/test_query_plans.py
 _INSERT_QUEUED_DELIVERY = Statement(
-    insert(table_of(WebhookDelivery)).values(ordering_seq=_NEXT_IN_QUEUE)
+    insert(table_of(WebhookDelivery)).values(ordering_seq=_QUEUE_TAIL.scalar_subquery())
 )
 
 
