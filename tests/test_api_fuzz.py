@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
 from collections import Counter
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import httpx
 import schemathesis
@@ -36,7 +38,10 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
+from tests.conftest import host_for
 from tests.factories import make_key, make_org
+
+T = TypeVar("T")
 
 # Small and derandomized in the suite (CI must be stable); raise it for a deeper local run:
 # GREENROOM_FUZZ_EXAMPLES=200 pytest tests/test_api_fuzz.py
@@ -152,44 +157,53 @@ def test_user_operations_carry_the_seeds_example(app) -> None:
             )
 
 
-async def test_linked_operations_keep_their_resources_consistent(app, client_for) -> None:
+async def test_linked_operations_keep_their_resources_consistent(app, settings) -> None:
     """Schemathesis's state machine over the document's links: users and webhook endpoints are
     created, read, changed and deleted in generated sequences; every response conforms, none is
-    a 5xx, a resource is there right after its creation and gone after its deletion."""
-    org = await make_org(app, anonymous=True)
-    key = await make_key(app, org)
-    api: httpx.AsyncClient = client_for(org.slug)
-    document = (await api.get("/api/openapi.json")).json()
-    schema = schemathesis.openapi.from_dict(document).include(path_regex=r"^/api/(users|webhooks)")
+    a 5xx, a resource is there right after its creation and gone after its deletion.
+
+    Each sequence runs in an org of its own, so that it meets no other sequence's users and
+    endpoints (Hypothesis replays sequences and needs the same answers to the same requests)."""
     loop = asyncio.get_running_loop()
-    base_url = str(api.base_url)
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    org = await make_org(app, anonymous=True)
+    document = (await api.get(f"http://{host_for(settings, org.slug)}/api/openapi.json")).json()
+    schema = schemathesis.openapi.from_dict(document).include(path_regex=r"^/api/(users|webhooks)")
     followed: Counter[tuple[str, int]] = Counter()
     calls: Counter[tuple[str, int]] = Counter()
 
-    async def send(kwargs: dict[str, Any]) -> httpx.Response:
-        return await api.request(**kwargs)
+    def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run on the app's loop: the machine runs in a thread, the app and its database here."""
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    async def new_org() -> tuple[str, str]:
+        org = await make_org(app, anonymous=True)
+        return f"http://{host_for(settings, org.slug)}", await make_key(app, org)
 
     machine: type[APIStateMachine] = schema.as_state_machine()
 
     class Links(machine):  # type: ignore[valid-type,misc]  # a class made from the document
+        def setup(self) -> None:
+            self.base_url, self.key = on_loop(new_org())
+
         def step(self, input: StepInput) -> StepOutput:
             output: StepOutput = super().step(input)
             if input.transition is not None and input.is_applied:
                 name = input.transition.id.rsplit(" -> ", 1)[0].rsplit(" ", 1)[-1]
+                name = re.sub(r"_\d+$", "", name)  # "GetUser_1": a link of that name elsewhere
                 followed[(name, output.response.status_code)] += 1
             return output
 
         def call(self, case: Any, **_kwargs: Any) -> Response:
             if isinstance(case.body, dict) and isinstance(case.body.get("url"), str):
                 case.body["url"] = HOOK_URL  # keep the rest generated
-            kwargs = _request_kwargs(case, base_url, key)
+            kwargs = _request_kwargs(case, self.base_url, self.key)
             if "Idempotency-Key" in kwargs["headers"]:
                 # The generator repeats the document's example key, which answers every later,
                 # different request 409: the sequences would stop there. (The plain run above
                 # sends what it generates.)
                 kwargs["headers"]["Idempotency-Key"] = uuid.uuid4().hex
-            # The machine runs in a thread; the app and its database live on this loop.
-            response = asyncio.run_coroutine_threadsafe(send(kwargs), loop).result()
+            response = on_loop(api.request(**kwargs))
             calls[(case.operation.label, response.status_code)] += 1
             return Response.from_httpx(response, verify=False)
 
@@ -198,7 +212,7 @@ async def test_linked_operations_keep_their_resources_consistent(app, client_for
         ) -> None:
             case.validate_response(response, checks=STATEFUL_CHECKS, recorder=self.recorder)
 
-    settings = hypothesis_settings(
+    run = hypothesis_settings(
         max_examples=SCENARIOS,
         stateful_step_count=STEPS,
         database=None,
@@ -207,7 +221,10 @@ async def test_linked_operations_keep_their_resources_consistent(app, client_for
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    await asyncio.to_thread(Links.run, settings=settings)
+    try:
+        await asyncio.to_thread(Links.run, settings=run)
+    finally:
+        await api.aclose()
 
     # The links were followed to their targets' success paths.
     succeeded = {name for (name, status), _ in followed.items() if 200 <= status < 300}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.json_schema import SkipJsonSchema
 
 from greenroom.core.events import EVENT_TYPES
 from greenroom.core.responses import Timestamp
@@ -55,7 +56,8 @@ class WebhookUpdate(BaseModel):
     """Only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
-    url: str | None = Field(
+    # Null is refused for these (422 "may not be null"): the document does not offer it.
+    url: str | SkipJsonSchema[None] = Field(
         default=None, max_length=2048, description="A new URL (http(s), public address)."
     )
     events: list[EventName] | None = Field(
@@ -64,10 +66,10 @@ class WebhookUpdate(BaseModel):
     description: str | None = Field(
         default=None, max_length=500, description="A new note; null clears it."
     )
-    enabled: bool | None = Field(
+    enabled: bool | SkipJsonSchema[None] = Field(
         default=None, description="Stop (false) or resume (true) sending events."
     )
-    format: FormatName | None = Field(
+    format: FormatName | SkipJsonSchema[None] = Field(
         default=None,
         description=FORMAT + " It applies to every delivery from then on, retries included.",
     )
