@@ -57,8 +57,8 @@ class WebhookUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
     # Null is refused for these (422 "may not be null"): the document does not offer it.
-    url: str | SkipJsonSchema[None] = Field(
-        default=None, max_length=2048, description="A new URL (http(s), public address)."
+    url: Annotated[str, Field(max_length=2048)] | SkipJsonSchema[None] = Field(
+        default=None, description="A new URL (http(s), public address)."
     )
     events: list[EventName] | None = Field(
         default=None, description='New event types; `["*"]` for all of them.'
