@@ -18,6 +18,7 @@ from greenroom.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookMessage,
+    WebhookVerificationKey,
 )
 from greenroom.websessions.models import WebSession
 
@@ -48,4 +49,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",
+    "WebhookVerificationKey",
 ]

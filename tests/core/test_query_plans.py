@@ -22,8 +22,15 @@ from greenroom.practice import repository as practice
 from greenroom.progress import repository as progress
 from greenroom.users import repository as users
 from greenroom.webhooks import repository as webhooks
+from greenroom.webhooks import service as outbox
 
-BIG_TABLES = ("users", "user_progress", "practice_interviews", "webhook_endpoints")
+BIG_TABLES = (
+    "users",
+    "user_progress",
+    "practice_interviews",
+    "webhook_endpoints",
+    "webhook_deliveries",
+)
 NOW = clock.now()
 TENANT = {"org_id": uuid.uuid4(), "environment": "production", "now": NOW}
 AFTER = {"after_at": NOW - timedelta(days=1), "after_id": uuid.uuid4()}
@@ -65,6 +72,11 @@ CASES: list[tuple[str, Statement, dict[str, Any]]] = [
         for after in (False, True)
     ),
     ("webhook endpoints of a tenant", webhooks._ENABLED_ENDPOINTS, TENANT),
+    (
+        "a delivery's place in its user's queue",
+        outbox._NEXT_IN_QUEUE,
+        {"queue_endpoint_id": uuid.uuid4(), "queue_key": "user:abc123def"},
+    ),
 ]
 
 

@@ -148,7 +148,11 @@ async def world(app: FastAPI, settings: Settings) -> World:
         hook = await api.post(
             "/api/webhooks",
             headers=auth,
-            json={"url": f"https://93.184.215.14/victim-hook-{tag}", "description": f"V{tag}"},
+            json={
+                "url": f"https://93.184.215.14/victim-hook-{tag}",
+                "description": f"V{tag}",
+                "format": "biginterview",  # so that the victim has a verification key
+            },
         )
         assert hook.status_code == 201, hook.text
         webhook = hook.json()["webhook"]
@@ -187,6 +191,7 @@ async def world(app: FastAPI, settings: Settings) -> World:
         partner_id,
         webhook["id"],
         webhook["secret"],
+        webhook["verification_key"],
         delivery["id"],
         user.json()["user"]["token"]["token"],
         victim.tokens["access_token"],

@@ -1,8 +1,10 @@
 """A real HTTP receiver on 127.0.0.1 that verifies every delivery with the third-party
-`standardwebhooks` library, and helpers to publish events and drive the worker."""
+`standardwebhooks` library (and, where told, the `Authorization` key of the Big Interview
+format), and helpers to publish events and drive the worker."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +29,11 @@ class Received:
     body: bytes
     payload: Any = None  # what standardwebhooks.verify returned
     verify_error: str | None = None
+    status: int = 200  # what the receiver answered
+
+    @property
+    def body_json(self) -> Any:
+        return json.loads(self.body)
 
     @property
     def webhook_id(self) -> str:
@@ -42,6 +49,11 @@ class Receiver:
     statuses: dict[str, list[int]] = field(default_factory=dict)
     bodies: dict[str, bytes] = field(default_factory=dict)
     redirects: set[str] = field(default_factory=set)
+    # Per path: the verification key a request must carry in `Authorization` (else 401), as a
+    # Big Interview receiver checks it.
+    keys: dict[str, str] = field(default_factory=dict)
+    # Paths that answer 500 to the first attempt of every message (by `webhook-id`).
+    fail_first: set[str] = field(default_factory=set)
     # Paths whose requests are held until the event is set (a receiver that never answers).
     hold: threading.Event = field(default_factory=threading.Event)
     held_paths: set[str] = field(default_factory=set)
@@ -76,9 +88,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 except WebhookVerificationError as exc:
                     record.verify_error = str(exc)
             with receiver.lock:
-                receiver.requests.append(record)
                 queue = receiver.statuses.get(self.path) or []
                 status = queue.pop(0) if queue else 200
+                key = receiver.keys.get(self.path)
+                if key is not None and headers.get("authorization") != key:
+                    status = 401
+                if self.path in receiver.fail_first and not any(
+                    r.path == self.path and r.headers.get("webhook-id") == headers.get("webhook-id")
+                    for r in receiver.requests
+                ):
+                    status = 500
+                record.status = status
+                receiver.requests.append(record)
                 receiver.lock.notify_all()
             if self.path in receiver.held_paths:
                 receiver.hold.wait(30)

@@ -1,4 +1,5 @@
-"""Webhooks: the endpoints of the environment in view, their delivery log, and resend.
+"""Webhooks: the endpoints of the environment in view, their delivery log, and resend; the
+environment's verification key (Big Interview format), shown once when made, and its rotation.
 
 Everything goes through `webhooks.service`, exactly as `/api/webhooks` does; what an admin
 changes here is also in the audit log (`webhook.*`).
@@ -23,6 +24,7 @@ from greenroom.webhooks import service as webhooks
 
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/webhooks"
+FORMAT_LABELS = {"standard": "Standard Webhooks", "biginterview": "Big Interview"}
 
 
 async def _render(
@@ -44,8 +46,10 @@ async def _render(
             "endpoints": endpoints,
             "flash": message,
             "error": error,
-            "values": values or {"url": "", "description": "", "events": []},
+            "values": values or {"url": "", "description": "", "events": [], "format": "standard"},
             "event_types": events.EVENT_TYPES,
+            "formats": FORMAT_LABELS,
+            "verification_key": await webhooks.verification_key_info(session, ctx.view_tenant),
         },
         section="webhooks",
         status_code=status_code,
@@ -74,6 +78,7 @@ async def create_endpoint(
     url: Annotated[str, Form(max_length=2048)] = "",
     description: Annotated[str, Form(max_length=1000)] = "",
     events_chosen: Annotated[list[str] | None, Form(alias="events")] = None,
+    format: Annotated[str, Form(max_length=16)] = "standard",
 ) -> Response:
     try:
         created = await webhooks.create_endpoint(
@@ -83,13 +88,32 @@ async def create_endpoint(
             url=url,
             events=events_chosen or [webhooks.ALL_EVENTS],
             description=description or None,
+            format=format,
         )
     except ValidationFailed as exc:
         detail = exc.errors[0]["message"] if exc.errors else exc.detail
-        values = {"url": url, "description": description, "events": events_chosen or []}
+        values = {
+            "url": url, "description": description, "events": events_chosen or [],
+            "format": format,
+        }  # fmt: skip
         return await _render(request, session, ctx, error=detail, values=values, status_code=422)
     await _audit(request, session, ctx, service.WEBHOOK_CREATED, url=url, id=created.endpoint.id)
-    flash.put(ctx, "webhook_created", secret=created.secret, url=url)
+    flash.put(
+        ctx, "webhook_created", secret=created.secret, url=url,
+        verification_key=created.verification_key,
+    )  # fmt: skip
+    return RedirectResponse(PATH, status_code=303)
+
+
+@router.post(PATH + "/verification-key/rotate")
+async def rotate_verification_key(
+    request: Request, session: SessionDep, ctx: WriterDep
+) -> Response:
+    key = await webhooks.rotate_verification_key(
+        session, ctx.view_tenant, settings=settings_of(request)
+    )
+    await _audit(request, session, ctx, service.WEBHOOK_KEY_ROTATED, last4=key[-4:])
+    flash.put(ctx, "verification_key", key=key)
     return RedirectResponse(PATH, status_code=303)
 
 
@@ -101,10 +125,11 @@ async def set_enabled(
     endpoint_id: uuid.UUID,
     enabled: Annotated[str, Form()] = "",
 ) -> Response:
-    endpoint = await webhooks.update_endpoint(
+    updated = await webhooks.update_endpoint(
         session, ctx.view_tenant, endpoint_id, settings=settings_of(request),
         enabled=enabled == "yes",
     )  # fmt: skip
+    endpoint = updated.endpoint
     event = service.WEBHOOK_ENABLED if enabled == "yes" else service.WEBHOOK_DISABLED
     await _audit(request, session, ctx, event, url=endpoint.url, id=endpoint_id)
     state = "receives events again" if enabled == "yes" else "is disabled"

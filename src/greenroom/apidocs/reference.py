@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
 
-from greenroom.apidocs.events import EVENTS, standard_event_models
+from greenroom.apidocs.events import EVENTS, biginterview_event_models, standard_event_models
 from greenroom.auth.guard import ApiRoute
 from greenroom.core.errors import PROBLEM_JSON
 from greenroom.core.problems import ERROR_DESCRIPTIONS, problem_example
@@ -49,9 +49,35 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/api/webhooks/{webhook_id}"): "updateWebhook",
     ("DELETE", "/api/webhooks/{webhook_id}"): "deleteWebhook",
     ("POST", "/api/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("POST", "/api/webhooks/verification-key/rotate"): "rotateWebhookVerificationKey",
     ("GET", "/api/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
     ("GET", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}"): "getWebhookDelivery",
     ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/resend"): "resendWebhookDelivery",
+}
+# OpenAPI links: what a response's id leads to (clients and schemathesis's stateful tests follow
+# them: create -> read, update, delete).
+_USER_ID = "$response.body#/user/partner_id"
+_WEBHOOK_ID = "$response.body#/webhook/id"
+_USER_LINKS = {
+    "GetUser": ("getUser", "The user."),
+    "UpdateUser": ("createOrUpdateUser", "Update the user (or refresh the sign-in token)."),
+    "DeleteUser": ("deleteUser", "Delete the user."),
+    "GetUserProgress": ("getUserProgress", "The user's progress."),
+    "CreateSignInLink": ("createSignInLink", "A sign-in link for the user."),
+    "ListUserInterviews": ("listUserInterviews", "The user's interviews."),
+}
+_WEBHOOK_LINKS = {
+    "GetWebhook": ("getWebhook", "The endpoint."),
+    "UpdateWebhook": ("updateWebhook", "Change the endpoint."),
+    "DeleteWebhook": ("deleteWebhook", "Delete the endpoint."),
+    "RotateWebhookSecret": ("rotateWebhookSecret", "A new signing secret for the endpoint."),
+    "ListWebhookDeliveries": ("listWebhookDeliveries", "The endpoint's delivery log."),
+}
+LINKS: dict[tuple[str, str], tuple[str, str, dict[str, tuple[str, str]]]] = {
+    ("POST", "/api/users/{partner_id}"): ("partner_id", _USER_ID, _USER_LINKS),
+    ("POST", "/api/users/anonymous"): ("partner_id", _USER_ID, _USER_LINKS),
+    ("POST", "/api/webhooks"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
+    ("POST", "/api/webhooks/{webhook_id}"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
 }
 # Examples of parameters, by name, where the route did not give one.
 PARAMETER_EXAMPLES: dict[str, Any] = {
@@ -122,7 +148,12 @@ def install_reference(app: FastAPI) -> None:
                 if route is not None:
                     statuses = error_statuses(route, method.upper(), operation)
                     _error_responses(operation, statuses)
+                if (method.upper(), path) in LINKS:
+                    _links(operation, *LINKS[(method.upper(), path)])
         doc["webhooks"] = webhooks_section(components)
+        doc["components"].setdefault("securitySchemes", {})[VERIFICATION_KEY_SCHEME] = (
+            VERIFICATION_KEY_SECURITY
+        )
         app.openapi_schema = doc
         return doc
 
@@ -182,6 +213,24 @@ def _error_responses(operation: dict[str, Any], statuses: Iterable[int]) -> None
                 }
             },
         }
+
+
+def _links(
+    operation: dict[str, Any],
+    parameter: str,
+    expression: str,
+    links: dict[str, tuple[str, str]],
+) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response["links"] = {
+                name: {
+                    "operationId": target,
+                    "parameters": {parameter: expression},
+                    "description": description,
+                }
+                for name, (target, description) in links.items()
+            }
 
 
 def _parameter_examples(operation: dict[str, Any]) -> None:
@@ -271,50 +320,61 @@ PayloadFormat = Callable[[str, str, Any], dict[str, Any]]
 
 def webhooks_section(components: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI 3.1 `webhooks`: one entry per event type and payload format, each a POST to your
-    endpoint. The standard format is the Standard Webhooks body `{"type", "timestamp", "data"}`.
-
-    Formats are listed in `PAYLOAD_FORMATS`; an endpoint's `format` chooses one (issue 16, item
-    6 adds Big Interview's `{"webhook": {...}}` envelope there, as "{event} (biginterview)")."""
-    models = standard_event_models()
-    _, schemas = models_json_schema(
-        [(model, "serialization") for model in models.values()], ref_template=REF
-    )
-    for name, schema in schemas.get("$defs", {}).items():
-        components.setdefault(name, schema)
+    endpoint: "{event}" in the standard format (the Standard Webhooks body `{"type",
+    "timestamp", "data"}`), "{event} (biginterview)" in Big Interview's (`{"webhook": {...}}`).
+    An endpoint's `format` chooses one; the formats are listed in `PAYLOAD_FORMATS`."""
     section: dict[str, Any] = {}
-    for event_type, model in models.items():
-        for format_name, describe in PAYLOAD_FORMATS.items():
+    for format_name, (make_models, describe) in PAYLOAD_FORMATS.items():
+        models = make_models()
+        _, schemas = models_json_schema(
+            [(model, "serialization") for model in models.values()], ref_template=REF
+        )
+        for name, schema in schemas.get("$defs", {}).items():
+            components.setdefault(name, schema)
+        for event_type, model in models.items():
             key = event_type if format_name == "standard" else f"{event_type} ({format_name})"
             example = model.model_json_schema()["examples"][0]
             section[key] = {"post": describe(event_type, model.__name__, example)}
-    return section
+    return dict(sorted(section.items()))
+
+
+def _operation_id(event_type: str, suffix: str = "") -> str:
+    return "on" + re.sub(r"(?:^|\.)(\w)", lambda m: m.group(1).upper(), event_type) + suffix
+
+
+def _headers(headers: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "header",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+            "example": value,
+        }
+        for name, description, value in headers
+    ]
+
+
+def _body(model_name: str, example: Any, media_type: str = JSON) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            media_type: {"schema": {"$ref": REF.format(model=model_name)}, "example": example}
+        },
+    }
 
 
 def _standard_payload(event_type: str, model_name: str, example: Any) -> dict[str, Any]:
     meaning = EVENTS[event_type][0]
     return {
-        "operationId": "on" + re.sub(r"(?:^|\.)(\w)", lambda m: m.group(1).upper(), event_type),
+        "operationId": _operation_id(event_type),
         "summary": f"{event_type} (standard format)",
         "description": f"{meaning} Sent to endpoints that subscribed to `{event_type}` (or `*`), "
         "signed as Standard Webhooks specifies: verify the signature over the raw body before "
         "trusting it (e.g. with the `standardwebhooks` library, or `greenroom_client.verify`).",
-        "parameters": [
-            {
-                "name": name,
-                "in": "header",
-                "required": True,
-                "description": description,
-                "schema": {"type": "string"},
-                "example": value,
-            }
-            for name, description, value in WEBHOOK_HEADERS
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                JSON: {"schema": {"$ref": REF.format(model=model_name)}, "example": example}
-            },
-        },
+        "parameters": _headers(WEBHOOK_HEADERS),
+        "requestBody": _body(model_name, example),
         "responses": {
             "2XX": {
                 "description": "Received. Any other answer, or none within the timeout (15 s), "
@@ -324,6 +384,44 @@ def _standard_payload(event_type: str, model_name: str, example: Any) -> dict[st
     }
 
 
-# Payload formats of webhook endpoints: the name an endpoint's `format` takes, and how its
-# deliveries look. Item 6 of issue 16 adds "biginterview".
-PAYLOAD_FORMATS: dict[str, PayloadFormat] = {"standard": _standard_payload}
+# `Authorization` cannot be a header parameter (OpenAPI ignores those): a security scheme says it.
+VERIFICATION_KEY_SCHEME = "WebhookVerificationKey"
+VERIFICATION_KEY_SECURITY = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "Authorization",
+    "description": "Deliveries in the Big Interview format carry the verification key of your "
+    "organization and environment (shown when it was made or rotated) as the whole "
+    "`Authorization` header, e.g. `Authorization: 935d85189822bf96c28c4fa79d3d8f31`: compare "
+    "it with yours before trusting the request.",
+}
+
+
+def _biginterview_payload(event_type: str, model_name: str, example: Any) -> dict[str, Any]:
+    meaning = EVENTS[event_type][0]
+    return {
+        "operationId": _operation_id(event_type, "BigInterview"),
+        "summary": f"{event_type} (Big Interview format)",
+        "description": f"{meaning} Sent to endpoints with `format: biginterview` that "
+        f"subscribed to `{event_type}` (or `*`), in Big Interview's envelope with your "
+        "verification key in `Authorization` (`Content-Type: application/json; charset=utf-8`). "
+        "The Standard Webhooks signature headers come too, over this body. Deliveries to one "
+        "endpoint go in order per user.",
+        "security": [{VERIFICATION_KEY_SCHEME: []}],
+        "parameters": _headers(WEBHOOK_HEADERS),
+        "requestBody": _body(model_name, example),
+        "responses": {
+            "200": {
+                "description": "Received. Only a 200 within 30 s counts (as with Big "
+                "Interview): anything else is a failure and retried with backoff for 24 hours."
+            }
+        },
+    }
+
+
+# Payload formats of webhook endpoints: the name an endpoint's `format` takes, the models of its
+# bodies (one per event type), and how its deliveries are described.
+PAYLOAD_FORMATS: dict[str, tuple[Callable[[], dict[str, Any]], PayloadFormat]] = {
+    "standard": (standard_event_models, _standard_payload),
+    "biginterview": (biginterview_event_models, _biginterview_payload),
+}

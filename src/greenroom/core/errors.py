@@ -7,6 +7,7 @@ Raise an `AppError` subclass from a service or a dependency; the handlers instal
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -189,20 +190,35 @@ def error_for_status(status: int, detail: str | None = None) -> AppError:
     return cls(detail)
 
 
+# Where a value may be one of several types, Pydantic names the alternative after the field
+# (`format.literal['standard','biginterview']`, `url.none`): not part of the field's name.
+_UNION_MEMBER = re.compile(r"[\[\]'(),-]|^(none|str|int|float|bool|list|dict)$")
+
+
 def _field_name(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header", "cookie")
+        and not (isinstance(p, str) and _UNION_MEMBER.search(p))
+    ]
     return ".".join(parts) or (str(loc[0]) if loc else "")
 
 
 def validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    out = []
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
     for err in raw:
+        field = _field_name(err.get("loc", ()))
+        if field in seen:
+            continue  # another alternative of the same value: its first error says enough
+        seen.add(field)
         message = str(err.get("msg", "invalid"))
         if err.get("type") == "extra_forbidden":
             message = "Unknown field."
         elif err.get("type") == "missing":
             message = "This field is required."
-        out.append({"field": _field_name(err.get("loc", ())), "message": message})
+        out.append({"field": field, "message": message})
     return out
 
 

@@ -9,6 +9,11 @@ without a restart.
 `RequestContextMiddleware`, which every error that nothing else answered reaches (from a route,
 a dependency, or a middleware's own query: the host's org, idempotency records), asks
 `unavailable_response` before it answers 500.
+
+A database whose disk is full (SQLite's `SQLITE_FULL`, PostgreSQL's `53100 disk_full`, an
+`ENOSPC` on the way) cannot write either: 503 `insufficient_storage` with a longer
+`Retry-After`, and a warning that says so (docs/operations.md, When the disk is full). Reads go
+on meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import sqlite3
 import time
 import traceback
 from typing import Any
@@ -34,9 +40,13 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,  # no pooled connection came free in time
 )
+_DISK_FULL_ERRORS: tuple[type[BaseException], ...] = ()
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+DISK_FULL_RETRY_AFTER_SECONDS = 300
 try:  # the driver is the optional `greenroom[postgres]` extra
     import asyncpg
 
+    _DISK_FULL_ERRORS += (asyncpg.exceptions.DiskFullError,)
     _UNAVAILABLE_ERRORS += (
         asyncpg.exceptions.PostgresConnectionError,  # class 08: connection exceptions
         asyncpg.exceptions.CannotConnectNowError,
@@ -74,6 +84,26 @@ Please try again in a few moments.</p>
 """
 
 
+DISK_FULL_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Back shortly</title></head>
+<body>
+<h1>We'll be back shortly</h1>
+<p>Greenroom cannot save anything right now. Nothing you did caused this, and nothing was
+half-saved. Please try again later.</p>
+</body>
+</html>
+"""
+
+
+class DiskFull(ServiceUnavailable):
+    code = "insufficient_storage"
+    default_detail = (
+        "The server has no room to save this right now; nothing was saved. Retry after the "
+        "Retry-After delay."
+    )
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     code = "service_unavailable"
     default_detail = "The service is briefly unavailable; retry after the Retry-After delay."
@@ -109,11 +139,33 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database's disk (or quota) is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error) and (
+            getattr(current, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+        ):
+            return True
+        if isinstance(current, _DISK_FULL_ERRORS):
+            return True
+        if isinstance(current, OSError) and current.errno in _DISK_FULL_ERRNOS:
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
 class _Reporter:
     """One warning line when an outage starts, then at most one every 10 s while it lasts."""
 
-    def __init__(self, every: float = 10.0) -> None:
+    def __init__(
+        self, every: float = 10.0, message: str = "database unreachable: answering 503"
+    ) -> None:
         self.every = every
+        self.message = message
         self._last = 0.0
         self._since = 0
 
@@ -123,13 +175,14 @@ class _Reporter:
         if now - self._last < self.every:
             return
         log.warning(
-            "database unreachable: answering 503",
+            self.message,
             extra={"error": type(exc).__name__, "path": path, "requests": self._since},
         )
         self._last, self._since = now, 0
 
 
 _reporter = _Reporter()
+_disk_reporter = _Reporter(message="disk full: the database cannot write; answering 503")
 
 
 def _wants_html(scope: Scope) -> bool:
@@ -142,7 +195,14 @@ def _wants_html(scope: Scope) -> bool:
 
 
 def unavailable_response(scope: Scope, exc: BaseException) -> Response | None:
-    """The 503 for a request that failed because the database is unreachable, else None."""
+    """The 503 for a request that failed because the database is unreachable (or its disk is
+    full), else None."""
+    if is_disk_full(exc):
+        _disk_reporter.report(exc, str(scope.get("path", "")))
+        full = {"Retry-After": str(DISK_FULL_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        if _wants_html(scope):
+            return HTMLResponse(DISK_FULL_PAGE, status_code=503, headers=full)
+        return problem_response(DiskFull(headers=full))
     if not is_database_unavailable(exc):
         return None
     _reporter.report(exc, str(scope.get("path", "")))

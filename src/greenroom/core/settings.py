@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # Webhook deliveries (docs/operations.md, docs/webhooks.md).
     webhooks_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Endpoints in the Big Interview format: a 200 within this is a success (Big Interview's 30 s).
+    webhooks_biginterview_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
     webhooks_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhooks_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhooks_retry_window_hours: float = Field(default=24.0, gt=0)

@@ -6,6 +6,7 @@ exactly once per answer. The interview completes when its last question is answe
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.content.loader import Pack, QuestionSet
 from greenroom.core import clock
 from greenroom.core.direct import Direct, fields
-from greenroom.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from greenroom.core.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from greenroom.core.events import publish
 from greenroom.core.pagination import (
     Page,
@@ -27,15 +34,29 @@ from greenroom.core.pagination import (
 from greenroom.core.responses import iso
 from greenroom.practice import feedback, repository
 from greenroom.practice.models import Answer, AnswerComment, Interview
-from greenroom.practice.storage import Storage, user_folder
+from greenroom.practice.storage import Storage, is_disk_full, user_folder
 from greenroom.progress import service as progress
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
 from greenroom.users.service import UserNotFound
 
+log = logging.getLogger("greenroom.practice")
 MAX_TEXT = 10_000
 MAX_COMMENT = 4_000
+STORAGE_FULL_RETRY_AFTER = 300
+
+
+class RecordingStorageFull(ServiceUnavailable):
+    """The disk (or quota) holding recordings is full: nothing was saved (docs/operations.md)."""
+
+    code = "insufficient_storage"
+    default_detail = (
+        "Your recording could not be saved: the server has no room for it right now. Nothing "
+        "was saved; try again later, or answer this question in writing."
+    )
+
+
 # Sniffed MIME type -> file extension we store under.
 MEDIA_TYPES = {
     "video/webm": "webm", "audio/webm": "webm", "audio/ogg": "ogg", "video/mp4": "mp4",
@@ -248,7 +269,22 @@ async def answer_media(
     if (declared_type or "").split(";")[0].strip().lower() == f"audio/{subtype}":
         mime = f"audio/{subtype}"
     folder = user_folder(tenant.org_id, tenant.environment.value, user.partner_id)
-    key = storage.save(folder, extension, data)
+    try:
+        key = storage.save(folder, extension, data)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        # The answer's transaction rolls back with this: no answer without its recording.
+        log.error(
+            "recordings storage full: upload refused",
+            extra={
+                "errno": exc.errno,
+                "error": exc.strerror,
+                "bytes": len(data),
+                "storage": str(getattr(storage, "root", "")),
+            },
+        )
+        raise RecordingStorageFull(headers={"Retry-After": str(STORAGE_FULL_RETRY_AFTER)}) from None
     answer = Answer(kind="recording", media_key=key, media_type=mime, rating=rating)
     return await _save(session, tenant, user, pack, interview, index, answer)
 

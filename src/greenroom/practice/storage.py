@@ -3,10 +3,14 @@
 Keys are made here (`<user folder>/<uuid4>.<ext>`), never from user input, and every path is
 resolved and checked to stay inside the root, so nothing can be written or read elsewhere. An
 object store can implement the same four methods later.
+
+A write that fails (the disk is full: `OSError` with `ENOSPC`, or a quota: `EDQUOT`) leaves no
+partial file behind and raises to the caller, which answers it (`is_disk_full`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import shutil
@@ -15,6 +19,12 @@ from pathlib import Path
 from typing import Protocol
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a storage error means "no space left" (the disk, or the user's quota)."""
+    return isinstance(exc, OSError) and exc.errno in _FULL
 
 
 class Storage(Protocol):
@@ -46,9 +56,16 @@ class LocalStorage:
         if not _KEY_RE.fullmatch(key):
             raise ValueError("invalid storage key")
         target = self._inside(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._write(target, data)
+        except OSError:
+            target.unlink(missing_ok=True)  # no partial recording left to fill the disk
+            raise
         return key
+
+    def _write(self, target: Path, data: bytes) -> None:
+        target.write_bytes(data)
 
     def path(self, key: str) -> Path:
         if not _KEY_RE.fullmatch(key):

@@ -28,6 +28,10 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     # Event types, or ["*"] for all of them (including types added later).
     events: Mapped[list[Any]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # What the deliveries look like: "standard" (Standard Webhooks: `{"type", "timestamp",
+    # "data"}`) or "biginterview" (Big Interview's `{"webhook": {...}}` envelope, with the org's
+    # verification key in `Authorization`; `webhooks.formats`).
+    format: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     # The signing secret, AES-GCM encrypted under a key derived from the server secret
     # `secret_version` (it must be recoverable to sign; it is never returned after creation).
     secret_ciphertext: Mapped[str] = mapped_column(String(255))
@@ -60,6 +64,11 @@ class WebhookDelivery(IdMixin, Base):
         Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_leased", "endpoint_id", "locked_until"),
         Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+        # In order per user: the pending deliveries of one (endpoint, ordering_key) queue by
+        # `ordering_seq` (its head is the only one claimable; `repository.claim_for_endpoint`).
+        Index(
+            "ix_webhook_deliveries_queue", "endpoint_id", "ordering_key", "status", "ordering_seq"
+        ),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -80,9 +89,13 @@ class WebhookDelivery(IdMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     lock_token: Mapped[uuid.UUID | None] = mapped_column(default=None)
     resend_of_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
-    # Deliveries of one endpoint with the same key are to go out in order (issue 16: "user:<id>");
-    # not used by the claim yet (see `repository.claim_fair`).
+    # Deliveries of one endpoint with the same key go out in order ("user:<partner_id>"): one
+    # waits until every earlier pending one of its queue has succeeded or failed for good.
+    # `ordering_seq` is its place in that queue, taken in the transaction that queues it (one
+    # more than the queue's last pending delivery): the database's order, not a server's clock.
+    # None for events about no user (and deliveries queued before 0015): no order.
     ordering_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    ordering_seq: Mapped[int | None] = mapped_column(default=None)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     response_status: Mapped[int | None] = mapped_column(default=None)
     response_ms: Mapped[int | None] = mapped_column(default=None)
@@ -106,3 +119,22 @@ class WebhookAttempt(IdMixin, Base):
     response_ms: Mapped[int | None] = mapped_column(default=None)
     response_excerpt: Mapped[str | None] = mapped_column(String(1024), default=None)
     error: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class WebhookVerificationKey(Base):
+    """The verification key of one org and environment: sent in `Authorization` with every
+    delivery to its endpoints in the Big Interview format, so that the receiver can tell the
+    request came from us. AES-GCM encrypted like the signing secrets (it must be sent, so it
+    cannot be a hash); shown once, when made or rotated."""
+
+    __tablename__ = "webhook_verification_keys"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    environment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_ciphertext: Mapped[str] = mapped_column(String(255))
+    key_version: Mapped[str] = mapped_column(String(32))
+    # The key's last four characters, so that an admin can tell which key is in force.
+    hint: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

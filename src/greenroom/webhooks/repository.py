@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from greenroom.core.direct import Executor, Statement, execute
 from greenroom.jobs.leases import lease
@@ -19,6 +21,7 @@ from greenroom.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookMessage,
+    WebhookVerificationKey,
 )
 
 
@@ -148,8 +151,39 @@ class Busy:
     in_flight: int
 
 
-def _unleased(now: datetime) -> ColumnElement[bool]:
-    return or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+def _unleased(now: datetime, deliveries: Any = WebhookDelivery) -> ColumnElement[bool]:
+    return or_(deliveries.locked_until.is_(None), deliveries.locked_until < now)
+
+
+def _waits_behind(now: datetime | None = None) -> ColumnElement[bool]:
+    """The delivery has an earlier pending delivery in its (endpoint, ordering_key) queue (with
+    `now`: one that is not in flight right now). A delivery without a key is in no queue."""
+    earlier = aliased(WebhookDelivery, name="earlier")
+    condition = exists().where(
+        earlier.endpoint_id == WebhookDelivery.endpoint_id,
+        earlier.ordering_key == WebhookDelivery.ordering_key,
+        earlier.status == "pending",
+        or_(
+            earlier.ordering_seq < WebhookDelivery.ordering_seq,
+            and_(
+                earlier.ordering_seq == WebhookDelivery.ordering_seq,
+                earlier.id < WebhookDelivery.id,
+            ),
+        ),
+    )
+    if now is not None:
+        condition = condition.where(_unleased(now, earlier))
+    return condition
+
+
+def _claimable(now: datetime) -> list[ColumnElement[bool]]:
+    """Due, not held by a worker, and the head of its queue (in order per user)."""
+    return [
+        WebhookDelivery.status == "pending",
+        WebhookDelivery.next_attempt_at <= now,
+        _unleased(now),
+        ~_waits_behind(),
+    ]
 
 
 async def endpoints_with_due_work(
@@ -172,12 +206,7 @@ async def endpoints_with_due_work(
         .where(WebhookDelivery.locked_until >= now)
         .scalar_subquery()
     )
-    due = (
-        exists()
-        .where(WebhookDelivery.endpoint_id == WebhookEndpoint.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .where(_unleased(now))
-    )
+    due = exists().where(WebhookDelivery.endpoint_id == WebhookEndpoint.id, *_claimable(now))
     query = select(WebhookEndpoint.id, WebhookEndpoint.org_id, in_flight).where(
         WebhookEndpoint.enabled.is_(True), due
     )
@@ -199,20 +228,14 @@ async def claim_for_endpoint(
     limit: int,
 ) -> list[uuid.UUID]:
     """Lease up to `limit` of the endpoint's due deliveries, oldest due first (the jobs module's
-    lease: `FOR UPDATE SKIP LOCKED` on PostgreSQL).
-
-    In order per user (issue 16) slots in here: only the head of each (endpoint,
-    `ordering_key`) queue is claimable, i.e. add `NOT EXISTS (an earlier pending delivery of
-    this endpoint with the same ordering_key)` to the candidates, with an index on
-    (endpoint_id, ordering_key, created_at)."""
+    lease: `FOR UPDATE SKIP LOCKED` on PostgreSQL). Only the head of each user's queue is
+    claimable: a delivery waits while an earlier one of its queue is pending (in flight, or
+    waiting for a retry), so one user's events reach the endpoint in the order they were
+    queued. Claims for one endpoint never run at once (`endpoints_with_due_work` locks it), so
+    two workers cannot take two deliveries of one queue."""
     candidates = (
         select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= now,
-            _unleased(now),
-        )
+        .where(WebhookDelivery.endpoint_id == endpoint_id, *_claimable(now))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
         .limit(limit)
     )
@@ -223,6 +246,72 @@ async def claim_for_endpoint(
         {"locked_until": lease_until, "lock_token": token},
     ).returning(WebhookDelivery.id)
     return list((await session.execute(statement)).scalars().all())
+
+
+async def held_back(
+    session: AsyncSession, *, now: datetime, org_ids: Sequence[uuid.UUID] | None = None
+) -> bool:
+    """Whether a due delivery of an enabled endpoint waits only for sends in flight: its
+    endpoint's (the per-endpoint limit), or the earlier deliveries of its queue (each in
+    flight). One waiting for an earlier delivery's retry later on does not count."""
+    query = (
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookEndpoint.enabled.is_(True),
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            _unleased(now),
+            ~_waits_behind(now),
+        )
+        .limit(1)
+    )
+    if org_ids is not None:
+        query = query.where(WebhookDelivery.org_id.in_(org_ids))
+    return (await session.execute(query)).first() is not None
+
+
+async def next_in_queue(session: AsyncSession, endpoint_id: uuid.UUID, key: str) -> int:
+    """The place after the last pending delivery of the (endpoint, key) queue."""
+    last = await session.scalar(
+        select(func.max(WebhookDelivery.ordering_seq)).where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.ordering_key == key,
+            WebhookDelivery.status == "pending",
+        )
+    )
+    return int(last or 0) + 1
+
+
+async def lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Lock the org's row until the transaction ends (PostgreSQL; SQLite's writers take turns):
+    changes that must see each other's result (the endpoint cap, making the verification key)
+    run one after the other."""
+    await session.execute(
+        select(Organization.id).where(Organization.id == org_id).with_for_update(key_share=True)
+    )
+
+
+async def get_verification_key(
+    session: AsyncSession, tenant: Tenant
+) -> WebhookVerificationKey | None:
+    return await session.get(
+        WebhookVerificationKey, (tenant.org_id, tenant.environment.value), populate_existing=True
+    )
+
+
+async def verification_keys(
+    session: AsyncSession, owners: Sequence[tuple[uuid.UUID, str]]
+) -> list[WebhookVerificationKey]:
+    """The keys of these (org, environment) pairs that have one."""
+    if not owners:
+        return []
+    orgs = sorted({org_id for org_id, _ in owners})
+    rows = await session.execute(
+        select(WebhookVerificationKey).where(WebhookVerificationKey.org_id.in_(orgs))
+    )
+    wanted = set(owners)
+    return [row for row in rows.scalars() if (row.org_id, row.environment) in wanted]
 
 
 async def purge_finished(
@@ -268,9 +357,7 @@ async def purge_finished(
 async def count_org_endpoints(session: AsyncSession, org_id: uuid.UUID) -> int:
     """Endpoints of the org, both environments, after locking the org's row (so that
     concurrent creates count one after the other and the cap holds exactly)."""
-    await session.execute(
-        select(Organization.id).where(Organization.id == org_id).with_for_update(key_share=True)
-    )
+    await lock_org(session, org_id)
     count = await session.scalar(
         select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
     )

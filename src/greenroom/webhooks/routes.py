@@ -21,12 +21,15 @@ from greenroom.webhooks.schemas import (
     DeliveryList,
     DeliveryOut,
     SecretOut,
+    VerificationKeyOut,
     WebhookCreate,
     WebhookCreatedEnvelope,
     WebhookEnvelope,
     WebhookList,
     WebhookOut,
     WebhookUpdate,
+    WebhookUpdatedEnvelope,
+    WebhookWithKey,
     WebhookWithSecret,
 )
 
@@ -54,6 +57,11 @@ async def create_webhook(
     addresses are refused with 422 `invalid_webhook_url`. An organization may have at most 20
     endpoints, production and sandbox together (422 `too_many_webhook_endpoints`).
 
+    `format: "biginterview"` sends Big Interview's envelope with the environment's verification
+    key in `Authorization`; the first such endpoint of an environment makes that key and returns
+    it in `verification_key`, **shown only this once** (rotate it with
+    `POST /api/webhooks/verification-key/rotate`).
+
     ```http
     POST /api/webhooks HTTP/1.1
     Host: xyz.greenroom.localhost
@@ -72,10 +80,31 @@ async def create_webhook(
         events=body.events,
         description=body.description,
         enabled=body.enabled,
+        format=body.format,
     )
     response.headers["Location"] = f"/api/webhooks/{created.endpoint.id}"
     out = WebhookOut.of(created.endpoint).model_dump()
-    return WebhookCreatedEnvelope(webhook=WebhookWithSecret(**out, secret=created.secret))
+    return WebhookCreatedEnvelope(
+        webhook=WebhookWithSecret(
+            **out, secret=created.secret, verification_key=created.verification_key
+        )
+    )
+
+
+@router.post("/verification-key/rotate", response_model=VerificationKeyOut)
+@requires(Scope.WEBHOOKS_MANAGE)
+async def rotate_webhook_verification_key(
+    request: Request, session: SessionDep
+) -> VerificationKeyOut:
+    """A new verification key for this org and environment (made if there was none), **shown
+    only this once**. Deliveries to endpoints in the Big Interview format carry it in
+    `Authorization`, from now on (retries of earlier events included): deploy it to your
+    receivers right after rotating."""
+    principal = principal_of(request)
+    key = await service.rotate_verification_key(
+        session, principal.tenant, settings=_settings(request)
+    )
+    return VerificationKeyOut(verification_key=key)
 
 
 @router.get("", response_model=WebhookList)
@@ -100,28 +129,33 @@ async def get_webhook(webhook_id: str, session: SessionDep, request: Request) ->
     return WebhookEnvelope(webhook=WebhookOut.of(endpoint))
 
 
-@router.post("/{webhook_id}", response_model=WebhookEnvelope)
+@router.post("/{webhook_id}", response_model=WebhookUpdatedEnvelope)
 @requires(Scope.WEBHOOKS_MANAGE)
 async def update_webhook(
     webhook_id: str,
     body: WebhookUpdate,
     request: Request,
     session: SessionDep,
-) -> WebhookEnvelope:
-    """Change `url`, `events`, `description` or `enabled`; fields not sent stay as they are.
-    (POST, in the style of `POST /api/users/{partner_id}`.) Enabling an endpoint that was disabled
-    for failing clears that state; queued deliveries then resume."""
+) -> WebhookUpdatedEnvelope:
+    """Change `url`, `events`, `description`, `enabled` or `format`; fields not sent stay as they
+    are. (POST, in the style of `POST /api/users/{partner_id}`.) Enabling an endpoint that was
+    disabled for failing clears that state; queued deliveries then resume. Switching the
+    environment's first endpoint to `biginterview` makes its verification key, returned in
+    `verification_key` this once."""
     principal = principal_of(request)
     changes: dict[str, Any] = {}
     for field in body.model_fields_set:
         value = getattr(body, field)
-        if value is None and field in ("url", "enabled"):
+        if value is None and field in ("url", "enabled", "format"):
             raise ValidationFailed(errors=[{"field": field, "message": "may not be null"}])
         changes[field] = value
-    endpoint = await service.update_endpoint(
+    updated = await service.update_endpoint(
         session, principal.tenant, webhook_id, settings=_settings(request), **changes
     )
-    return WebhookEnvelope(webhook=WebhookOut.of(endpoint))
+    out = WebhookOut.of(updated.endpoint).model_dump()
+    return WebhookUpdatedEnvelope(
+        webhook=WebhookWithKey(**out, verification_key=updated.verification_key)
+    )
 
 
 @router.delete("/{webhook_id}", status_code=204)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.json_schema import SkipJsonSchema
 
+from greenroom.core.events import EVENT_TYPES
 from greenroom.core.responses import Timestamp
 from greenroom.webhooks import service
 from greenroom.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
+FormatName = Literal["standard", "biginterview"]
+# An event type, or "*" for all. Listed in the document (so generators and fuzzers know them);
+# checked by the service, which names the valid ones in its 422.
+EventName = Annotated[str, Field(json_schema_extra={"enum": [*EVENT_TYPES, "*"]})]
+FORMAT = (
+    "What deliveries look like: `standard` (Standard Webhooks: `{type, timestamp, data}`) or "
+    "`biginterview` (Big Interview's `{webhook: {id, event_name, partner_id, api_id, api_type, "
+    "api_object}}`, with the verification key in `Authorization`)."
+)
 EXAMPLE_URL = "https://xyz.example.com/greenroom/webhooks"
 
 
@@ -30,7 +41,7 @@ class WebhookCreate(BaseModel):
         },
     )
     url: str = Field(max_length=2048, description="http(s) URL on a public address.")
-    events: list[str] | None = Field(
+    events: list[EventName] | None = Field(
         default=None,
         description='Event types to receive; omitted, null or ["*"] means all of them.',
     )
@@ -38,23 +49,29 @@ class WebhookCreate(BaseModel):
         default=None, max_length=500, description="Your note about the endpoint."
     )
     enabled: bool = Field(default=True, description="Whether events are sent to it.")
+    format: FormatName = Field(default="standard", description=FORMAT)
 
 
 class WebhookUpdate(BaseModel):
     """Only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
-    url: str | None = Field(
-        default=None, max_length=2048, description="A new URL (http(s), public address)."
+    # Null is refused for these (422 "may not be null"): the document does not offer it.
+    url: Annotated[str, Field(max_length=2048)] | SkipJsonSchema[None] = Field(
+        default=None, description="A new URL (http(s), public address)."
     )
-    events: list[str] | None = Field(
+    events: list[EventName] | None = Field(
         default=None, description='New event types; `["*"]` for all of them.'
     )
     description: str | None = Field(
         default=None, max_length=500, description="A new note; null clears it."
     )
-    enabled: bool | None = Field(
+    enabled: bool | SkipJsonSchema[None] = Field(
         default=None, description="Stop (false) or resume (true) sending events."
+    )
+    format: FormatName | SkipJsonSchema[None] = Field(
+        default=None,
+        description=FORMAT + " It applies to every delivery from then on, retries included.",
     )
 
 
@@ -64,6 +81,7 @@ EXAMPLE_WEBHOOK: dict[str, JsonValue] = {
     "description": "XYZ Corporation LMS sync",
     "events": ["user.created", "progress.updated"],
     "enabled": True,
+    "format": "standard",
     "disabled_reason": None,
     "disabled_at": None,
     "failing_since": None,
@@ -89,6 +107,12 @@ EXAMPLE_DELIVERY: dict[str, JsonValue] = {
     "resend_of": None,
 }
 EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - documentation
+EXAMPLE_VERIFICATION_KEY = "935d85189822bf96c28c4fa79d3d8f31"  # Big Interview's docs' example
+VERIFICATION_KEY = (
+    "The verification key of this org and environment, sent in `Authorization` with every "
+    "delivery in the Big Interview format. Only in the answer that made it (the environment's "
+    "first endpoint in that format): null otherwise. Lost? Rotate it."
+)
 
 
 class WebhookOut(BaseModel):
@@ -101,6 +125,7 @@ class WebhookOut(BaseModel):
     description: str | None = Field(description="Your note about it.")
     events: list[str] = Field(description='Event types it receives (`["*"]`: all).')
     enabled: bool = Field(description="Whether events are sent to it.")
+    format: FormatName = Field(description=FORMAT)
     disabled_reason: Literal["manual", "failing"] | None = Field(
         description="Why it is disabled: `manual` (by you) or `failing` (deliveries kept failing)."
     )
@@ -121,6 +146,7 @@ class WebhookOut(BaseModel):
             description=endpoint.description,
             events=list(endpoint.events),
             enabled=endpoint.enabled,
+            format="biginterview" if endpoint.format == "biginterview" else "standard",
             disabled_reason=endpoint.disabled_reason,
             disabled_at=endpoint.disabled_at,
             failing_since=endpoint.failing_since,
@@ -131,11 +157,30 @@ class WebhookOut(BaseModel):
         )
 
 
-class WebhookWithSecret(WebhookOut):
+class WebhookWithKey(WebhookOut):
+    """An endpoint just changed, with the verification key if the change made it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **EXAMPLE_WEBHOOK,
+                    "format": "biginterview",
+                    "verification_key": EXAMPLE_VERIFICATION_KEY,
+                }
+            ]
+        }
+    )
+    verification_key: str | None = Field(description=VERIFICATION_KEY)
+
+
+class WebhookWithSecret(WebhookWithKey):
     """A new endpoint with its signing secret, shown this once."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**EXAMPLE_WEBHOOK, "secret": EXAMPLE_SECRET}]}
+        json_schema_extra={
+            "examples": [{**EXAMPLE_WEBHOOK, "verification_key": None, "secret": EXAMPLE_SECRET}]
+        }
     )
     secret: str = Field(description="The signing secret (`whsec_...`). Shown only this once.")
 
@@ -144,6 +189,12 @@ class WebhookEnvelope(BaseModel):
     """One webhook endpoint."""
 
     webhook: WebhookOut = Field(description="The endpoint.")
+
+
+class WebhookUpdatedEnvelope(BaseModel):
+    """The endpoint as changed."""
+
+    webhook: WebhookWithKey = Field(description="The endpoint, with `verification_key`.")
 
 
 class WebhookCreatedEnvelope(BaseModel):
@@ -164,6 +215,19 @@ class SecretOut(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"secret": EXAMPLE_SECRET}]})
     secret: str = Field(description="The new signing secret, shown only this once.")
+
+
+class VerificationKeyOut(BaseModel):
+    """A new verification key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"verification_key": EXAMPLE_VERIFICATION_KEY}]}
+    )
+    verification_key: str = Field(
+        description="The new verification key of this org and environment, shown only this "
+        "once: every delivery in the Big Interview format carries it in `Authorization` from "
+        "now on (retries of earlier events included)."
+    )
 
 
 class DeliveryOut(BaseModel):

@@ -1,9 +1,12 @@
 """Webhook endpoints and their deliveries: everything the API, the admin pages and the worker share.
 
 - Management (create, list, get, update, delete, rotate the secret) for one tenant (org AND
-  environment); another tenant's endpoint is a NotFound.
+  environment); another tenant's endpoint is a NotFound. An endpoint's `format` chooses what its
+  deliveries look like (`webhooks.formats`); the Big Interview format sends the tenant's
+  verification key, made with its first such endpoint and rotated here.
 - `record_event` is subscribed to `greenroom.core.events`: it writes the message and one delivery
-  row per matching enabled endpoint in the transaction of the change that caused the event.
+  row per matching enabled endpoint in the transaction of the change that caused the event, each
+  in its endpoint's queue for the event's user (`ordering_key`, `ordering_seq`).
 - Deliveries: the log of an endpoint, and a manual resend. Sending is `webhooks.worker`.
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
@@ -29,12 +32,13 @@ from greenroom.core.responses import iso
 from greenroom.core.settings import Settings
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
 from greenroom.tenancy.context import Tenant
-from greenroom.webhooks import repository, signing, ssrf
+from greenroom.webhooks import formats, repository, signing, ssrf
 from greenroom.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookMessage,
+    WebhookVerificationKey,
 )
 
 ALL_EVENTS = "*"
@@ -59,6 +63,23 @@ class WebhookDisabled(Conflict):
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
     secret: str  # whsec_...: shown once, never returned again
+    # The tenant's verification key, when this call made it (its first endpoint in the Big
+    # Interview format): shown once, never returned again.
+    verification_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatedEndpoint:
+    endpoint: WebhookEndpoint
+    verification_key: str | None = None  # as `CreatedEndpoint.verification_key`
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKeyInfo:
+    """What may be shown of a verification key after it was made: never the key itself."""
+
+    hint: str  # its last four characters
+    created_at: datetime
 
 
 def message_id(message: WebhookMessage | uuid.UUID) -> str:
@@ -113,6 +134,15 @@ async def check_url(url: str, settings: Settings) -> str:
     return url
 
 
+def check_format(value: str) -> str:
+    if value not in formats.FORMATS:
+        raise ValidationFailed(
+            f"Unknown format {value!r}.",
+            errors=[{"field": "format", "message": "one of: " + ", ".join(formats.FORMATS)}],
+        )
+    return value
+
+
 def _check_description(description: str | None) -> str | None:
     if description is None:
         return None
@@ -142,8 +172,10 @@ async def create_endpoint(
     events: Sequence[str] | None = None,
     description: str | None = None,
     enabled: bool = True,
+    format: str = formats.STANDARD,
 ) -> CreatedEndpoint:
     url = await check_url(url, settings)
+    format = check_format(format)
     cap = settings.webhooks_max_endpoints_per_org
     if await repository.count_org_endpoints(session, tenant.org_id) >= cap:
         raise TooManyEndpoints(
@@ -168,11 +200,17 @@ async def create_endpoint(
         enabled=enabled,
         disabled_reason=None if enabled else "manual",
         disabled_at=None if enabled else clock.now(),
+        format=format,
     )
     secret = _set_secret(endpoint, settings)
     session.add(endpoint)
+    # (The org's row is locked by the count above: a key is made once however many creates
+    # race.)
+    made = None
+    if format == formats.BIGINTERVIEW:
+        made = await _ensure_verification_key(session, tenant, settings, locked=True)
     await session.flush()
-    return CreatedEndpoint(endpoint, secret)
+    return CreatedEndpoint(endpoint, secret, made)
 
 
 def _set_secret(endpoint: WebhookEndpoint, settings: Settings) -> str:
@@ -224,9 +262,16 @@ async def update_endpoint(
     events: Sequence[str] | None = _UNSET,
     description: str | None = _UNSET,
     enabled: bool = _UNSET,
-) -> WebhookEndpoint:
-    """Change what is given. Enabling clears the "disabled because failing" state."""
+    format: str = _UNSET,
+) -> UpdatedEndpoint:
+    """Change what is given. Enabling clears the "disabled because failing" state. A format
+    change applies to every delivery sent from then on, retries of earlier events included."""
     endpoint = await get_endpoint(session, tenant, endpoint_id)
+    made = None
+    if format is not _UNSET:
+        endpoint.format = check_format(format)
+        if endpoint.format == formats.BIGINTERVIEW:
+            made = await _ensure_verification_key(session, tenant, settings)
     if url is not _UNSET:
         endpoint.url = await check_url(url, settings)
     if events is not _UNSET:
@@ -242,7 +287,7 @@ async def update_endpoint(
             disable(endpoint, "manual")
     endpoint.updated_at = clock.now()
     await session.flush()
-    return endpoint
+    return UpdatedEndpoint(endpoint, made)
 
 
 def disable(endpoint: WebhookEndpoint, reason: str) -> None:
@@ -274,6 +319,63 @@ async def rotate_secret(
 def endpoint_secret(endpoint: WebhookEndpoint, settings: Settings) -> str:
     return signing.decrypt(
         settings.server_secrets, endpoint.secret_version, endpoint.id, endpoint.secret_ciphertext
+    )
+
+
+# --- the verification key (Big Interview format) ------------------------------------------------
+
+
+async def _ensure_verification_key(
+    session: AsyncSession, tenant: Tenant, settings: Settings, *, locked: bool = False
+) -> str | None:
+    """Make the tenant's verification key if it has none: the new key, or None."""
+    if not locked:
+        await repository.lock_org(session, tenant.org_id)
+    if await repository.get_verification_key(session, tenant) is not None:
+        return None
+    return await _set_verification_key(session, tenant, settings, None)
+
+
+async def _set_verification_key(
+    session: AsyncSession,
+    tenant: Tenant,
+    settings: Settings,
+    row: WebhookVerificationKey | None,
+) -> str:
+    key = signing.generate_verification_key()
+    server_secret = settings.server_secrets[0]
+    environment = tenant.environment.value
+    if row is None:
+        row = WebhookVerificationKey(org_id=tenant.org_id, environment=environment)
+        session.add(row)
+    row.key_ciphertext = signing.encrypt_key(server_secret, tenant.org_id, environment, key)
+    row.key_version = server_secret.version
+    row.hint = key[-4:]
+    row.created_at = clock.now()
+    await session.flush()
+    return key
+
+
+async def rotate_verification_key(
+    session: AsyncSession, tenant: Tenant, *, settings: Settings
+) -> str:
+    """A new verification key for the tenant (made if it had none), in force at once: every
+    delivery from now on, retries of earlier events included, carries it."""
+    await repository.lock_org(session, tenant.org_id)
+    row = await repository.get_verification_key(session, tenant)
+    return await _set_verification_key(session, tenant, settings, row)
+
+
+async def verification_key_info(
+    session: AsyncSession, tenant: Tenant
+) -> VerificationKeyInfo | None:
+    row = await repository.get_verification_key(session, tenant)
+    return None if row is None else VerificationKeyInfo(row.hint, row.created_at)
+
+
+def verification_key(row: WebhookVerificationKey, settings: Settings) -> str:
+    return signing.decrypt_key(
+        settings.server_secrets, row.key_version, row.org_id, row.environment, row.key_ciphertext
     )
 
 
@@ -364,12 +466,16 @@ async def resend(
     endpoint_id: str | uuid.UUID,
     delivery_id: str | uuid.UUID,
 ) -> WebhookDelivery:
-    """Queue the delivery's message again, as a new delivery due now (same `webhook-id`)."""
+    """Queue the delivery's message again, as a new delivery due now (same `webhook-id`), at the
+    end of its user's queue for the endpoint (after the user's deliveries still pending)."""
     original = await get_delivery(session, tenant, endpoint_id, delivery_id)
     endpoint = await get_endpoint(session, tenant, endpoint_id)
     if not endpoint.enabled:
         raise WebhookDisabled()
     now = clock.now()
+    seq = None
+    if original.ordering_key is not None:
+        seq = await repository.next_in_queue(session, endpoint.id, original.ordering_key)
     delivery = WebhookDelivery(
         id=uuid.uuid4(),
         org_id=original.org_id,
@@ -380,6 +486,8 @@ async def resend(
         created_at=now,
         next_attempt_at=now,
         resend_of_id=original.id,
+        ordering_key=original.ordering_key,
+        ordering_seq=seq,
     )
     session.add(delivery)
     await session.flush()
@@ -399,6 +507,18 @@ def _json_default(value: object) -> object:
 
 _INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
 _INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
+# A delivery in its user's queue: one place after the queue's last pending delivery (the queue is
+# empty, or its pending deliveries are all later ones, once the earlier have succeeded or failed).
+_deliveries = table_of(WebhookDelivery).alias("queued")
+_QUEUE_TAIL = select(func.coalesce(func.max(_deliveries.c.ordering_seq), 0) + 1).where(
+    _deliveries.c.endpoint_id == bindparam("queue_endpoint_id"),
+    _deliveries.c.ordering_key == bindparam("queue_key"),
+    _deliveries.c.status == "pending",
+)
+_NEXT_IN_QUEUE = Statement(_QUEUE_TAIL)  # on its own: for tests/core/test_query_plans.py
+_INSERT_QUEUED_DELIVERY = Statement(
+    insert(table_of(WebhookDelivery)).values(ordering_seq=_QUEUE_TAIL.scalar_subquery())
+)
 
 
 async def record_event(
@@ -419,6 +539,7 @@ async def record_event(
         separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
     )
     message_id = uuid.uuid4()
+    key = formats.ordering_key(data)
     # Core inserts: the rows are for the worker, nothing here reads them back.
     await execute(
         on,
@@ -432,23 +553,27 @@ async def record_event(
             "created_at": now,
         },
     )
-    await execute_many(
-        on,
-        _INSERT_DELIVERY,
-        [
-            {
-                "id": uuid.uuid4(),
-                "org_id": tenant.org_id,
-                "environment": tenant.environment.value,
-                "endpoint_id": endpoint_id,
-                "message_id": message_id,
-                "event_type": event_type,
-                "created_at": now,
-                "next_attempt_at": now,
-            }
-            for endpoint_id in endpoints
-        ],
-    )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": tenant.org_id,
+            "environment": tenant.environment.value,
+            "endpoint_id": endpoint_id,
+            "message_id": message_id,
+            "event_type": event_type,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for endpoint_id in endpoints
+    ]
+    if key is None:
+        await execute_many(on, _INSERT_DELIVERY, rows)
+    else:
+        queued = [
+            {**row, "ordering_key": key, "queue_endpoint_id": row["endpoint_id"], "queue_key": key}
+            for row in rows
+        ]
+        await execute_many(on, _INSERT_QUEUED_DELIVERY, queued)
 
 
 def _cursor_time(value: object) -> datetime:

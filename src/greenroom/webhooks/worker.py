@@ -16,6 +16,11 @@ served first last time), and within an org one per endpoint in turn. One org nev
 than nine tenths of a worker's slots (`Worker.per_org`). So a slow receiver holds at most its own
 few slots, and an org with a backlog cannot keep another org's delivery waiting: there is
 always a free slot for it at the next poll.
+
+Order per user: only the head of each (endpoint, user) queue is claimed (`repository`), so a
+user's later event waits for the earlier one's success or final failure, in both formats. The
+body and headers of a send follow its endpoint's format (`webhooks.formats`), chosen at claim
+time, so a format change or a key rotation applies to retries of earlier events too.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,12 +47,13 @@ from greenroom.core.settings import Settings
 from greenroom.jobs import JobContext, Registry
 from greenroom.jobs.leases import backoff as jobs_backoff
 from greenroom.ops.metrics import Metrics
-from greenroom.webhooks import repository, service, signing, ssrf
+from greenroom.webhooks import formats, repository, service, signing, ssrf
 from greenroom.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookMessage,
+    WebhookVerificationKey,
 )
 from greenroom.webhooks.repository import Busy
 
@@ -75,6 +81,10 @@ class Send:
     secret: str | None
     msg_id: str
     body: str
+    format: str = formats.STANDARD
+    # Big Interview format: the tenant's verification key (None: it has none, or it cannot be
+    # read).
+    authorization: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +175,16 @@ class Worker:
 
     @property
     def lease(self) -> timedelta:
-        return timedelta(seconds=2 * self.settings.webhooks_timeout_seconds + 30)
+        longest = max(
+            self.settings.webhooks_timeout_seconds,
+            self.settings.webhooks_biginterview_timeout_seconds,
+        )
+        return timedelta(seconds=2 * longest + 30)
+
+    def timeout(self, send: Send) -> float:
+        if send.format == formats.BIGINTERVIEW:
+            return self.settings.webhooks_biginterview_timeout_seconds
+        return self.settings.webhooks_timeout_seconds
 
     @property
     def concurrency(self) -> int:
@@ -368,34 +387,69 @@ class Worker:
                         del in_flight[endpoint_id]
             if not ids:
                 return []
-            rows = await session.execute(
-                select(WebhookDelivery, WebhookEndpoint, WebhookMessage)
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .join(WebhookMessage, WebhookMessage.id == WebhookDelivery.message_id)
-                .where(WebhookDelivery.id.in_(ids))
+            rows = (
+                await session.execute(
+                    select(WebhookDelivery, WebhookEndpoint, WebhookMessage)
+                    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                    .join(WebhookMessage, WebhookMessage.id == WebhookDelivery.message_id)
+                    .where(WebhookDelivery.id.in_(ids))
+                )
+            ).all()
+            keys = await self._verification_keys(
+                session,
+                [
+                    (endpoint.org_id, endpoint.environment)
+                    for _, endpoint, _ in rows
+                    if endpoint.format == formats.BIGINTERVIEW
+                ],
             )
-            found = {
-                delivery.id: Send(
+            found = {}
+            for delivery, endpoint, message in rows:
+                msg_id = service.message_id(message)
+                send = Send(
                     delivery_id=delivery.id,
                     endpoint_id=endpoint.id,
                     org_id=delivery.org_id,
                     lock_token=token,
                     url=endpoint.url,
                     secret=self._secret(endpoint),
-                    msg_id=service.message_id(message),
+                    msg_id=msg_id,
                     body=message.body,
                 )
-                for delivery, endpoint, message in rows.all()
-            }
+                if endpoint.format == formats.BIGINTERVIEW:
+                    send = replace(
+                        send,
+                        format=formats.BIGINTERVIEW,
+                        body=formats.biginterview_body(msg_id, message.body),
+                        authorization=keys.get((endpoint.org_id, endpoint.environment)),
+                    )
+                found[delivery.id] = send
             return [found[i] for i in ids if i in found]  # in the order handed out
 
+    async def _verification_keys(
+        self, session: AsyncSession, owners: Sequence[tuple[uuid.UUID, str]]
+    ) -> dict[tuple[uuid.UUID, str], str]:
+        """The readable verification keys of these (org, environment) pairs, re-encrypted under
+        the newest server secret where they were not (as the signing secrets are)."""
+        found: dict[tuple[uuid.UUID, str], str] = {}
+        current = self.settings.server_secrets[0]
+        row: WebhookVerificationKey
+        for row in await repository.verification_keys(session, owners):
+            try:
+                key = service.verification_key(row, self.settings)
+            except signing.SecretUnreadable:
+                continue
+            if row.key_version != current.version:
+                row.key_ciphertext = signing.encrypt_key(current, row.org_id, row.environment, key)
+                row.key_version = current.version
+            found[(row.org_id, row.environment)] = key
+        return found
+
     async def _held_back(self) -> bool:
-        """Whether due deliveries wait only because their endpoints have sends in flight."""
+        """Whether due deliveries wait only for sends in flight (to their endpoint, or of the
+        earlier deliveries in their user's queue), perhaps another worker's."""
         async with self.sessions() as session, session.begin():
-            busy = await repository.endpoints_with_due_work(
-                session, now=clock.now(), org_ids=self.org_ids, lock=False
-            )
-        return bool(busy)
+            return await repository.held_back(session, now=clock.now(), org_ids=self.org_ids)
 
     def _secret(self, endpoint: WebhookEndpoint) -> str | None:
         try:
@@ -418,23 +472,39 @@ class Worker:
     async def _send(self, client: httpx.AsyncClient, job: Send) -> Outcome:
         if job.secret is None:
             return Outcome(False, error="The signing secret cannot be read; rotate it.")
+        big_interview = job.format == formats.BIGINTERVIEW
+        if big_interview and job.authorization is None:
+            return Outcome(
+                False, error="The verification key is missing or cannot be read; rotate it."
+            )
         try:
             target = await ssrf.resolve(job.url, self.settings)
         except ssrf.UnsafeUrl as exc:
             return Outcome(False, error=f"Refused: {exc}")
         timestamp = int(clock.now().timestamp())
         headers = {
-            "content-type": "application/json",
+            "content-type": formats.STANDARD_CONTENT_TYPE,
             "webhook-id": job.msg_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signing.sign(job.secret, job.msg_id, timestamp, job.body),
         }
+        if big_interview:
+            assert job.authorization is not None
+            headers["content-type"] = formats.BIGINTERVIEW_CONTENT_TYPE
+            headers["authorization"] = job.authorization
         url, extensions = _pin(job.url, target, headers)
+        seconds = self.timeout(job)
+        timeout = httpx.Timeout(seconds, connect=self.settings.webhooks_connect_timeout_seconds)
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.webhooks_timeout_seconds):
+            async with asyncio.timeout(seconds):
                 async with client.stream(
-                    "POST", url, content=job.body.encode(), headers=headers, extensions=extensions
+                    "POST",
+                    url,
+                    content=job.body.encode(),
+                    headers=headers,
+                    extensions=extensions,
+                    timeout=timeout,
                 ) as response:
                     excerpt = b""
                     async for chunk in response.aiter_bytes():
@@ -454,6 +524,8 @@ class Worker:
             error = f"HTTP {status}: redirects are not followed."
         elif not 200 <= status < 300:
             error = f"HTTP {status}."
+        elif big_interview and status != 200:
+            error = f"HTTP {status}: the Big Interview format needs a 200."
         return Outcome(error is None, status=status, ms=_ms(started), excerpt=text, error=error)
 
     async def _record(self, send: Send, outcome: Outcome) -> None:

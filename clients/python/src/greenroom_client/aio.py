@@ -96,6 +96,7 @@ class Webhooks(_Resource):
     update = operation(r.update_webhook)
     delete = operation(r.delete_webhook)
     rotate_secret = operation(r.rotate_webhook_secret)
+    rotate_verification_key = operation(r.rotate_webhook_verification_key)
     page = operation(r.list_webhooks)
     deliveries_page = operation(r.list_deliveries)
     delivery = operation(r.get_delivery)

@@ -163,7 +163,8 @@ class Interview(Response):
 
 @dataclass(frozen=True)
 class Webhook(Response):
-    """A webhook endpoint; `secret` only in the answer that created it."""
+    """A webhook endpoint; `secret` only in the answer that created it, `verification_key` (Big
+    Interview format) only in the answer that made it."""
 
     id: str
     url: str
@@ -178,11 +179,20 @@ class Webhook(Response):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     secret: str | None = None
+    format: str = "standard"
+    verification_key: str | None = None
 
 
 @dataclass(frozen=True)
 class WebhookSecret(Response):
     secret: str
+
+
+@dataclass(frozen=True)
+class VerificationKey(Response):
+    """The organization's new verification key for this environment (Big Interview format)."""
+
+    verification_key: str
 
 
 @dataclass(frozen=True)

@@ -209,13 +209,18 @@ def create_webhook(
     events: list[str] | None = None,
     description: str | None = None,
     enabled: bool = True,
+    format: str | None = None,
 ) -> Call[models.Webhook]:
-    """A new endpoint, with its signing `secret` shown this once [createWebhook]."""
+    """A new endpoint, with its signing `secret` shown this once; `format="biginterview"` for Big
+    Interview's envelope (the first such endpoint also carries `verification_key`, shown this
+    once) [createWebhook]."""
     body: dict[str, Any] = {"url": url, "enabled": enabled}
     if events is not None:
         body["events"] = events
     if description is not None:
         body["description"] = description
+    if format is not None:
+        body["format"] = format
     return Call("POST", "/api/webhooks", json=body, parse=one(models.Webhook, "webhook"))
 
 
@@ -225,7 +230,7 @@ def get_webhook(webhook_id: str) -> Call[models.Webhook]:
 
 
 def update_webhook(webhook_id: str, **fields: Any) -> Call[models.Webhook]:
-    """Change `url`, `events`, `description` or `enabled` [updateWebhook]."""
+    """Change `url`, `events`, `description`, `enabled` or `format` [updateWebhook]."""
     return Call(
         "POST",
         f"/api/webhooks/{segment(webhook_id)}",
@@ -245,6 +250,16 @@ def rotate_webhook_secret(webhook_id: str) -> Call[models.WebhookSecret]:
         "POST",
         f"/api/webhooks/{segment(webhook_id)}/rotate-secret",
         parse=one(models.WebhookSecret),
+    )
+
+
+def rotate_webhook_verification_key() -> Call[models.VerificationKey]:
+    """A new verification key for this environment (Big Interview format), in effect at once
+    [rotateWebhookVerificationKey]."""
+    return Call(
+        "POST",
+        "/api/webhooks/verification-key/rotate",
+        parse=one(models.VerificationKey),
     )
 
 
