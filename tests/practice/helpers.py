@@ -20,6 +20,7 @@ from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from tests.practice.media import recording
 
 
 async def make_user(
@@ -111,7 +112,8 @@ def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         events._subscribers.remove(record)
 
 
-# The smallest WebM header `filetype` recognises (EBML magic + "webm" doctype).
+# The smallest WebM header `filetype` recognises (EBML magic + "webm" doctype): it looks like
+# a WebM, and is not a recording (nothing decodes). For storage tests; uploads use `recording()`.
 WEBM = (
     b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
     b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02" + b"\x00" * 64
@@ -144,11 +146,41 @@ class Member:
         return await post_form(self.client, page, f"{page}/text", data)
 
     async def upload(
-        self, interview_id: str, number: int, content: bytes = WEBM, rating: int | None = None
+        self,
+        interview_id: str,
+        number: int,
+        content: bytes | None = None,
+        rating: int | None = None,
+        *,
+        replace: bool = False,
+        html: bool = False,
     ) -> httpx.Response:
+        """Upload a recording (a tone by default: `media.recording()`); `html` sends the
+        Accept header of a browser's form."""
         page = f"/members/interviews/{interview_id}/questions/{number}"
         token = await csrf_from(self.client, page)
         data = {"csrftoken": token} | ({"rating": str(rating)} if rating else {})
+        if replace:
+            data["replace"] = "1"
+        headers = {"accept": "text/html,application/xhtml+xml"} if html else {}
         return await self.client.post(
-            f"{page}/media", data=data, files={"media": ("answer.webm", content, "video/webm")}
+            f"{page}/media",
+            data=data,
+            files={"media": ("answer.webm", content or recording(), "video/webm")},
+            headers=headers,
         )
+
+    async def answer_again(
+        self, interview_id: str, number: int, text: str, rating: int | None = None
+    ) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}"
+        data = {"text": text, "replace": "1"} | ({"rating": str(rating)} if rating else {})
+        return await post_form(self.client, f"{page}?again=1", f"{page}/text", data)
+
+    async def delete_answer(self, interview_id: str, number: int) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}/delete"
+        return await post_form(self.client, page, page)
+
+    async def delete_interview(self, interview_id: str) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/delete"
+        return await post_form(self.client, page, page)

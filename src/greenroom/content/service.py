@@ -11,7 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from greenroom.content.loader import CATEGORIES, SLUG_RE, Pack, Question, QuestionSet
+from greenroom.content.loader import (
+    CATEGORIES,
+    DEFAULT_ANSWER_SECONDS,
+    MAX_ANSWER_SECONDS,
+    MIN_ANSWER_SECONDS,
+    SLUG_RE,
+    Pack,
+    Question,
+    QuestionSet,
+)
 from greenroom.content.models import QuestionSetRow
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
@@ -27,6 +36,7 @@ def _as_set(row: QuestionSetRow) -> QuestionSet:
         description=row.description,
         order=row.position,
         questions=tuple(Question(q["prompt"], tuple(q.get("tips", ()))) for q in row.questions),
+        answer_seconds=row.answer_seconds,
     )
 
 
@@ -52,9 +62,21 @@ async def get_set(session: AsyncSession, org: OrgSnapshot, pack: Pack, slug: str
 
 
 def _validate(
-    slug: str, title: str, category: str, interviewer_name: str, questions: Sequence[Question]
+    slug: str,
+    title: str,
+    category: str,
+    interviewer_name: str,
+    questions: Sequence[Question],
+    answer_seconds: int = DEFAULT_ANSWER_SECONDS,
 ) -> list[dict[str, Any]]:
     errors = []
+    if not MIN_ANSWER_SECONDS <= answer_seconds <= MAX_ANSWER_SECONDS:
+        errors.append(
+            {
+                "field": "answer_seconds",
+                "message": f"{MIN_ANSWER_SECONDS} to {MAX_ANSWER_SECONDS} seconds",
+            }
+        )
     if not SLUG_RE.fullmatch(slug):
         errors.append({"field": "slug", "message": "lowercase letters, digits and hyphens"})
     if not title.strip() or len(title) > 200:
@@ -85,8 +107,9 @@ async def create_org_set(
     questions: Sequence[Question],
     description: str = "",
     position: int = 0,
+    answer_seconds: int = DEFAULT_ANSWER_SECONDS,
 ) -> QuestionSetRow:
-    stored = _validate(slug, title, category, interviewer_name, questions)
+    stored = _validate(slug, title, category, interviewer_name, questions, answer_seconds)
     existing = await session.execute(
         select(QuestionSetRow.id).where(
             QuestionSetRow.org_id == org.id, QuestionSetRow.slug == slug
@@ -103,6 +126,7 @@ async def create_org_set(
         description=description.strip(),
         position=position,
         questions=stored,
+        answer_seconds=answer_seconds,
     )
     session.add(row)
     await session.flush()
@@ -120,7 +144,9 @@ async def update_org_set(
     questions: Sequence[Question],
     description: str = "",
     position: int = 0,
+    answer_seconds: int | None = None,
 ) -> QuestionSetRow:
+    """Changes an org's set; `answer_seconds` None keeps the set's time limit."""
     row = (
         await session.execute(
             select(QuestionSetRow).where(
@@ -130,7 +156,10 @@ async def update_org_set(
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("No such question set.", code="question_set_not_found")
-    row.questions = _validate(slug, title, category, interviewer_name, questions)
+    if answer_seconds is None:
+        answer_seconds = row.answer_seconds
+    row.questions = _validate(slug, title, category, interviewer_name, questions, answer_seconds)
+    row.answer_seconds = answer_seconds
     row.title, row.category = title.strip(), category
     row.interviewer_name, row.description = interviewer_name.strip(), description.strip()
     row.position = position

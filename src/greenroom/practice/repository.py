@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 
 from greenroom.core.direct import Direct, Row, Statement
 from greenroom.core.pagination import after_position
-from greenroom.practice.models import Interview
+from greenroom.practice.models import Answer, Interview
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
@@ -69,3 +69,43 @@ async def read_page(
     if after is not None:
         values["after_at"], values["after_id"] = after
     return await direct.all(_PAGES[after is not None], **values)
+
+
+# One interview of the active user `:partner_id` with its questions (`service.interview_detail`).
+_ONE = Statement(
+    select(*INTERVIEW_COLUMNS, Interview.questions, Interview.answer_seconds)
+    .select_from(Interview)
+    .join(User, User.id == Interview.user_id)
+    .where(users.active_by_partner_id(), Interview.id == bindparam("interview_id"))
+)
+# Its answers: what the partner sees of each (no recording, no storage key).
+ANSWER_COLUMNS = (
+    Answer.question_index,
+    Answer.kind,
+    Answer.text,
+    Answer.rating,
+    Answer.created_at,
+    Answer.media_type,
+    Answer.duration_seconds,
+    Answer.analysis_status,
+    Answer.analysis_error,
+    Answer.transcript,
+    Answer.feedback,
+)
+_ANSWERS = Statement(
+    select(*ANSWER_COLUMNS)
+    .where(Answer.interview_id == bindparam("interview_id"))
+    .order_by(Answer.question_index)
+)
+
+
+async def read_one(
+    direct: Direct, tenant: Tenant, partner_id: str, interview_id: uuid.UUID, now: datetime
+) -> tuple[Row, list[Row]] | None:
+    """The interview (of the active user `partner_id`) and its answers by question: two
+    statements; None when the user has no such interview (or there is no such user)."""
+    values = {**users.partner_id_params(tenant, partner_id, now), "interview_id": interview_id}
+    interview = await direct.one(_ONE, **values)
+    if interview is None:
+        return None
+    return interview, await direct.all(_ANSWERS, interview_id=interview_id)

@@ -2,7 +2,10 @@
 
 Keys are made here (`<user folder>/<uuid4>.<ext>`), never from user input, and every path is
 resolved and checked to stay inside the root, so nothing can be written or read elsewhere. An
-object store can implement the same four methods later.
+object store can implement the same methods later.
+
+An upload is first written to a scratch folder (`scratch`), checked and remuxed there
+(`speech.media`), and the result moved in under a new key (`import_file`).
 """
 
 from __future__ import annotations
@@ -10,11 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
+_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}$")
+_SCRATCH = ".incoming"  # not a user folder's name (those are 32 hex digits)
 
 
 class Storage(Protocol):
@@ -22,6 +30,8 @@ class Storage(Protocol):
     def path(self, key: str) -> Path: ...
     def delete(self, key: str) -> None: ...
     def delete_folder(self, folder: str) -> None: ...
+    def scratch(self) -> AbstractContextManager[Path]: ...
+    def import_file(self, folder: str, source: Path) -> str: ...
 
 
 def user_folder(org_id: uuid.UUID, environment: str, partner_id: str) -> str:
@@ -41,10 +51,14 @@ class LocalStorage:
             raise ValueError("storage path escapes the storage folder")
         return target
 
-    def save(self, folder: str, extension: str, data: bytes) -> str:
+    def _new_key(self, folder: str, extension: str) -> str:
         key = f"{folder}/{uuid.uuid4().hex}.{extension}"
         if not _KEY_RE.fullmatch(key):
             raise ValueError("invalid storage key")
+        return key
+
+    def save(self, folder: str, extension: str, data: bytes) -> str:
+        key = self._new_key(folder, extension)
         target = self._inside(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -64,6 +78,26 @@ class LocalStorage:
         target = self._inside(folder)
         if target.exists():  # errors reach the caller, which logs the files left behind
             shutil.rmtree(target)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A new empty folder on the storage's own disk (so `import_file` is a rename), removed
+        with whatever is left in it when the block ends."""
+        parent = self.root / _SCRATCH
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=parent) as folder:
+            yield Path(folder)
+
+    def import_file(self, folder: str, source: Path) -> str:
+        """Move `source` in under a new key of `folder`, keeping its extension; the key."""
+        extension = source.suffix.removeprefix(".").lower()
+        if not _EXTENSION_RE.fullmatch(extension):
+            raise ValueError("invalid file extension")
+        key = self._new_key(folder, extension)
+        target = self._inside(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, target)
+        return key
 
 
 def recordings_storage(data_dir: Path) -> LocalStorage:

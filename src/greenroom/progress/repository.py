@@ -28,6 +28,9 @@ _COLUMNS = (
     UserProgress.answers_recorded,
     UserProgress.rating_sum,
     UserProgress.rating_count,
+    UserProgress.recorded_ms,
+    UserProgress.spoken_words,
+    UserProgress.spoken_ms,
     UserProgress.last_activity_at,
     UserProgress.updated_at,
 )
