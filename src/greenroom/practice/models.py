@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenroom.core import clock
@@ -53,11 +53,11 @@ class Answer(IdMixin, Base):
     rating: Mapped[int | None] = mapped_column(default=None)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    # Recordings: the length of the (remuxed) file, and the analysis of the spoken answer
+    # Recordings: the length of the (remuxed) file in milliseconds, and the analysis of the spoken answer
     # (the `transcription` job: practice/transcription.py). `analysis_status` is None for typed
     # answers, else ANALYSIS_PENDING -> ANALYSIS_DONE or ANALYSIS_FAILED (`analysis_error` then
     # says why, for the student). `transcript` is `speech.engines.Transcript.to_dict()`.
-    duration_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    duration_ms: Mapped[int | None] = mapped_column(default=None)
     analysis_status: Mapped[str | None] = mapped_column(String(16), default=None)
     analysis_error: Mapped[str | None] = mapped_column(String(500), default=None)
     transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

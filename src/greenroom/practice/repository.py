@@ -86,7 +86,7 @@ ANSWER_COLUMNS = (
     Answer.rating,
     Answer.created_at,
     Answer.media_type,
-    Answer.duration_seconds,
+    Answer.duration_ms,
     Answer.analysis_status,
     Answer.analysis_error,
     Answer.transcript,

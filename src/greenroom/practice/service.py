@@ -135,7 +135,9 @@ def answer_payload(
             if media_type is None
             else {
                 "media": media_type.split("/", 1)[0],
-                "duration_seconds": row["duration_seconds"],
+                "duration_seconds": (
+                    None if row["duration_ms"] is None else row["duration_ms"] / 1000
+                ),
             }
         ),
         "analysis_status": row["analysis_status"],
@@ -343,7 +345,7 @@ async def answer_media(
         kind="recording",
         media_key=key,
         media_type=media_type,
-        duration_seconds=round(duration, 3),
+        duration_ms=round(duration * 1000),
         rating=rating,
         analysis_status=ANALYSIS_PENDING,
     )
@@ -393,7 +395,7 @@ def counts_of(answer: Answer) -> AnswerCounts:
     """What `answer` counts in progress (all of it: taken away when it goes)."""
     return AnswerCounts(
         rating=answer.rating,
-        recorded_ms=round((answer.duration_seconds or 0) * 1000),
+        recorded_ms=answer.duration_ms or 0,
         **_spoken_counts(answer.analysis_status, answer.feedback),
     )
 

@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("practice_answers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("duration_seconds", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("duration_ms", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("analysis_status", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("analysis_error", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("transcript", sa.JSON(), nullable=True))
@@ -70,4 +70,4 @@ def downgrade() -> None:
         batch_op.drop_column("transcript")
         batch_op.drop_column("analysis_error")
         batch_op.drop_column("analysis_status")
-        batch_op.drop_column("duration_seconds")
+        batch_op.drop_column("duration_ms")
