@@ -319,3 +319,45 @@ async def test_deleting_a_user_through_the_api_erases_practice_data_and_files(
             rows = await session.execute(select(model).where(model.user_id == user.id))
             assert rows.first() is None
         assert await session.get(UserProgress, user.id) is None
+
+
+async def test_the_question_page_is_the_interview_moment(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert '<h1 id="prompt">Tell me about yourself.</h1>' in page
+    assert "<strong>Alex</strong> asks:" in page and "Hear the question again" in page
+    assert 'data-limit="120"' in page and "you have up to 2 minutes." in page
+    assert "Thinking time before you answer" in page and "Microphone level" in page
+    assert "Record again" in page and "Submit this answer" in page
+    # Typing and uploading stay on the same screen (folded by the script when it can record).
+    assert "Type your answer" in page and "Upload a recording" in page
+    assert 'name="replace"' not in page and "You are answering this question again" not in page
+    teamwork = await member.start("teamwork")
+    page = (await member.client.get(f"/members/interviews/{teamwork}/questions/1")).text
+    assert 'data-limit="90"' in page and "you have up to 1 minute 30 seconds." in page
+    assert "of 1:30" in page  # the recording timer's limit
+
+
+async def test_a_file_that_is_not_a_recording_gets_the_question_page_saying_why(
+    app, settings, client_for
+) -> None:
+    org, user, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    for content, message in [
+        (png, "This file is not an audio or video recording we can play."),
+        (WEBM, "This file is not an audio or video recording we can play."),  # a header only
+    ]:
+        response = await member.upload(interview, 1, content, html=True)
+        assert response.status_code == 415
+        assert response.headers["content-type"].startswith("text/html")
+        assert "We could not use that file" in response.text and message in response.text
+        assert '<h1 id="prompt">Tell me about yourself.</h1>' in response.text
+        assert 'id="by-upload-details" open data-keep-open="1"' in response.text
+    folder = (
+        Path(settings.data_dir) / "recordings" / user_folder(org.id, "production", user.partner_id)
+    )
+    assert not folder.exists() or not list(folder.iterdir())
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert '<h2 id="your-answer">' not in page and "Record your answer" in page  # not saved

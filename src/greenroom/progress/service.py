@@ -195,8 +195,8 @@ def to_public(
         )
     lessons_done = sum(1 for key in done if key in pack.lessons_by_key)
     rating_count = get("rating_count") if get else 0
-    recorded_ms = get("recorded_ms") if get else 0
-    spoken_ms = get("spoken_ms") if get else 0
+    recorded_ms = (get("recorded_ms") if get else 0) or 0
+    spoken_ms = (get("spoken_ms") if get else 0) or 0
     return {
         "partner_id": get_user("partner_id"),
         "percent_complete": _percent(lessons_done, pack.lessons_total),
