@@ -272,7 +272,7 @@
     player.src = recorded.url;
     $("rec-review-heading").textContent = video ? "Watch your answer back" : "Listen to your answer";
     $("rec-length").textContent = "Length: " + clock(seconds) + (recorder.timeUp ? " (the time limit)" : "") + ".";
-    show("rec-monitor", "rec-review");
+    show("rec-review");
     say((recorder.timeUp ? "Time is up. " : "Recording stopped. ") +
       (video ? "Watch" : "Listen to") + " your answer, then submit it or record it again.");
     $("rec-review-heading").focus();
