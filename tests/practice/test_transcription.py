@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content.loader import get_pack
 from greenroom.core import clock
@@ -91,11 +92,13 @@ def _runner(app: FastAPI, settings: Any, org: Organization, pool: SpeechPool) ->
 
 
 async def _answer(app: FastAPI, answer_id: uuid.UUID) -> Answer | None:
+    session: AsyncSession
     async with app.state.sessionmaker() as session:
         return await session.get(Answer, answer_id)
 
 
 async def _job(app: FastAPI, job_id: uuid.UUID) -> Job:
+    session: AsyncSession
     async with app.state.sessionmaker() as session:
         job = await session.get(Job, job_id)
         assert job is not None
