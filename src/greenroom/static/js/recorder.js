@@ -183,7 +183,6 @@
   }
 
   function think() {
-    stopAsking();
     var seconds = parseInt(thinkTime.value, 10) || 0;
     if (!seconds) { record(); return; }
     var until = Date.now() + seconds * 1000;
