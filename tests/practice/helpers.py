@@ -99,11 +99,18 @@ async def post_form(
 
 
 @contextmanager
-def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def recorded_events(partner_id: str | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The events published meanwhile, in this process (all of it: a live server's thread
+    too); with `partner_id`, only those about that user (`{"interview": {..., "partner_id"}}`,
+    `{"progress": {"partner_id", ...}}`, ...)."""
     seen: list[tuple[str, dict[str, Any]]] = []
 
     async def record(_s: Executor, _t: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
-        seen.append((event_type, dict(data)))
+        about = next(iter(data.values()), None)
+        if partner_id is None or (
+            isinstance(about, Mapping) and about.get("partner_id") == partner_id
+        ):
+            seen.append((event_type, dict(data)))
 
     events.subscribe(record)
     try:

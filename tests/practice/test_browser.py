@@ -63,6 +63,8 @@ async def _flow(api, live_server, chromium, org) -> None:
         await page.select_option("#rating-rec", "2")
         await page.get_by_role("button", name="Submit this answer").click()
         await page.get_by_role("link", name="See your summary").wait_for()
+        # Analysed in the server (a beep: no words); the page shows it when done.
+        await page.locator("details.transcript").wait_for(timeout=180_000)
         audio = page.locator("audio")  # "Audio only" is the recorder's default
         assert await audio.count() == 1
         src = await audio.get_attribute("src")

@@ -120,7 +120,9 @@ async def test_record_record_again_submit_then_transcript_and_feedback_appear(
         assert answer["recording"]["duration_seconds"] >= 12  # the second take, not the first
         progress = (await api.get(f"/api/users/{user.partner_id}/progress")).json()["progress"]
         assert progress["answers_recorded"] == 1
-        assert progress["average_words_per_minute"] == answer["feedback"]["words_per_minute"]
+        # One answer: its pace (progress keeps its time to the tenth of a second: within 1).
+        pace = answer["feedback"]["words_per_minute"]
+        assert abs(progress["average_words_per_minute"] - pace) <= 1
 
 
 async def test_the_answer_stops_at_the_sets_time_limit(app, live_server, chromium) -> None:
@@ -159,4 +161,7 @@ async def test_the_answer_stops_at_the_sets_time_limit(app, live_server, chromiu
         await page.get_by_role("button", name="Submit this answer").click()
         await page.get_by_role("heading", name="Your answer", exact=True).wait_for()
         assert await page.locator("video[src^='/members/recordings/']").count() == 1
+        # Analysed (the fake camera's sound is a beep); waiting for it also keeps the
+        # server's job from running on into the next test.
+        await page.locator("details.transcript").wait_for(timeout=ANALYSED)
     await context.close()

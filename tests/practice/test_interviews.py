@@ -361,3 +361,30 @@ async def test_a_file_that_is_not_a_recording_gets_the_question_page_saying_why(
     assert not folder.exists() or not list(folder.iterdir())
     page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
     assert '<h2 id="your-answer">' not in page and "Record your answer" in page  # not saved
+
+
+async def test_a_browser_recording_is_stored_with_a_duration_and_seeks(
+    app, tmp_path, client_for
+) -> None:
+    """MediaRecorder's live WebM has no duration and no cues; the stored file has both, and is
+    served in ranges (what a player's seek bar asks for)."""
+    import av
+
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    live = recording(seconds=3.0, video=True)
+    assert b"\x1c\x53\xbb\x6b" not in live  # no cues in what the browser sends
+    assert (await member.upload(interview, 1, live)).status_code == 303
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert "Length: 0:03" in page
+    path = "/members/recordings/" + page.split("/members/recordings/")[1].split('"')[0]
+    stored = await member.client.get(path)
+    assert stored.headers["content-type"] == "video/webm"
+    assert b"\x1c\x53\xbb\x6b" in stored.content  # cues: a player can seek
+    saved = tmp_path / "stored.webm"
+    saved.write_bytes(stored.content)
+    with av.open(str(saved)) as container:
+        assert container.duration is not None
+        assert abs(container.duration / av.time_base - 3.0) <= 0.1
+    part = await member.client.get(path, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == stored.content[100:200]

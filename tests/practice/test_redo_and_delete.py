@@ -73,7 +73,7 @@ async def test_answering_again_replaces_the_answer_and_progress_stays_exact(
     assert "You are answering this question again" in again
     assert '<input type="hidden" name="replace" value="1">' in again
     assert 'data-replace="1"' in again
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         replaced = await member.answer_again(interview, 1, "A much better answer.", rating=5)
     assert replaced.status_code == 303, replaced.text
     assert [kind for kind, _ in seen if kind.startswith("interview.")] == ["interview.updated"]
@@ -146,7 +146,7 @@ async def test_deleting_an_answer_needs_confirming_and_reopens_the_interview(
     assert "Tell me about yourself." in confirm.text
     assert await _answer_count(app, interview) == 2  # showing the question deletes nothing
 
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         deleted = await member.delete_answer(interview, 1)
     assert deleted.status_code == 303
     assert deleted.headers["location"] == f"/members/interviews/{interview}/questions/1"
@@ -192,7 +192,7 @@ async def test_deleting_an_interview_removes_it_everywhere_and_sends_the_event(
 
     confirm = await member.client.get(f"/members/interviews/{interview}/delete")
     assert "Delete this interview?" in confirm.text and "all 2 of your answers" in confirm.text
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         deleted = await member.delete_interview(interview)
     assert (
         deleted.status_code == 303

@@ -131,7 +131,7 @@ async def test_a_spoken_answer_gets_its_transcript_and_feedback_on_the_review_an
     spoken = spoken_answer()
     _, user, member, api = await _member(app, client_for)
     interview = await member.start("basics")
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         # The job runs in this process after the response (the test client waits for it).
         response = await member.upload(interview, 2, spoken.webm, rating=4)
     assert response.status_code == 303, response.text
@@ -172,7 +172,8 @@ async def test_a_spoken_answer_gets_its_transcript_and_feedback_on_the_review_an
 
     progress = (await api.get(f"/api/users/{user.partner_id}/progress")).json()["progress"]
     assert progress["minutes_practised"] == round(spoken.known.duration / 60, 1)
-    assert progress["average_words_per_minute"] == feedback["words_per_minute"]
+    # One answer: its pace (progress keeps its time to the tenth of a second: within 1).
+    assert abs(progress["average_words_per_minute"] - feedback["words_per_minute"]) <= 1
 
 
 async def test_a_video_without_sound_is_kept_and_says_why_it_has_no_feedback(
@@ -217,7 +218,7 @@ async def test_a_transcription_whose_process_died_is_resumed_and_runs_once(
         await _runner(app, settings, org, Dying()).run_until_idle()
     assert (await _job(app, job_id)).state == "running"  # its lease outlives the process
     clock.advance(SETTINGS.lease + timedelta(seconds=1))
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         assert (await _runner(app, settings, org, app.state.speech).run_until_idle())["jobs"] == 1
     done = await _job(app, job_id)
     assert (done.state, done.attempts) == ("done", 2)
@@ -235,7 +236,7 @@ async def test_a_transcription_whose_process_died_is_resumed_and_runs_once(
         await jobs.enqueue(
             session, transcription.KIND, {"answer_id": str(answer_id)}, org_id=org.id
         )
-    with recorded_events() as again:
+    with recorded_events(user.partner_id) as again:
         assert (await _runner(app, settings, org, app.state.speech).run_until_idle())["jobs"] == 1
     assert again == []
     assert (await api.get(f"/api/users/{user.partner_id}/progress")).json()["progress"] == progress
@@ -285,7 +286,7 @@ async def test_an_answer_replaced_during_its_analysis_keeps_the_new_one(
         assert replaced.status_code == 303
     finally:
         (gate / "release").touch()
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         await asyncio.wait_for(job, 120)
     assert seen == []  # the analysis of the replaced answer is dropped
     assert await _answer(app, answer_id) is None
@@ -335,7 +336,7 @@ async def test_a_transcription_that_keeps_failing_is_given_up_and_the_answer_say
             raise RuntimeError("the engine crashed")
 
     runner = _runner(app, settings, org, Broken())
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         for _ in range(service.TRANSCRIPTION_ATTEMPTS):
             assert (await runner.run_until_idle())["jobs"] == 1
             clock.advance(timedelta(hours=2))  # past any backoff

@@ -243,7 +243,7 @@ async def test_progress_endpoints_need_the_progress_read_scope(app, client_for) 
 async def test_activity_publishes_progress_and_interview_events(app, client_for) -> None:
     org = await make_org(app)
     user = await make_user(app, org)
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         await _activity(app, client_for, org, user)
     kinds = [kind for kind, _ in seen]
     assert kinds.count("interview.created") == 2
