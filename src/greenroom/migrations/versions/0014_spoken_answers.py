@@ -21,7 +21,7 @@ down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COLUMNS = {
+_COLUMNS: dict[str, list[sa.Column[object]]] = {
     'practice_answers': [
         sa.Column('duration_ms', sa.Integer(), nullable=True),
         sa.Column('analysis_status', sa.String(length=16), nullable=True),
