@@ -106,7 +106,11 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     app.state.sessionmaker = database.writer
     app.state.metrics = Metrics()
     # The process's background jobs runner; its loop runs from the lifespan when `run_worker`.
-    app.state.jobs = background.runner(settings, database, metrics=app.state.metrics)
+    # Worker processes for spoken-answer analysis (the `transcription` jobs this process runs).
+    app.state.speech = background.speech_pool(settings)
+    app.state.jobs = background.runner(
+        settings, database, metrics=app.state.metrics, speech=app.state.speech
+    )
     app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
     app.state.storage = recordings_storage(settings.data_dir)
     subscribe_all(app.state.storage)
@@ -144,6 +148,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             # Not cancelled: jobs are handed back at their next pause, and the webhook sends in
             # flight end and are recorded.
             await jobs_task
+        app.state.speech.close()
         await app.state.authenticator.close()
         await app.state.websessions_seen.flush()
         await database.dispose()

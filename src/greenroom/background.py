@@ -9,27 +9,54 @@ jobs).
 from __future__ import annotations
 
 from greenroom.admin_area import imports
+from greenroom.content.loader import get_pack
 from greenroom.core.db import Database
 from greenroom.core.settings import Settings
 from greenroom.jobs import Registry, Runner, RunnerSettings, maintenance
 from greenroom.ops.metrics import Metrics
+from greenroom.practice import transcription
+from greenroom.practice.storage import recordings_storage
+from greenroom.speech.pool import SpeechPool
 from greenroom.users import tasks
 from greenroom.webhooks import worker as webhooks
 
 
-def registry(settings: Settings, database: Database, *, metrics: Metrics | None = None) -> Registry:
+def speech_pool(settings: Settings) -> SpeechPool:
+    """The process's speech workers (started on first use; `close()` them at the end)."""
+    return SpeechPool(settings.speech_engine, settings.speech_workers)
+
+
+def registry(
+    settings: Settings,
+    database: Database,
+    *,
+    metrics: Metrics | None = None,
+    speech: SpeechPool | None = None,
+) -> Registry:
     found = Registry()
     imports.register(found)
     tasks.register(found, settings)
     webhooks.register(found, webhooks.Worker(database.writer, settings, metrics=metrics), settings)
     maintenance.register(found, settings)
+    transcription.register(
+        found,
+        pool=speech or speech_pool(settings),
+        storage=recordings_storage(settings.data_dir),
+        pack=get_pack(settings.content_dir),
+    )
     return found
 
 
-def runner(settings: Settings, database: Database, *, metrics: Metrics | None = None) -> Runner:
+def runner(
+    settings: Settings,
+    database: Database,
+    *,
+    metrics: Metrics | None = None,
+    speech: SpeechPool | None = None,
+) -> Runner:
     """The process's runner: background writes go through `database.writer`."""
     return Runner(
         database.writer,
-        registry(settings, database, metrics=metrics),
+        registry(settings, database, metrics=metrics, speech=speech),
         RunnerSettings.of(settings),
     )

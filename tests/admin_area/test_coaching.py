@@ -18,7 +18,7 @@ from greenroom.practice.models import Answer
 from tests.admin_area.conftest import Area, assert_error_page, logged_in
 from tests.factories import make_org
 from tests.helpers import group_of
-from tests.practice.helpers import WEBM, Member, make_user, signed_in
+from tests.practice.helpers import Member, make_user, signed_in
 
 
 async def practised(app, client_for, org, partner_id: str = "abc123def", environment="production"):
@@ -40,6 +40,14 @@ async def practised(app, client_for, org, partner_id: str = "abc123def", environ
             )
         )
     return member, interview, str(answer_id)
+
+
+async def stored(app, answer_id: str) -> bytes:
+    """The bytes of the answer's stored (remuxed) recording."""
+    async with app.state.sessionmaker() as session:
+        answer = await session.get(Answer, uuid.UUID(answer_id))
+        assert answer is not None and answer.media_key
+        return bytes(app.state.storage.path(answer.media_key).read_bytes())
 
 
 async def audit_events(app, org, event: str) -> list[AuditEvent]:
@@ -79,7 +87,7 @@ async def test_recordings_play_for_admins_audited_once_per_playback(
     member, _interview, answer_id = await practised(app, client_for, area.org)
     url = f"/admin/recordings/{answer_id}"
     played = await area.browser.get(url)
-    assert played.status_code == 200 and played.content == WEBM
+    assert played.status_code == 200 and played.content == await stored(app, answer_id)
     assert played.headers["cache-control"] == "private, no-store"
     (entry,) = await audit_events(app, area.org, "recording.played")
     assert entry.admin_id == area.admin.id and entry.actor == f"admin:{area.admin.email}"
@@ -207,7 +215,9 @@ async def test_transcript_and_spoken_feedback_show_where_the_answer_has_them(
     }
     async with app.state.sessionmaker() as session, session.begin():
         await session.execute(
-            update(Answer).where(Answer.id == uuid.UUID(answer_id)).values(feedback=spoken)
+            update(Answer)
+            .where(Answer.id == uuid.UUID(answer_id))
+            .values(feedback=spoken, transcript=None, analysis_status="pending")
         )
     page = (await area.browser.get(f"/admin/users/abc123def/interviews/{interview}")).text
     answer = page.split('id="answer-2"', 1)[1]
@@ -216,3 +226,13 @@ async def test_transcript_and_spoken_feedback_show_where_the_answer_has_them(
     assert 'data-testid="transcript"' not in page  # no transcript yet: nothing shown
     assert group_of(r'id="answer-(\d)"', page) == "1"
     assert re.search(r"answered \d{4}-\d\d-\d\d", answer)
+    # Once analysed, the transcript is there (and an answer with no words says so).
+    for said, shown in [("I led a team of four.", "I led a team of four."), ("", "No words")]:
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Answer)
+                .where(Answer.id == uuid.UUID(answer_id))
+                .values(transcript={"text": said, "words": []}, analysis_status="done")
+            )
+        page = (await area.browser.get(f"/admin/users/abc123def/interviews/{interview}")).text
+        assert shown in group_of(r'data-testid="transcript">([^<]*)<', page)

@@ -29,6 +29,8 @@ def test_the_test_pack_loads_in_file_order() -> None:
     assert (basics.category, basics.interviewer_name) == ("general", "Alex")
     assert basics.questions[0].tips == ("Keep it to two minutes.", "End with why this role.")
     assert pack.lessons_total == 5
+    # The answer time limit: 2 minutes unless the set says otherwise.
+    assert [s.answer_seconds for s in pack.question_sets] == [120, 90]
 
 
 def test_the_shipped_pack_meets_the_minimums() -> None:
@@ -64,6 +66,18 @@ def test_markdown_is_rendered_and_sanitised() -> None:
             'slug = "renamed"\ntitle = "T"\ncategory = "general"\ninterviewer_name = "A"\n'
             '[[questions]]\nprompt = "Q"',
             "file name",
+        ),
+        (
+            "question_sets/basics.toml",
+            'slug = "basics"\ntitle = "T"\ncategory = "general"\ninterviewer_name = "A"\n'
+            'answer_seconds = 5\n[[questions]]\nprompt = "Q"',
+            "answer_seconds must be an integer from 15 to 900",
+        ),
+        (
+            "question_sets/basics.toml",
+            'slug = "basics"\ntitle = "T"\ncategory = "general"\ninterviewer_name = "A"\n'
+            'answer_seconds = "2 minutes"\n[[questions]]\nprompt = "Q"',
+            "answer_seconds",
         ),
     ],
 )

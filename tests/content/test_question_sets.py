@@ -77,3 +77,36 @@ async def test_org_sets_are_validated_and_updated(app) -> None:
             session, snapshot, "sales", **(fields | {"title": "Sales, round two"})
         )
         assert row.title == "Sales, round two"
+
+
+async def test_an_org_set_has_an_answer_time_limit_that_updates_keep(app) -> None:
+    org = await make_org(app)
+    snapshot = OrgSnapshot.of(org)
+    fields = SetFields(
+        title="Quick fire",
+        category="general",
+        interviewer_name="Kim",
+        questions=[Question("Why this job?")],
+    )
+    async with app.state.sessionmaker() as session, session.begin():
+        with pytest.raises(ValidationFailed) as refused:
+            await service.create_org_set(
+                session, snapshot, slug="quick", answer_seconds=3600, **fields
+            )
+        assert refused.value.errors == [{"field": "answer_seconds", "message": "15 to 900 seconds"}]
+        row = await service.create_org_set(
+            session, snapshot, slug="quick", answer_seconds=60, **fields
+        )
+        assert row.answer_seconds == 60
+        row = await service.update_org_set(
+            session, snapshot, "quick", **(fields | {"title": "Quick fire, again"})
+        )
+        assert row.answer_seconds == 60  # not given: kept
+        row = await service.update_org_set(session, snapshot, "quick", answer_seconds=45, **fields)
+    async with app.state.sessionmaker() as session:
+        [quick] = [
+            s
+            for s in await service.sets_for(session, snapshot, get_pack(None))
+            if s.slug == "quick"
+        ]
+    assert quick.answer_seconds == 45

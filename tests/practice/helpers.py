@@ -21,6 +21,7 @@ from greenroom.tenancy.models import Organization
 from greenroom.users import signin as sso
 from greenroom.users.models import User
 from greenroom.users.service import public_user
+from tests.practice.media import recording
 
 
 async def make_user(
@@ -91,6 +92,24 @@ async def signed_in(
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 
 
+async def number_of(app: FastAPI, interview: str) -> int:
+    """The interview's `id` in the Partner API (its number in the org), from the practice app's
+    id (the UUID in its addresses)."""
+    from greenroom.practice.models import Interview
+
+    async with app.state.sessionmaker() as session:
+        found = await session.get(Interview, uuid.UUID(interview))
+        assert found is not None
+        return int(found.number)
+
+
+def page_error_code(response: httpx.Response) -> str:
+    """The `code` of an HTML error page (the practice app answers errors as pages)."""
+    found = re.search(r'data-code="([a-z_]+)"', response.text)
+    assert found, response.text
+    return found.group(1)
+
+
 async def csrf_from(client: httpx.AsyncClient, path: str) -> str:
     page = await client.get(path)
     assert page.status_code == 200, page.text
@@ -107,11 +126,18 @@ async def post_form(
 
 
 @contextmanager
-def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def recorded_events(partner_id: str | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The events published meanwhile, in this process (all of it: a live server's thread
+    too); with `partner_id`, only those about that user (`{"interview": {..., "partner_id"}}`,
+    `{"progress": {"partner_id", ...}}`, ...)."""
     seen: list[tuple[str, dict[str, Any]]] = []
 
     async def record(_s: Executor, _t: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
-        seen.append((event_type, dict(data)))
+        about = next(iter(data.values()), None)
+        if partner_id is None or (
+            isinstance(about, Mapping) and about.get("partner_id") == partner_id
+        ):
+            seen.append((event_type, dict(data)))
 
     events.subscribe(record)
     try:
@@ -120,7 +146,8 @@ def recorded_events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         events._subscribers.remove(record)
 
 
-# The smallest WebM header `filetype` recognises (EBML magic + "webm" doctype).
+# The smallest WebM header `filetype` recognises (EBML magic + "webm" doctype): it looks like
+# a WebM, and is not a recording (nothing decodes). For storage tests; uploads use `recording()`.
 WEBM = (
     b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
     b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02" + b"\x00" * 64
@@ -153,11 +180,41 @@ class Member:
         return await post_form(self.client, page, f"{page}/text", data)
 
     async def upload(
-        self, interview_id: str, number: int, content: bytes = WEBM, rating: int | None = None
+        self,
+        interview_id: str,
+        number: int,
+        content: bytes | None = None,
+        rating: int | None = None,
+        *,
+        replace: bool = False,
+        html: bool = False,
     ) -> httpx.Response:
+        """Upload a recording (a tone by default: `media.recording()`); `html` sends the
+        Accept header of a browser's form."""
         page = f"/members/interviews/{interview_id}/questions/{number}"
         token = await csrf_from(self.client, page)
         data = {"csrftoken": token} | ({"rating": str(rating)} if rating else {})
+        if replace:
+            data["replace"] = "1"
+        headers = {"accept": "text/html,application/xhtml+xml"} if html else {}
         return await self.client.post(
-            f"{page}/media", data=data, files={"media": ("answer.webm", content, "video/webm")}
+            f"{page}/media",
+            data=data,
+            files={"media": ("answer.webm", content or recording(), "video/webm")},
+            headers=headers,
         )
+
+    async def answer_again(
+        self, interview_id: str, number: int, text: str, rating: int | None = None
+    ) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}"
+        data = {"text": text, "replace": "1"} | ({"rating": str(rating)} if rating else {})
+        return await post_form(self.client, f"{page}?again=1", f"{page}/text", data)
+
+    async def delete_answer(self, interview_id: str, number: int) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/questions/{number}/delete"
+        return await post_form(self.client, page, page)
+
+    async def delete_interview(self, interview_id: str) -> httpx.Response:
+        page = f"/members/interviews/{interview_id}/delete"
+        return await post_form(self.client, page, page)

@@ -16,7 +16,15 @@ from greenroom.tenancy.context import OrgSnapshot, Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
 from tests.factories import make_key, make_org
-from tests.practice.helpers import WEBM, Member, csrf_from, make_user, signed_in
+from tests.practice.helpers import (
+    WEBM,
+    Member,
+    csrf_from,
+    make_user,
+    page_error_code,
+    signed_in,
+)
+from tests.practice.media import recording
 
 STAR_ANSWER = (
     "When I was at my last job our team missed deadlines. My task was to fix planning. "
@@ -111,8 +119,9 @@ async def test_users_see_only_their_own_interviews_and_recordings(app, client_fo
     review = (await owner.client.get(f"/members/interviews/{interview}")).text
     answer_id = review.split("/members/recordings/")[1].split('"')[0]
     played = await owner.client.get(f"/members/recordings/{answer_id}")
-    assert played.status_code == 200 and played.content == WEBM
-    assert played.headers["content-type"] == "video/webm"
+    assert played.status_code == 200 and played.content.startswith(b"\x1a\x45\xdf\xa3")
+    assert played.headers["content-type"] == "audio/webm"  # a recording of sound only
+    assert played.headers["cache-control"] == "private, no-store"
     assert (await other.client.get(f"/members/recordings/{answer_id}")).status_code == 404
     assert (await other.client.get(f"/members/interviews/{interview}")).status_code == 404
     token = await csrf_from(other.client, "/members/dashboard")
@@ -124,29 +133,34 @@ async def test_users_see_only_their_own_interviews_and_recordings(app, client_fo
     assert (await anonymous.get(f"/members/recordings/{answer_id}")).status_code == 401
 
 
-async def test_an_audio_only_webm_plays_in_an_audio_player(app, client_for) -> None:
+async def test_sound_plays_in_an_audio_player_and_video_in_a_video_player(app, client_for) -> None:
     _, _, member = await _member(app, client_for)
     interview = await member.start("teamwork")
     page = f"/members/interviews/{interview}/questions/1"
     token = await csrf_from(member.client, page)
+    # What the browser declares does not matter: what the file holds does.
     response = await member.client.post(
         f"{page}/media",
         data={"csrftoken": token},
-        files={"media": ("a.webm", WEBM, "audio/webm;codecs=opus")},
+        files={"media": ("a.webm", recording(), "video/webm")},
     )
     assert response.status_code == 303
     answered = (await member.client.get(page)).text
     assert "<audio controls" in answered and "<video" not in answered
+    assert (await member.upload(interview, 2, recording(video=True))).status_code == 303
+    answered = (await member.client.get(f"/members/interviews/{interview}/questions/2")).text
+    assert "<video controls" in answered and "<audio" not in answered
 
 
 async def test_uploads_are_sniffed_and_capped(app, settings, client_for) -> None:
     _, _, member = await _member(app, client_for)
     interview = await member.start("teamwork")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    assert (await member.upload(interview, 1, png)).status_code == 422
-    script = b"<script>alert(1)</script>"
-    assert (await member.upload(interview, 1, script)).status_code == 422
-    too_big = WEBM + b"\x00" * settings.upload_max_bytes
+    for refused in [png, b"<script>alert(1)</script>", WEBM]:  # WEBM: a header, nothing in it
+        response = await member.upload(interview, 1, refused)
+        assert response.status_code == 415, response.text
+        assert page_error_code(response) == "media_not_decodable"
+    too_big = recording() + b"\x00" * settings.upload_max_bytes
     assert (await member.upload(interview, 1, too_big)).status_code == 413
     assert (await member.upload(interview, 1)).status_code == 303
 
@@ -161,7 +175,7 @@ async def test_recordings_are_stored_under_generated_names_inside_the_folder(
     response = await member.client.post(
         f"{page}/media",
         data={"csrftoken": token},
-        files={"media": ("../../../../etc/evil.sh", WEBM, "text/x-sh")},
+        files={"media": ("../../../../etc/evil.sh", recording(), "text/x-sh")},
     )
     assert response.status_code == 303
     folder = (
@@ -185,7 +199,7 @@ async def test_uploads_need_the_csrf_token_before_the_file(app, client_for) -> N
     assert forged.status_code == 403
     header = await member.client.post(
         f"{page}/media",
-        files={"media": ("a.webm", WEBM)},
+        files={"media": ("a.webm", recording())},
         headers={"x-csrftoken": token},
     )
     assert header.status_code == 303
@@ -314,3 +328,72 @@ async def test_deleting_a_user_through_the_api_erases_practice_data_and_files(
             rows = await session.execute(select(model).where(model.user_id == user.id))
             assert rows.first() is None
         assert await session.get(UserProgress, user.id) is None
+
+
+async def test_the_question_page_is_the_interview_moment(app, client_for) -> None:
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert '<h1 id="prompt">Tell me about yourself.</h1>' in page
+    assert "<strong>Alex</strong> asks:" in page and "Hear the question again" in page
+    assert 'data-limit="120"' in page and "you have up to 2 minutes." in page
+    assert "Thinking time before you answer" in page and "Microphone level" in page
+    assert "Record again" in page and "Submit this answer" in page
+    # Typing and uploading stay on the same screen (folded by the script when it can record).
+    assert "Type your answer" in page and "Upload a recording" in page
+    assert 'name="replace"' not in page and "You are answering this question again" not in page
+    teamwork = await member.start("teamwork")
+    page = (await member.client.get(f"/members/interviews/{teamwork}/questions/1")).text
+    assert 'data-limit="90"' in page and "you have up to 1 minute 30 seconds." in page
+    assert "of 1:30" in page  # the recording timer's limit
+
+
+async def test_a_file_that_is_not_a_recording_gets_the_question_page_saying_why(
+    app, settings, client_for
+) -> None:
+    org, user, member = await _member(app, client_for)
+    interview = await member.start("basics")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    for content, message in [
+        (png, "This file is not an audio or video recording we can play."),
+        (WEBM, "This file is not an audio or video recording we can play."),  # a header only
+    ]:
+        response = await member.upload(interview, 1, content, html=True)
+        assert response.status_code == 415
+        assert response.headers["content-type"].startswith("text/html")
+        assert "We could not use that file" in response.text and message in response.text
+        assert '<h1 id="prompt">Tell me about yourself.</h1>' in response.text
+        assert 'id="by-upload-details" open data-keep-open="1"' in response.text
+    folder = (
+        Path(settings.data_dir) / "recordings" / user_folder(org.id, "production", user.partner_id)
+    )
+    assert not folder.exists() or not list(folder.iterdir())
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert '<h2 id="your-answer">' not in page and "Record your answer" in page  # not saved
+
+
+async def test_a_browser_recording_is_stored_with_a_duration_and_seeks(
+    app, tmp_path, client_for
+) -> None:
+    """MediaRecorder's live WebM has no duration and no cues; the stored file has both, and is
+    served in ranges (what a player's seek bar asks for)."""
+    import av
+
+    _, _, member = await _member(app, client_for)
+    interview = await member.start("teamwork")
+    live = recording(seconds=3.0, video=True)
+    assert b"\x1c\x53\xbb\x6b" not in live  # no cues in what the browser sends
+    assert (await member.upload(interview, 1, live)).status_code == 303
+    page = (await member.client.get(f"/members/interviews/{interview}/questions/1")).text
+    assert "Length: 0:03" in page
+    path = "/members/recordings/" + page.split("/members/recordings/")[1].split('"')[0]
+    stored = await member.client.get(path)
+    assert stored.headers["content-type"] == "video/webm"
+    assert b"\x1c\x53\xbb\x6b" in stored.content  # cues: a player can seek
+    saved = tmp_path / "stored.webm"
+    saved.write_bytes(stored.content)
+    with av.open(str(saved)) as container:
+        assert container.duration is not None
+        assert abs(container.duration / av.time_base - 3.0) <= 0.1
+    part = await member.client.get(path, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == stored.content[100:200]

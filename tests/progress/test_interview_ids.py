@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import MetaData, Table, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from greenroom.core import clock
@@ -182,10 +182,13 @@ async def test_the_migration_numbers_existing_interviews_per_org(tmp_path, datab
                     "updated_at": base + timedelta(minutes=n),
                 }
                 made.append(row)
-                columns = table_of(Interview).c
-                await conn.execute(
-                    insert(table_of(Interview)).values({columns[k]: v for k, v in row.items()})
+                # Only the columns 0009 has (the model's later ones have defaults of their own).
+                then = Table(
+                    "practice_interviews",
+                    MetaData(),
+                    *[c._copy() for c in table_of(Interview).c if c.name in row],
                 )
+                await conn.execute(insert(then).values(row))
         await asyncio.to_thread(upgrade, url)
         async with engine.connect() as conn:
             numbers = {

@@ -17,6 +17,7 @@ from greenroom.core import clock
 from greenroom.keys.scopes import ALL_SCOPES, Scope
 from tests.factories import make_key, make_org
 from tests.practice.helpers import Member, make_user, recorded_events, signed_in
+from tests.practice.media import recording
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Script:
     completed: int = 0
     ratings: list[int] = field(default_factory=list)
     answers: int = 0
+    recorded_seconds: float = 0.0
 
     def expected(self, settings: Any, partner_id: str) -> dict[str, Any]:
         pack = get_pack(settings.content_dir)
@@ -52,6 +54,8 @@ class Script:
             "average_rating": round(sum(self.ratings) / len(self.ratings), 2)
             if self.ratings
             else None,
+            "minutes_practised": round(self.recorded_seconds / 60, 1),
+            "average_words_per_minute": None,  # recordings of a tone: no words heard
             "modules": modules,
         }
 
@@ -82,9 +86,10 @@ async def _activity(app: FastAPI, client_for: Any, org: Any, user: Any) -> Scrip
     script.completed += 1
     second = await member.start("teamwork")
     script.started += 1
-    response = await member.upload(second, 1, rating=5)
+    response = await member.upload(second, 1, recording(seconds=12.0), rating=5)
     assert response.status_code == 303, response.text
     script.answers += 1
+    script.recorded_seconds += 12.0
     script.ratings.append(5)
     return script
 
@@ -238,11 +243,12 @@ async def test_progress_endpoints_need_the_progress_read_scope(app, client_for) 
 async def test_activity_publishes_progress_and_interview_events(app, client_for) -> None:
     org = await make_org(app)
     user = await make_user(app, org)
-    with recorded_events() as seen:
+    with recorded_events(user.partner_id) as seen:
         await _activity(app, client_for, org, user)
     kinds = [kind for kind, _ in seen]
     assert kinds.count("interview.created") == 2
-    assert kinds.count("interview.updated") == 3
+    # three answers, and the recorded one's analysis when it is ready
+    assert kinds.count("interview.updated") == 4
     # two lessons, two starts, three answers; the repeated lesson changed nothing
     assert kinds.count("progress.updated") == 7
     last = next(data for kind, data in reversed(seen) if kind == "progress.updated")

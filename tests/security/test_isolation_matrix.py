@@ -175,6 +175,7 @@ async def world(app: FastAPI, settings: Settings) -> World:
             json={"email": admin.email, "password": ADMIN_PASSWORD},
         )
         assert tokens.status_code == 200, tokens.text
+    interview_id = await _interview(app, org, partner_id)
     victim = Victim(
         slug=org.slug,
         key=key,
@@ -184,7 +185,12 @@ async def world(app: FastAPI, settings: Settings) -> World:
         unscoped_keys=unscoped,
         admin_email=admin.email,
         tokens=tokens.json(),
-        ids={"partner_id": partner_id, "webhook_id": webhook["id"], "delivery_id": delivery["id"]},
+        ids={
+            "partner_id": partner_id,
+            "webhook_id": webhook["id"],
+            "delivery_id": delivery["id"],
+            "interview_id": interview_id,
+        },
     )
     victim.markers = {
         tag,
@@ -193,6 +199,7 @@ async def world(app: FastAPI, settings: Settings) -> World:
         webhook["secret"],
         webhook["verification_key"],
         delivery["id"],
+        interview_id,
         user.json()["user"]["token"]["token"],
         victim.tokens["access_token"],
         victim.tokens["refresh_token"],
@@ -212,6 +219,22 @@ async def world(app: FastAPI, settings: Settings) -> World:
         )
         assert issued.status_code == 200, issued.text
     return World(victim, attacker.slug, attacker_key, issued.json()["access_token"])
+
+
+async def _interview(app: FastAPI, org: Any, partner_id: str) -> str:
+    """A practice interview of the victim's user (started as the practice app starts one)."""
+    from greenroom.content.loader import get_pack
+    from greenroom.practice import service as practice
+    from greenroom.tenancy.context import OrgSnapshot, Tenant
+    from greenroom.tenancy.hosts import Environment
+    from greenroom.users import service as users
+
+    pack = get_pack(app.state.settings.content_dir)
+    tenant = Tenant(OrgSnapshot.of(org), Environment.PRODUCTION)
+    async with app.state.sessionmaker() as session, session.begin():
+        user = await users.get_user(session, tenant, partner_id)
+        interview = await practice.start(session, tenant, user, pack, pack.question_sets[0])
+    return str(interview.id)
 
 
 def _cases() -> list[Any]:

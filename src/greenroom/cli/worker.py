@@ -26,8 +26,9 @@ def worker(
 
     async def main() -> dict[str, int]:
         database = Database(cfg.resolved_database_url)
+        speech = background.speech_pool(cfg)
         try:
-            runner = background.runner(cfg, database)
+            runner = background.runner(cfg, database, speech=speech)
             if once:
                 return await runner.run_until_idle()
             stop = asyncio.Event()
@@ -39,6 +40,7 @@ def worker(
             await runner.run_forever(stop)
             return {}
         finally:
+            speech.close()
             await database.dispose()
 
     done = asyncio.run(main())

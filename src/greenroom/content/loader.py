@@ -5,7 +5,9 @@ Layout (the default pack ships in `greenroom/content/pack/`; `GREENROOM_CONTENT_
     modules/NN-<module-slug>/module.toml          slug, title, summary
     modules/NN-<module-slug>/NN-<lesson-slug>.md   first line "# Title", then Markdown
     question_sets/<set-slug>.toml                  slug, title, category, interviewer_name,
-                                                   description, order, [[questions]] prompt, tips
+                                                   description, order, answer_seconds (the time
+                                                   limit of a spoken answer, default 120),
+                                                   [[questions]] prompt, tips
 
 The pack is read once per process and kept in memory: it is the same for every org, so it never
 goes into the database (only org-specific question sets do). Progress stores the slugs of the
@@ -23,6 +25,9 @@ from pathlib import Path
 
 PACKAGE_PACK = Path(__file__).resolve().parent / "pack"
 CATEGORIES = ("behavioural", "situational", "general", "tell-me-about-yourself")
+# A spoken answer's time limit (seconds): 2 minutes unless the set says otherwise.
+DEFAULT_ANSWER_SECONDS = 120
+MIN_ANSWER_SECONDS, MAX_ANSWER_SECONDS = 15, 15 * 60
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _ORDERED_NAME = re.compile(r"^(\d+)-([a-z0-9-]+)$")
 
@@ -74,6 +79,7 @@ class QuestionSet:
     description: str
     order: int
     questions: tuple[Question, ...]
+    answer_seconds: int = DEFAULT_ANSWER_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +167,16 @@ def load_question_set(path: Path) -> QuestionSet:
     order = data.get("order", 0)
     if not isinstance(order, int):
         raise ContentError(f"{path}: order must be an integer")
+    answer_seconds = data.get("answer_seconds", DEFAULT_ANSWER_SECONDS)
+    if (
+        not isinstance(answer_seconds, int)
+        or isinstance(answer_seconds, bool)
+        or not MIN_ANSWER_SECONDS <= answer_seconds <= MAX_ANSWER_SECONDS
+    ):
+        raise ContentError(
+            f"{path}: answer_seconds must be an integer from {MIN_ANSWER_SECONDS} to "
+            f"{MAX_ANSWER_SECONDS}"
+        )
     slug = _slug(data, path)
     if slug != path.stem:
         raise ContentError(f"{path}: slug {slug!r} must equal the file name")
@@ -172,6 +188,7 @@ def load_question_set(path: Path) -> QuestionSet:
         description=str(data.get("description", "")).strip(),
         order=order,
         questions=tuple(questions),
+        answer_seconds=answer_seconds,
     )
 
 

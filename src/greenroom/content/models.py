@@ -32,6 +32,8 @@ class QuestionSetRow(IdMixin, TimestampMixin, Base):
     position: Mapped[int] = mapped_column(default=0)
     # [{"prompt": str, "tips": [str, ...]}, ...]
     questions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The time limit for each spoken answer, in seconds (the interview's timer).
+    answer_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
 
 
 class QuestionCategory(IdMixin, Base):

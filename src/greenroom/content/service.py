@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.content import repository
-from greenroom.content.loader import CATEGORIES, SLUG_RE, Pack, Question, QuestionSet
+from greenroom.content.loader import (
+    CATEGORIES,
+    DEFAULT_ANSWER_SECONDS,
+    MAX_ANSWER_SECONDS,
+    MIN_ANSWER_SECONDS,
+    SLUG_RE,
+    Pack,
+    Question,
+    QuestionSet,
+)
 from greenroom.content.models import HiddenQuestionSet, QuestionCategory, QuestionSetRow
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
@@ -30,6 +39,7 @@ def _as_set(row: QuestionSetRow) -> QuestionSet:
         description=row.description,
         order=row.position,
         questions=tuple(Question(q["prompt"], tuple(q.get("tips", ()))) for q in row.questions),
+        answer_seconds=row.answer_seconds,
     )
 
 
@@ -141,8 +151,16 @@ def _validate(
     interviewer_name: str,
     questions: Sequence[Question],
     categories: Sequence[str] = CATEGORIES,
+    answer_seconds: int = DEFAULT_ANSWER_SECONDS,
 ) -> list[dict[str, Any]]:
     errors = []
+    if not MIN_ANSWER_SECONDS <= answer_seconds <= MAX_ANSWER_SECONDS:
+        errors.append(
+            {
+                "field": "answer_seconds",
+                "message": f"{MIN_ANSWER_SECONDS} to {MAX_ANSWER_SECONDS} seconds",
+            }
+        )
     if not SLUG_RE.fullmatch(slug):
         errors.append({"field": "slug", "message": "lowercase letters, digits and hyphens"})
     if not title.strip() or len(title) > 200:
@@ -173,9 +191,12 @@ async def create_org_set(
     questions: Sequence[Question],
     description: str = "",
     position: int = 0,
+    answer_seconds: int = DEFAULT_ANSWER_SECONDS,
 ) -> QuestionSetRow:
     categories = await categories_for(session, org)
-    stored = _validate(slug, title, category, interviewer_name, questions, categories)
+    stored = _validate(
+        slug, title, category, interviewer_name, questions, categories, answer_seconds
+    )
     if await repository.org_set_exists(session, org.id, slug):
         raise Conflict("A question set with this slug exists.", code="question_set_exists")
     row = QuestionSetRow(
@@ -187,6 +208,7 @@ async def create_org_set(
         description=description.strip(),
         position=position,
         questions=stored,
+        answer_seconds=answer_seconds,
     )
     session.add(row)
     await session.flush()
@@ -204,12 +226,19 @@ async def update_org_set(
     questions: Sequence[Question],
     description: str = "",
     position: int = 0,
+    answer_seconds: int | None = None,
 ) -> QuestionSetRow:
+    """Changes an org's set; `answer_seconds` None keeps the set's time limit."""
     row = await repository.org_set(session, org.id, slug)
     if row is None:
         raise NotFound("No such question set.", code="question_set_not_found")
+    if answer_seconds is None:
+        answer_seconds = row.answer_seconds
     categories = await categories_for(session, org)
-    row.questions = _validate(slug, title, category, interviewer_name, questions, categories)
+    row.questions = _validate(
+        slug, title, category, interviewer_name, questions, categories, answer_seconds
+    )
+    row.answer_seconds = answer_seconds
     row.title, row.category = title.strip(), category
     row.interviewer_name, row.description = interviewer_name.strip(), description.strip()
     row.position = position

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     jobs_retry_base_seconds: float = Field(default=10.0, gt=0)
     jobs_retry_max_seconds: float = Field(default=3600.0, gt=0)
     jobs_retention_days: int = Field(default=30, ge=1)
+    # Spoken answers (docs/operations.md, Spoken answers): the transcription engine by name
+    # ("pocketsphinx", or an operator's "package.module:Class"), and the worker processes that
+    # analyse recordings in each process that runs jobs (each loads the engine's model once).
+    speech_engine: str = Field(default="pocketsphinx", min_length=1)
+    speech_workers: int = Field(default=1, ge=1, le=32)
 
     @field_validator("base_domain")
     @classmethod

@@ -1,8 +1,14 @@
-"""Deletes a user's recordings when the user is deleted (the `user.deleted` event).
+"""Recording files follow the transaction that changes their rows.
 
-Events are published inside the deleting transaction, and files cannot be rolled back, so the
-subscriber only notes the user's folder on the session: the folders go once that transaction
-has committed, and are forgotten if it rolls back (or a savepoint around the delete does).
+Files cannot be rolled back, so a change notes on the session what to do with them, and it is
+done when the transaction ends:
+
+- `delete_after_commit`: a deleted user's folder (the `user.deleted` event), a deleted or
+  replaced answer's recording. Deleted once the transaction has committed; forgotten if it (or
+  a savepoint around the change) rolls back.
+- `delete_unless_committed`: a recording just stored for a new answer. Kept when the
+  transaction commits; deleted if it (or the savepoint around it) rolls back, or the session
+  closes without committing, so a failed answer leaves no file behind.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,13 +31,29 @@ log = logging.getLogger("greenroom.practice")
 
 _registered: dict[int, events.Subscriber] = {}
 _PENDING = "greenroom.recordings_to_delete"
+When = Literal["commit", "rollback"]
 
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
     storage: Storage
-    folder: str
-    transaction: SessionTransaction | None  # the innermost one when the user was deleted
+    when: When  # delete after the commit, or unless committed
+    folder: str | None  # a user's whole folder ...
+    key: str | None  # ... or one file
+    transaction: SessionTransaction | None  # the innermost one when it was noted
+
+    def run(self) -> None:
+        try:
+            if self.folder is not None:
+                self.storage.delete_folder(self.folder)
+            elif self.key is not None:
+                self.storage.delete(self.key)
+        except Exception as exc:
+            # The rows are gone already; the files are left behind rather than failing.
+            log.warning(
+                "could not delete recordings",
+                extra={"folder": self.folder, "key": self.key, "error": type(exc).__name__},
+            )
 
 
 def subscribe_recordings_cleanup(storage: Storage) -> None:
@@ -46,14 +68,24 @@ def subscribe_recordings_cleanup(storage: Storage) -> None:
         partner_id = (data.get("user") or {}).get("partner_id")
         if isinstance(partner_id, str):
             folder = user_folder(tenant.org_id, tenant.environment.value, partner_id)
-            _delete_after_commit(session.sync_session, storage, folder)
+            _note(session.sync_session, _Pending(storage, "commit", folder, None, None))
 
     if id(storage) not in _registered:
         _registered[id(storage)] = on_event
         events.subscribe(on_event)
 
 
-def _delete_after_commit(session: Session, storage: Storage, folder: str) -> None:
+def delete_after_commit(session: AsyncSession, storage: Storage, key: str) -> None:
+    """Delete the recording `key` once this session's transaction commits."""
+    _note(session.sync_session, _Pending(storage, "commit", None, key, None))
+
+
+def delete_unless_committed(session: AsyncSession, storage: Storage, key: str) -> None:
+    """Delete the recording `key` (just stored) unless this session's transaction commits."""
+    _note(session.sync_session, _Pending(storage, "rollback", None, key, None))
+
+
+def _note(session: Session, item: _Pending) -> None:
     pending: list[_Pending] | None = session.info.get(_PENDING)
     if pending is None:
         pending = session.info[_PENDING] = []
@@ -61,7 +93,7 @@ def _delete_after_commit(session: Session, storage: Storage, folder: str) -> Non
         event.listen(session, "after_soft_rollback", _after_soft_rollback)
         event.listen(session, "after_transaction_end", _after_transaction_end)
     transaction = session.get_nested_transaction() or session.get_transaction()
-    pending.append(_Pending(storage, folder, transaction))
+    pending.append(_Pending(item.storage, item.when, item.folder, item.key, transaction))
 
 
 def _after_commit(session: Session) -> None:
@@ -71,26 +103,31 @@ def _after_commit(session: Session) -> None:
     done = list(pending)
     pending.clear()
     for item in done:
-        try:
-            item.storage.delete_folder(item.folder)
-        except Exception as exc:
-            # The user is gone already; the files are left behind rather than failing the request.
-            log.warning(
-                "could not delete a deleted user's recordings",
-                extra={"folder": item.folder, "error": type(exc).__name__},
-            )
+        if item.when == "commit":
+            item.run()
 
 
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
-    """Forget the folders noted inside the transaction or savepoint that rolled back."""
+    """What was noted inside the transaction or savepoint that rolled back: files to delete
+    after a commit are kept, new files are deleted."""
     pending: list[_Pending] = session.info[_PENDING]
+    undone = [item for item in pending if _inside(item.transaction, previous)]
     pending[:] = [item for item in pending if not _inside(item.transaction, previous)]
+    for item in undone:
+        if item.when == "rollback":
+            item.run()
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    """The outermost transaction ended (also by closing the session): nothing it noted is left."""
+    """The outermost transaction ended (also by closing the session): nothing it noted is left;
+    new files of a transaction that did not commit are deleted."""
     if transaction.parent is None:
-        session.info[_PENDING].clear()
+        pending: list[_Pending] = session.info[_PENDING]
+        left = list(pending)
+        pending.clear()
+        for item in left:
+            if item.when == "rollback":
+                item.run()
 
 
 def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:

@@ -7,6 +7,7 @@ name its callers use.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from greenroom.speech.feedback import FILLERS, LONG_WORDS, SHORT_WORDS, STAR_CUES, analyse_text
@@ -14,5 +15,6 @@ from greenroom.speech.feedback import FILLERS, LONG_WORDS, SHORT_WORDS, STAR_CUE
 __all__ = ["FILLERS", "LONG_WORDS", "SHORT_WORDS", "STAR_CUES", "analyse"]
 
 
-def analyse(text: str) -> dict[str, Any]:
-    return analyse_text(text)
+def analyse(text: str, tips: Sequence[str] | None = None) -> dict[str, Any]:
+    """Feedback on a typed answer; with the question's `tips`, which of them it touches."""
+    return analyse_text(text, tips)

@@ -43,6 +43,8 @@ class Interview(IdMixin, TimestampMixin, Base):
     interviewer_name: Mapped[str] = mapped_column(String(100))
     questions: Mapped[list[Any]] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The answer time limit of the question set when the interview started (seconds).
+    answer_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
 
 
 class Answer(IdMixin, Base):
@@ -67,6 +69,18 @@ class Answer(IdMixin, Base):
     rating: Mapped[int | None] = mapped_column(default=None)
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Recordings: the length of the (remuxed) file in milliseconds, and the analysis of the spoken answer
+    # (the `transcription` job: practice/transcription.py). `analysis_status` is None for typed
+    # answers, else ANALYSIS_PENDING -> ANALYSIS_DONE or ANALYSIS_FAILED (`analysis_error` then
+    # says why, for the student). `transcript` is `speech.engines.Transcript.to_dict()`.
+    duration_ms: Mapped[int | None] = mapped_column(default=None)
+    analysis_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    analysis_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    analysed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+ANALYSIS_PENDING, ANALYSIS_DONE, ANALYSIS_FAILED = "pending", "done", "failed"
 
 
 class InterviewCounter(Base):

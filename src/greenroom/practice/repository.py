@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, literal, select
 from greenroom.core.db import DIALECT_INSERTS, table_of
 from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
 from greenroom.core.pagination import after_position
-from greenroom.practice.models import Interview, InterviewCounter
+from greenroom.practice.models import Answer, Interview, InterviewCounter
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
@@ -112,3 +112,58 @@ async def next_interview_number(on: Executor, org_id: uuid.UUID) -> int:
     row = result.first()
     assert row is not None
     return int(row["last_number"])
+
+
+# One interview of the active user `:partner_id` with its questions (`service.interview_detail`).
+_ONE = Statement(
+    select(*INTERVIEW_COLUMNS, Interview.questions, Interview.answer_seconds)
+    .select_from(Interview)
+    .join(User, User.id == Interview.user_id)
+    .where(users.active_by_partner_id(), Interview.id == bindparam("interview_id"))
+)
+# ... or by its number in the org (the `id` the Partner API lists).
+_ONE_BY_NUMBER = Statement(
+    select(*INTERVIEW_COLUMNS, Interview.questions, Interview.answer_seconds)
+    .select_from(Interview)
+    .join(User, User.id == Interview.user_id)
+    .where(
+        users.active_by_partner_id(),
+        Interview.org_id == bindparam("org_id"),
+        Interview.number == bindparam("number"),
+    )
+)
+# Its answers: what the partner sees of each (no recording, no storage key).
+ANSWER_COLUMNS = (
+    Answer.question_index,
+    Answer.kind,
+    Answer.text,
+    Answer.rating,
+    Answer.created_at,
+    Answer.media_type,
+    Answer.duration_ms,
+    Answer.analysis_status,
+    Answer.analysis_error,
+    Answer.transcript,
+    Answer.feedback,
+)
+_ANSWERS = Statement(
+    select(*ANSWER_COLUMNS)
+    .where(Answer.interview_id == bindparam("interview_id"))
+    .order_by(Answer.question_index)
+)
+
+
+async def read_one(
+    direct: Direct, tenant: Tenant, partner_id: str, ref: uuid.UUID | int, now: datetime
+) -> tuple[Row, list[Row]] | None:
+    """The interview (of the active user `partner_id`), by its number in the org or its UUID,
+    and its answers by question: two statements; None when the user has no such interview (or
+    there is no such user)."""
+    values = users.partner_id_params(tenant, partner_id, now)
+    if isinstance(ref, int):
+        interview = await direct.one(_ONE_BY_NUMBER, **values, number=ref)  # org_id: the user's
+    else:
+        interview = await direct.one(_ONE, **values, interview_id=ref)
+    if interview is None:
+        return None
+    return interview, await direct.all(_ANSWERS, interview_id=interview["id"])

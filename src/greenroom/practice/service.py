@@ -1,20 +1,30 @@
-"""Practice interviews: start, answer one question at a time, complete, review, retake.
+"""Practice interviews: start, answer one question at a time, complete, review, retake, delete.
 
-An answer cannot be replaced (retake the interview instead), so every count in progress moves
-exactly once per answer. The interview completes when its last question is answered.
+An answer is given once per question; giving it again needs `replace` (the student chose
+"Answer again"): the earlier answer, its recording and what it counted in progress go, the new
+one counts instead. Every change of answers takes the user's progress lock first and then reads
+the answers it changes, so progress stays exact under concurrent changes. The interview
+completes when its last question is answered, and is in progress again when an answer of it is
+deleted.
+
+A recording is checked and remuxed on upload (`speech.media`, in a thread: it is quick), stored,
+and analysed by the `transcription` job (practice/transcription.py), whose result
+`record_analysis` writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import filetype
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom import jobs
 from greenroom.content.loader import Pack, QuestionSet
 from greenroom.core import clock
 from greenroom.core.direct import Direct, fields
@@ -33,10 +43,22 @@ from greenroom.core.pagination import (
 )
 from greenroom.core.responses import iso
 from greenroom.practice import feedback, repository
-from greenroom.practice.models import Answer, AnswerComment, Interview
+from greenroom.practice.cleanup import delete_after_commit, delete_unless_committed
+from greenroom.practice.models import (
+    ANALYSIS_DONE,
+    ANALYSIS_FAILED,
+    ANALYSIS_PENDING,
+    Answer,
+    AnswerComment,
+    Interview,
+)
 from greenroom.practice.storage import Storage, is_disk_full, user_folder
 from greenroom.progress import service as progress
-from greenroom.tenancy.context import Tenant
+from greenroom.progress.service import AnswerCounts
+from greenroom.speech.media import MediaRefused, remux
+from greenroom.tenancy.context import OrgSnapshot, Tenant
+from greenroom.tenancy.hosts import Environment
+from greenroom.tenancy.models import Organization
 from greenroom.users import repository as users
 from greenroom.users.models import User
 from greenroom.users.service import UserNotFound
@@ -57,12 +79,21 @@ class RecordingStorageFull(ServiceUnavailable):
     )
 
 
-# Sniffed MIME type -> file extension we store under.
+# Sniffed MIME type -> the extension of the upload, handed to FFmpeg (speech.media): only these
+# containers reach its demuxers. What is stored is the remuxed file (WebM or MP4).
 MEDIA_TYPES = {
     "video/webm": "webm", "audio/webm": "webm", "audio/ogg": "ogg", "video/mp4": "mp4",
     "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/mpeg": "mp3", "audio/x-wav": "wav",
-    "audio/wav": "wav", "video/quicktime": "mov",
+    "audio/wav": "wav", "video/quicktime": "mov", "video/x-matroska": "mkv",
+    "audio/x-flac": "flac", "audio/aac": "aac",
 }  # fmt: skip
+NOT_A_RECORDING = (
+    "This file is not an audio or video recording we can play. Record again, or upload a "
+    "video or audio file (WebM, MP4, MOV, M4A, MP3, WAV, Ogg)."
+)
+# The background job that analyses a recorded answer (practice/transcription.py).
+TRANSCRIPTION_JOB = "transcription"
+TRANSCRIPTION_ATTEMPTS = 3
 
 
 def interview_payload(interview: Interview | Mapping[str, Any]) -> dict[str, Any]:
@@ -107,6 +138,72 @@ async def read_for_partner(
     return [interview_payload(row) for row in items], cursor
 
 
+def answer_payload(
+    questions: Sequence[Mapping[str, Any]], row: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The public answer object (`GET /api/users/{partner_id}/interviews/{id}`), from a row of
+    `repository.ANSWER_COLUMNS`: the recording's bytes stay private, only its kind and length
+    are told."""
+    index = row["question_index"]
+    media_type = row["media_type"]
+    return {
+        "question_number": index + 1,
+        "question": questions[index]["prompt"] if index < len(questions) else None,
+        "type": row["kind"],
+        "text": row["text"],
+        "rating": row["rating"],
+        "created_at": iso(row["created_at"]),
+        "recording": (
+            None
+            if media_type is None
+            else {
+                "media": media_type.split("/", 1)[0],
+                "duration_seconds": (
+                    None if row["duration_ms"] is None else row["duration_ms"] / 1000
+                ),
+            }
+        ),
+        "analysis_status": row["analysis_status"],
+        "analysis_error": row["analysis_error"],
+        "transcript": row["transcript"],
+        "feedback": row["feedback"],
+    }
+
+
+async def read_one_for_partner(
+    direct: Direct, tenant: Tenant, partner_id: str, interview_id: str
+) -> dict[str, Any]:
+    """One interview of the user with its questions and answers (feedback and transcripts);
+    404 `interview_not_found`, or `user_not_found` when the user is not (or no longer) there."""
+    now = clock.now()
+    wanted: uuid.UUID | int | None
+    if interview_id.isascii() and interview_id.isdigit() and len(interview_id) <= 9:
+        wanted = int(interview_id)  # the `id` the list gives
+    else:
+        try:
+            wanted = uuid.UUID(interview_id)  # as in the practice app's own links
+        except ValueError:
+            wanted = None
+    found = None
+    if wanted is not None:
+        found = await repository.read_one(direct, tenant, partner_id, wanted, now)
+    if found is None:
+        if await users.read_active(direct, tenant, partner_id, now) is None:
+            raise UserNotFound()
+        raise NotFound("The user has no such interview.", code="interview_not_found")
+    interview, answers = found
+    questions: Sequence[Mapping[str, Any]] = interview["questions"]
+    return {
+        **interview_payload(interview),
+        "answer_time_limit_seconds": interview["answer_seconds"],
+        "questions": [
+            {"number": number, "prompt": q["prompt"], "tips": list(q.get("tips") or [])}
+            for number, q in enumerate(questions, start=1)
+        ],
+        "answers": [answer_payload(questions, row) for row in answers],
+    }
+
+
 async def start(
     session: AsyncSession, tenant: Tenant, user: User, pack: Pack, qset: QuestionSet
 ) -> Interview:
@@ -120,6 +217,7 @@ async def start(
         category=qset.category,
         interviewer_name=qset.interviewer_name,
         questions=[{"prompt": q.prompt, "tips": list(q.tips)} for q in qset.questions],
+        answer_seconds=qset.answer_seconds,
     )
 
 
@@ -137,6 +235,7 @@ async def retake(
         category=old.category,
         interviewer_name=old.interviewer_name,
         questions=list(old.questions),
+        answer_seconds=old.answer_seconds,
     )
 
 
@@ -224,13 +323,17 @@ async def answer_text(
     *,
     text: str,
     rating: int | None,
+    storage: Storage | None = None,
+    replace: bool = False,
 ) -> Answer:
+    """A typed answer, with its feedback. Replacing a recorded answer needs `storage`."""
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise ValidationFailed(errors=[{"field": "text", "message": f"1 to {MAX_TEXT} characters"}])
     _check_rating(rating)
-    answer = Answer(kind="text", text=text, rating=rating, feedback=feedback.analyse(text))
-    return await _save(session, tenant, user, pack, interview, index, answer)
+    tips = _question(interview, index).get("tips") or []
+    answer = Answer(kind="text", text=text, rating=rating, feedback=feedback.analyse(text, tips))
+    return await _save(session, tenant, user, pack, interview, index, answer, storage, replace)
 
 
 async def answer_media(
@@ -245,32 +348,32 @@ async def answer_media(
     rating: int | None,
     storage: Storage,
     max_bytes: int,
-    declared_type: str | None = None,
-) -> Answer:
-    """A recording or an uploaded file: its type is sniffed from the bytes, not trusted.
+    replace: bool = False,
+) -> tuple[Answer, uuid.UUID]:
+    """A recording or an uploaded file, and the id of the job that analyses it.
 
-    WebM and Ogg look the same with or without video; the declared type only decides between
-    `audio/` and `video/` of the sniffed container (so the review page picks the right player).
+    The container is sniffed from the bytes (only the formats of MEDIA_TYPES go further), then
+    `speech.media` checks that it decodes and remuxes it, so that the stored file has a
+    duration and seeks (browsers' live WebM has neither). Anything else is `MediaRefused`
+    (415) with a sentence for the student. The stored file is removed again if the answer is
+    not committed.
     """
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"Recordings are limited to {max_bytes} bytes.")
-    kind = filetype.guess(data) if data else None
-    mime = kind.mime if kind else None
-    if mime not in MEDIA_TYPES:
-        raise ValidationFailed(
-            "Upload an audio or video file (WebM, Ogg, MP4, M4A, MP3, WAV, MOV).",
-            errors=[{"field": "media", "message": "not an audio or video file"}],
-        )
     _check_rating(rating)
     _question(interview, index)
-    await _refuse_answered(session, interview, index)
-    extension = MEDIA_TYPES[mime]
-    subtype = mime.split("/", 1)[1]
-    if (declared_type or "").split(";")[0].strip().lower() == f"audio/{subtype}":
-        mime = f"audio/{subtype}"
+    if not replace:  # before the work (the check that counts is in `_save`)
+        await _refuse_answered(session, interview, index)
+    kind = filetype.guess(data) if data else None
+    extension = MEDIA_TYPES.get(kind.mime) if kind else None
+    if extension is None:
+        raise MediaRefused(NOT_A_RECORDING)
     folder = user_folder(tenant.org_id, tenant.environment.value, user.partner_id)
     try:
-        key = storage.save(folder, extension, data)
+        # PyAV works outside the GIL for most of a remux (measured: bench/speech_service.py).
+        key, media_type, duration = await asyncio.to_thread(
+            _store_recording, storage, folder, data, extension
+        )
     except OSError as exc:
         if not is_disk_full(exc):
             raise
@@ -285,8 +388,37 @@ async def answer_media(
             },
         )
         raise RecordingStorageFull(headers={"Retry-After": str(STORAGE_FULL_RETRY_AFTER)}) from None
-    answer = Answer(kind="recording", media_key=key, media_type=mime, rating=rating)
-    return await _save(session, tenant, user, pack, interview, index, answer)
+    delete_unless_committed(session, storage, key)
+    answer = Answer(
+        kind="recording",
+        media_key=key,
+        media_type=media_type,
+        duration_ms=round(duration * 1000),
+        rating=rating,
+        analysis_status=ANALYSIS_PENDING,
+    )
+    answer = await _save(session, tenant, user, pack, interview, index, answer, storage, replace)
+    job_id = await jobs.enqueue(
+        session,
+        TRANSCRIPTION_JOB,
+        {"answer_id": str(answer.id)},
+        org_id=tenant.org_id,
+        environment=tenant.environment.value,
+        max_attempts=TRANSCRIPTION_ATTEMPTS,
+    )
+    return answer, job_id
+
+
+def _store_recording(
+    storage: Storage, folder: str, data: bytes, extension: str
+) -> tuple[str, str, float]:
+    """Blocking: the upload remuxed into the user's folder; (key, content type, seconds). A full
+    disk raises `OSError` and leaves nothing (the scratch folder goes with what is in it)."""
+    with storage.scratch() as work:
+        upload = work / f"upload.{extension}"
+        storage.write(upload, data)
+        remuxed = remux(upload, work / "recording")
+        return storage.import_file(folder, remuxed.path), remuxed.content_type, remuxed.duration
 
 
 def _question(interview: Interview, index: int) -> dict[str, Any]:
@@ -296,12 +428,35 @@ def _question(interview: Interview, index: int) -> dict[str, Any]:
     return question
 
 
+def _already_answered() -> Conflict:
+    return Conflict(
+        'This question has an answer; choose "Answer again" to replace it.',
+        code="already_answered",
+    )
+
+
 async def _refuse_answered(session: AsyncSession, interview: Interview, index: int) -> None:
     if index in await answers_of(session, interview):
-        raise Conflict(
-            "This question has an answer; retake the interview to answer again.",
-            code="already_answered",
-        )
+        raise _already_answered()
+
+
+def counts_of(answer: Answer) -> AnswerCounts:
+    """What `answer` counts in progress (all of it: taken away when it goes)."""
+    return AnswerCounts(
+        rating=answer.rating,
+        recorded_ms=answer.duration_ms or 0,
+        **_spoken_counts(answer.analysis_status, answer.feedback),
+    )
+
+
+def _spoken_counts(status: str | None, result: Mapping[str, Any] | None) -> dict[str, int]:
+    """A spoken answer's words and time from first word to last, when its pace was measured."""
+    if status != ANALYSIS_DONE or not result or result.get("words_per_minute") is None:
+        return {"spoken_words": 0, "spoken_ms": 0}
+    return {
+        "spoken_words": int(result["words"]),
+        "spoken_ms": round(float(result["answer_seconds"]) * 1000),
+    }
 
 
 async def _save(
@@ -312,25 +467,196 @@ async def _save(
     interview: Interview,
     index: int,
     answer: Answer,
+    storage: Storage | None,
+    replace: bool,
 ) -> Answer:
     _question(interview, index)
-    await _refuse_answered(session, interview, index)
+    await progress.lock(session, tenant, user)
+    existing = await answers_of(session, interview)
+    old = existing.get(index)
+    if old is not None and not replace:
+        raise _already_answered()
+    removed = []
+    if old is not None:
+        removed.append(counts_of(old))
+        if old.media_key is not None:
+            assert storage is not None, "replacing a recorded answer needs the storage"
+            delete_after_commit(session, storage, old.media_key)
+        await session.delete(old)
+        await session.flush()
     now = clock.now()
     answer.interview_id, answer.user_id = interview.id, user.id
     answer.question_index, answer.created_at = index, now
     session.add(answer)
     await session.flush()
-    answered = len(await answers_of(session, interview))
+    answered = len(existing) + (old is None)
     completes = interview.completed_at is None and answered == len(interview.questions)
     if completes:
         interview.completed_at = now
     interview.updated_at = now
     await session.flush()
-    await progress.answer_saved(
-        session, tenant, user, pack, rating=answer.rating, completed_interview=completes
+    await progress.answers_changed(
+        session,
+        tenant,
+        user,
+        pack,
+        added=[counts_of(answer)],
+        removed=removed,
+        interviews_completed=int(completes),
     )
     await publish(session, tenant, "interview.updated", _event(user, interview))
     return answer
+
+
+async def delete_answer(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    interview: Interview,
+    index: int,
+    *,
+    storage: Storage,
+) -> None:
+    """The student deletes one answer: its recording goes after the commit, progress no longer
+    counts it, and a completed interview is in progress again."""
+    _question(interview, index)
+    await progress.lock(session, tenant, user)
+    answer = (await answers_of(session, interview)).get(index)
+    if answer is None:
+        raise NotFound("This question has no answer.", code="answer_not_found")
+    if answer.media_key is not None:
+        delete_after_commit(session, storage, answer.media_key)
+    uncompleted = interview.completed_at is not None
+    await session.delete(answer)
+    interview.completed_at = None
+    interview.updated_at = clock.now()
+    await session.flush()
+    await progress.answers_changed(
+        session,
+        tenant,
+        user,
+        pack,
+        removed=[counts_of(answer)],
+        interviews_completed=-int(uncompleted),
+    )
+    await publish(session, tenant, "interview.updated", _event(user, interview))
+
+
+async def delete_interview(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    interview: Interview,
+    *,
+    storage: Storage,
+) -> None:
+    """The student deletes a whole interview: its answers, their recordings (after the
+    commit) and what they counted in progress go; `interview.deleted` is sent."""
+    await progress.lock(session, tenant, user)
+    answers = list((await answers_of(session, interview)).values())
+    event = _event(user, interview)
+    for answer in answers:
+        if answer.media_key is not None:
+            delete_after_commit(session, storage, answer.media_key)
+    completed = interview.completed_at is not None
+    await session.execute(
+        delete(Answer)
+        .where(Answer.interview_id == interview.id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.delete(interview)
+    await session.flush()
+    await progress.answers_changed(
+        session,
+        tenant,
+        user,
+        pack,
+        removed=[counts_of(answer) for answer in answers],
+        interviews_started=-1,
+        interviews_completed=-int(completed),
+    )
+    await publish(session, tenant, "interview.deleted", event)
+
+
+# --- the analysis of a recorded answer (the `transcription` job) ---------------------------------
+
+
+async def analysis_input(
+    session: AsyncSession, answer_id: uuid.UUID
+) -> tuple[str, list[str]] | None:
+    """The recording's storage key and the question's tips of an answer waiting for its
+    analysis; None when there is nothing to do (analysed already, replaced, deleted)."""
+    row = (
+        await session.execute(
+            select(Answer.media_key, Answer.question_index, Interview.questions)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .where(Answer.id == answer_id, Answer.analysis_status == ANALYSIS_PENDING)
+        )
+    ).first()
+    if row is None or row.media_key is None:
+        return None
+    questions: Sequence[Mapping[str, Any]] = row.questions
+    question = questions[row.question_index] if row.question_index < len(questions) else {}
+    return row.media_key, list(question.get("tips") or [])
+
+
+async def record_analysis(
+    session: AsyncSession,
+    answer_id: uuid.UUID,
+    pack: Pack,
+    *,
+    result: Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> bool:
+    """Writes an answer's analysis (`result`: transcript and feedback, from `SpeechPool`), or
+    that it failed (`error`, a sentence for the student), in one transaction with progress
+    (the answer's words and time) and `interview.updated`. False, writing nothing, when the
+    answer is no longer waiting (replaced, deleted, or written by an earlier run)."""
+    found = (
+        await session.execute(
+            select(Answer.user_id, Interview.org_id, Interview.environment)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .where(Answer.id == answer_id)
+        )
+    ).first()
+    if found is None:
+        return False
+    user = await session.get(User, found.user_id)
+    org = await session.get(Organization, found.org_id)
+    if user is None or org is None:
+        return False
+    tenant = Tenant(OrgSnapshot.of(org), Environment(found.environment))
+    await progress.lock(session, tenant, user)
+    # Read again under the lock: a replace or delete may have committed since.
+    answer = (
+        await session.execute(
+            select(Answer).where(Answer.id == answer_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if answer is None or answer.analysis_status != ANALYSIS_PENDING:
+        return False
+    interview = await session.get(Interview, answer.interview_id)
+    assert interview is not None
+    now = clock.now()
+    if result is not None:
+        answer.transcript = dict(result["transcript"])
+        answer.feedback = dict(result["feedback"])
+        answer.analysis_status = ANALYSIS_DONE
+    else:
+        answer.analysis_status = ANALYSIS_FAILED
+        answer.analysis_error = (error or "We could not analyse this recording.")[:500]
+    answer.analysed_at = now
+    interview.updated_at = now
+    await session.flush()
+    spoken = _spoken_counts(answer.analysis_status, answer.feedback)
+    if spoken["spoken_ms"]:
+        await progress.answers_changed(
+            session, tenant, user, pack, added=[AnswerCounts(answers=0, **spoken)]
+        )
+    await publish(session, tenant, "interview.updated", _event(user, interview))
+    return True
 
 
 async def list_for_user(

@@ -2,10 +2,12 @@
 
 Keys are made here (`<user folder>/<uuid4>.<ext>`), never from user input, and every path is
 resolved and checked to stay inside the root, so nothing can be written or read elsewhere. An
-object store can implement the same four methods later.
+object store can implement the same methods later.
 
-A write that fails (the disk is full: `OSError` with `ENOSPC`, or a quota: `EDQUOT`) leaves no
-partial file behind and raises to the caller, which answers it (`is_disk_full`).
+An upload is first written to a scratch folder (`scratch`), checked and remuxed there
+(`speech.media`), and the result moved in under a new key (`import_file`). A write that fails
+(the disk is full: `OSError` with `ENOSPC`, or a quota: `EDQUOT`) leaves no partial file behind
+and raises to the caller, which answers it (`is_disk_full`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import errno
 import hashlib
 import re
 import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -27,11 +32,18 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _FULL
 
 
+_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}$")
+_SCRATCH = ".incoming"  # not a user folder's name (those are 32 hex digits)
+
+
 class Storage(Protocol):
     def save(self, folder: str, extension: str, data: bytes) -> str: ...
     def path(self, key: str) -> Path: ...
     def delete(self, key: str) -> None: ...
     def delete_folder(self, folder: str) -> None: ...
+    def scratch(self) -> AbstractContextManager[Path]: ...
+    def write(self, target: Path, data: bytes) -> None: ...
+    def import_file(self, folder: str, source: Path) -> str: ...
 
 
 def user_folder(org_id: uuid.UUID, environment: str, partner_id: str) -> str:
@@ -51,10 +63,14 @@ class LocalStorage:
             raise ValueError("storage path escapes the storage folder")
         return target
 
-    def save(self, folder: str, extension: str, data: bytes) -> str:
+    def _new_key(self, folder: str, extension: str) -> str:
         key = f"{folder}/{uuid.uuid4().hex}.{extension}"
         if not _KEY_RE.fullmatch(key):
             raise ValueError("invalid storage key")
+        return key
+
+    def save(self, folder: str, extension: str, data: bytes) -> str:
+        key = self._new_key(folder, extension)
         target = self._inside(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +79,15 @@ class LocalStorage:
             target.unlink(missing_ok=True)  # no partial recording left to fill the disk
             raise
         return key
+
+    def write(self, target: Path, data: bytes) -> None:
+        """Write `data` to a file of a `scratch` folder (an upload before it is checked); on an
+        error (a full disk) nothing of it is left."""
+        try:
+            self._write(target, data)
+        except OSError:
+            target.unlink(missing_ok=True)
+            raise
 
     def _write(self, target: Path, data: bytes) -> None:
         target.write_bytes(data)
@@ -81,6 +106,26 @@ class LocalStorage:
         target = self._inside(folder)
         if target.exists():  # errors reach the caller, which logs the files left behind
             shutil.rmtree(target)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A new empty folder on the storage's own disk (so `import_file` is a rename), removed
+        with whatever is left in it when the block ends."""
+        parent = self.root / _SCRATCH
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=parent) as folder:
+            yield Path(folder)
+
+    def import_file(self, folder: str, source: Path) -> str:
+        """Move `source` in under a new key of `folder`, keeping its extension; the key."""
+        extension = source.suffix.removeprefix(".").lower()
+        if not _EXTENSION_RE.fullmatch(extension):
+            raise ValueError("invalid file extension")
+        key = self._new_key(folder, extension)
+        target = self._inside(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(source, target)
+        return key
 
 
 def recordings_storage(data_dir: Path) -> LocalStorage:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenroom.core import clock
@@ -35,5 +35,11 @@ class UserProgress(Base):
     answers_recorded: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    # Recorded answers: their length (minutes_practised), and of those analysed with a measured
+    # pace, the words and the seconds from first word to last (average_words_per_minute).
+    # Milliseconds as integers, so that removing an answer takes away exactly what it added.
+    recorded_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    spoken_words: Mapped[int] = mapped_column(default=0, server_default="0")
+    spoken_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)

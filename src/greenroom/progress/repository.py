@@ -40,6 +40,9 @@ async def locked_row(
             answers_recorded=0,
             rating_sum=0,
             rating_count=0,
+            recorded_ms=0,
+            spoken_words=0,
+            spoken_ms=0,
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["user_id"])
@@ -83,6 +86,9 @@ _COLUMNS = (
     UserProgress.answers_recorded,
     UserProgress.rating_sum,
     UserProgress.rating_count,
+    UserProgress.recorded_ms,
+    UserProgress.spoken_words,
+    UserProgress.spoken_ms,
     UserProgress.last_activity_at,
     UserProgress.updated_at,
 )

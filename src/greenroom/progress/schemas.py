@@ -15,6 +15,8 @@ EXAMPLE_PROGRESS: dict[str, Any] = {
     "practice_interviews": {"started": 3, "completed": 2},
     "answers_recorded": 11,
     "average_rating": 3.64,
+    "minutes_practised": 14.5,
+    "average_words_per_minute": 148,
     "last_activity_at": "2026-11-20T15:04:05.000Z",
     "modules": [
         {
@@ -94,6 +96,14 @@ class Progress(BaseModel):
     practice_interviews: InterviewCounts = Field(description="Interviews started and completed.")
     answers_recorded: int = Field(description="Answers given, by text, recording or upload.")
     average_rating: float | None = Field(description="Mean self-rating, 1 to 5; null if none.")
+    minutes_practised: float = Field(
+        description="Total length of the user's recorded answers (recordings and uploads), in "
+        "minutes to one decimal; replaced and deleted answers no longer count."
+    )
+    average_words_per_minute: int | None = Field(
+        description="Pace over the user's analysed spoken answers: words said over the time "
+        "from first word to last, in words a minute; null until one is analysed."
+    )
     last_activity_at: Timestamp | None = Field(
         description="When the user last did something; null before the first time."
     )

@@ -7,7 +7,8 @@ are serialised by BEGIN IMMEDIATE), so concurrent activity of one user never los
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +79,53 @@ async def answer_saved(
     await _changed(session, tenant, user, row, pack)
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerCounts:
+    """What one answer adds to progress (and takes away when it is replaced or deleted):
+    `answers` (1 for an answer, 0 for a later addition such as its analysis), its self-rating,
+    its recording's length, and the words and time of a spoken answer whose pace was measured.
+    """
+
+    answers: int = 1
+    rating: int | None = None
+    recorded_ms: int = 0
+    spoken_words: int = 0
+    spoken_ms: int = 0
+
+
+async def lock(session: AsyncSession, tenant: Tenant, user: User) -> None:
+    """Take the user's progress lock before reading what a change will count (an answer being
+    replaced, an interview being deleted), so that concurrent changes count exactly."""
+    await _locked_row(session, tenant, user)
+
+
+async def answers_changed(
+    session: AsyncSession,
+    tenant: Tenant,
+    user: User,
+    pack: Pack,
+    *,
+    added: Iterable[AnswerCounts] = (),
+    removed: Iterable[AnswerCounts] = (),
+    interviews_started: int = 0,
+    interviews_completed: int = 0,
+) -> None:
+    """Answers added, replaced, analysed or deleted, and interviews completed again or deleted
+    (negative counts): one change of the user's row, in the caller's transaction."""
+    row = await _locked_row(session, tenant, user)
+    for counts, sign in [*((c, 1) for c in added), *((c, -1) for c in removed)]:
+        row.answers_recorded += sign * counts.answers
+        if counts.rating is not None:
+            row.rating_sum += sign * counts.rating
+            row.rating_count += sign
+        row.recorded_ms += sign * counts.recorded_ms
+        row.spoken_words += sign * counts.spoken_words
+        row.spoken_ms += sign * counts.spoken_ms
+    row.interviews_started += interviews_started
+    row.interviews_completed += interviews_completed
+    await _changed(session, tenant, user, row, pack)
+
+
 def completed_keys(row: UserProgress | None) -> set[str]:
     return set(row.lessons_completed) if row else set()
 
@@ -119,6 +167,8 @@ def to_public(
         )
     lessons_done = sum(1 for key in done if key in pack.lessons_by_key)
     rating_count = get("rating_count") if get else 0
+    recorded_ms = (get("recorded_ms") if get else 0) or 0
+    spoken_ms = (get("spoken_ms") if get else 0) or 0
     return {
         "partner_id": get_user("partner_id"),
         "percent_complete": _percent(lessons_done, pack.lessons_total),
@@ -130,6 +180,10 @@ def to_public(
         "answers_recorded": get("answers_recorded") if get else 0,
         "average_rating": (
             round(get("rating_sum") / rating_count, 2) if get and rating_count else None
+        ),
+        "minutes_practised": round(recorded_ms / 60_000, 1),
+        "average_words_per_minute": (
+            round(get("spoken_words") / (spoken_ms / 60_000)) if get and spoken_ms else None
         ),
         "last_activity_at": iso(get("last_activity_at")) if get else None,
         "modules": modules,

@@ -132,6 +132,11 @@ class PocketSphinxEngine:
         self._decoder: Any = None
         self._lock = threading.Lock()
 
+    def load(self) -> None:
+        """Load the model now rather than on the first `transcribe` (a worker's start-up)."""
+        with self._lock:
+            self._load()
+
     def _load(self) -> Any:
         if self._decoder is None:
             from pocketsphinx import Decoder, get_model_path

@@ -21,6 +21,8 @@ PartnerId = Annotated[
     Path(
         description="Your own id for the user: 1 to 64 ASCII letters, digits, `-` or `_`.",
         examples=["abc123def"],
+        # Documented, not checked by FastAPI: `PartnerIdRoute` answers 422 invalid_partner_id.
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]{1,64}$"},
     ),
 ]
 """Declares `{partner_id}` for FastAPI and the OpenAPI document; `PartnerIdRoute` checks it."""
