@@ -115,7 +115,9 @@ async def test_no_serious_violation_on_any_admin_or_member_page(app, live_server
         await member.get_by_role("button", name="Start the interview").click()
         await member.locator("#prompt").wait_for()
         interview_url = member.url.rsplit("/questions/", 1)[0]
-        await member.get_by_text("Type your answer").click()  # folded: recording comes first
+        # The recorder script folds the other choices as it starts: open one after that.
+        await member.locator("#recorder").wait_for(state="visible")
+        await member.get_by_text("Type your answer").click()
         await member.get_by_label("Your answer", exact=True).fill(
             "I led a team of four through a hard launch."
         )

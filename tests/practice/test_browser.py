@@ -45,7 +45,9 @@ async def _flow(api, live_server, chromium, org) -> None:
         await page.get_by_role("link", name="Dashboard").click()
         await page.get_by_role("link", name="Interview basics").click()
         await page.get_by_role("button", name="Start the interview").click()
-        await page.get_by_text("Type your answer").click()  # folded: recording comes first
+        # The recorder script folds the other choices as it starts: open one after that.
+        await page.locator("#recorder").wait_for(state="visible")
+        await page.get_by_text("Type your answer").click()
         await page.get_by_role("textbox", name="Your answer").fill(
             "At my last job I led a project; as a result we saved a week."
         )
@@ -113,7 +115,9 @@ async def test_keyboard_only_lesson_and_a_file_upload(app, live_server, chromium
 
         await page.goto(f"{origin}/members/practice/basics")
         await page.get_by_role("button", name="Start the interview").click()
-        await page.get_by_text("Upload a recording").click()  # folded: recording comes first
+        # The recorder script folds the other choices as it starts: open one after that.
+        await page.locator("#recorder").wait_for(state="visible")
+        await page.get_by_text("Upload a recording").click()
         picture = tmp_path / "photo.png"
         picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
         await page.get_by_label("Audio or video file").set_input_files(str(picture))
