@@ -49,6 +49,10 @@ class Unreadable(Exception):
     that is no longer configured. The message names the reason, never a secret."""
 
 
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
 class Reader(Protocol):
     """A recording's plaintext, by byte range (`stop` excluded)."""
 
@@ -91,7 +95,7 @@ def _nonce(base: int, index: int) -> bytes:
     return (base ^ index).to_bytes(NONCE, "big")
 
 
-def _read_full(source: BinaryIO, size: int) -> bytes:
+def _read_full(source: Readable, size: int) -> bytes:
     data = source.read(size)
     while len(data) < size:  # a pipe or a socket may answer short; a file only at its end
         more = source.read(size - len(data))
@@ -101,7 +105,7 @@ def _read_full(source: BinaryIO, size: int) -> bytes:
     return data
 
 
-def seal(source: BinaryIO, out: BinaryIO, keys: Keys, key: str, *, chunk: int = CHUNK) -> None:
+def seal(source: Readable, out: BinaryIO, keys: Keys, key: str, *, chunk: int = CHUNK) -> None:
     """Write `source`'s bytes to `out`, sealed under the current secret for storage key `key`,
     one chunk at a time (one chunk read ahead, to know which is the last)."""
     if keys.current is None:
@@ -205,3 +209,19 @@ def pieces(reader: Reader, start: int, stop: int) -> Iterator[bytes]:
             raise Unreadable("shorter than its size")
         yield piece
         start += len(piece)
+
+
+class PlainStream:
+    """A reader's plaintext as a file to `read` from (to seal a recording again)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+        self._position = 0
+
+    def read(self, size: int, /) -> bytes:
+        stop = min(self._position + size, self._reader.size)
+        if self._position >= stop:
+            return b""
+        piece = self._reader.piece(self._position, stop)
+        self._position += len(piece)
+        return piece

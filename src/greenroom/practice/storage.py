@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from greenroom.core.settings import ServerSecret, Settings
 from greenroom.practice import sealed
@@ -71,8 +71,8 @@ class LocalStorage:
         self, root: Path, *, secrets: Sequence[ServerSecret] = (), encrypt: bool = False
     ) -> None:
         self.root = root.resolve()
-        self.keys = sealed.Keys(secrets)
-        if encrypt and self.keys.current is None:
+        self.sealing_keys = sealed.Keys(secrets)
+        if encrypt and self.sealing_keys.current is None:
             raise ValueError("sealing recordings needs a server secret")
         self.encrypts = encrypt
 
@@ -114,9 +114,9 @@ class LocalStorage:
     def _write(self, target: Path, data: bytes) -> None:
         target.write_bytes(data)
 
-    def _seal(self, source: BinaryIO, target: Path, key: str) -> None:
+    def _seal(self, source: sealed.Readable, target: Path, key: str) -> None:
         with target.open("wb") as out:
-            sealed.seal(source, out, self.keys, key)
+            sealed.seal(source, out, self.sealing_keys, key)
 
     def path(self, key: str) -> Path:
         if not _KEY_RE.fullmatch(key):
@@ -170,11 +170,51 @@ class LocalStorage:
         try:
             if sealed.is_sealed(file.read(len(sealed.MAGIC))):
                 file.seek(0)
-                return sealed.SealedReader(file, self.keys, key)
+                return sealed.SealedReader(file, self.sealing_keys, key)
             return sealed.PlainReader(file)
         except BaseException:
             file.close()
             raise
+
+    def keys(self) -> Iterator[str]:
+        """The key of every recording file (the scratch folder's files are none)."""
+        for path in sorted(self.root.glob("*/*")):
+            key = path.relative_to(self.root).as_posix()
+            if _KEY_RE.fullmatch(key) and path.is_file():
+                yield key
+
+    def sealed_under(self, key: str) -> str | None:
+        """The secret version a file is sealed under; None when it is plaintext (blocking).
+        Raises `sealed.Unreadable` when it fails its check."""
+        reader = self.open(key)
+        reader.close()
+        return reader.version if isinstance(reader, sealed.SealedReader) else None
+
+    def reseal(self, key: str) -> bool:
+        """Seal a file again under the current secret when sealing is on and it is plaintext or
+        sealed under an older secret; whether it was rewritten (blocking). The new file is
+        written beside it and renamed over it, so a player reading the old one keeps reading."""
+        current = self.sealing_keys.current
+        if not self.encrypts or current is None:
+            return False
+        reader = self.open(key)
+        try:
+            if isinstance(reader, sealed.SealedReader) and reader.version == current.version:
+                return False
+            target = self.path(key)
+            fresh = target.with_name(f".{target.name}.reseal")  # not a key: never listed
+            try:
+                self._seal(sealed.PlainStream(reader), fresh, key)
+                if not target.exists():  # deleted meanwhile: do not bring it back
+                    fresh.unlink()
+                    return False
+                fresh.replace(target)
+            except BaseException:
+                fresh.unlink(missing_ok=True)
+                raise
+            return True
+        finally:
+            reader.close()
 
     @contextmanager
     def plain_copy(self, key: str) -> Iterator[Path]:
