@@ -112,7 +112,7 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
         settings, database, metrics=app.state.metrics, speech=app.state.speech
     )
     app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
-    app.state.storage = recordings_storage(settings.data_dir)
+    app.state.storage = recordings_storage(settings)
     subscribe_all(app.state.storage)
     app.state.authenticator = Authenticator(settings, database)
     app.state.websessions_seen = WriteBehind(

@@ -41,7 +41,7 @@ def registry(
     transcription.register(
         found,
         pool=speech or speech_pool(settings),
-        storage=recordings_storage(settings.data_dir),
+        storage=recordings_storage(settings),
         pack=get_pack(settings.content_dir),
     )
     return found

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from greenroom.admins.models import AdminRole
 from greenroom.audit.models import AuditEvent
 from greenroom.core import clock
+from greenroom.practice import sealed
 from greenroom.practice.models import Answer
+from greenroom.practice.storage import LocalStorage
 from tests.admin_area.conftest import Area, assert_error_page, logged_in
 from tests.factories import make_org
 from tests.helpers import group_of
@@ -236,3 +238,30 @@ async def test_transcript_and_spoken_feedback_show_where_the_answer_has_them(
             )
         page = (await area.browser.get(f"/admin/users/abc123def/interviews/{interview}")).text
         assert shown in group_of(r'data-testid="transcript">([^<]*)<', page)
+
+
+async def test_admins_play_sealed_recordings_exactly_and_in_ranges(
+    app, area: Area, client_for, settings
+) -> None:
+    """With recordings sealed at rest, the admin's player gets the plaintext (issue 20, item 6)."""
+    real = app.state.storage
+    app.state.storage = LocalStorage(real.root, secrets=settings.server_secrets, encrypt=True)
+    try:
+        _member, _interview, answer_id = await practised(app, client_for, area.org)
+        async with app.state.sessionmaker() as session:
+            answer = await session.get(Answer, uuid.UUID(answer_id))
+            assert answer is not None and answer.media_key
+            on_disk = app.state.storage.path(answer.media_key).read_bytes()
+        url = f"/admin/recordings/{answer_id}"
+        played = await area.browser.get(url)
+        assert played.status_code == 200 and played.content.startswith(b"\x1a\x45\xdf\xa3")
+        assert on_disk.startswith(sealed.MAGIC) and played.content[:64] not in on_disk
+        part = await area.browser.get(url, headers={"Range": "bytes=-100"})
+        assert part.status_code == 206 and part.content == played.content[-100:]
+        size = len(played.content)
+        past = await area.browser.get(url, headers={"Range": f"bytes={size}-"})
+        assert_error_page(past, 416, "range_not_satisfiable")
+        download = await area.browser.get(url, params={"download": "true"})
+        assert download.content == played.content
+    finally:
+        app.state.storage = real

@@ -15,7 +15,7 @@ def cli(settings, migrated):
 
     It runs in a worker thread because each command starts an event loop of its own.
     """
-    env = {
+    base = {
         "GREENROOM_DATABASE_URL": settings.resolved_database_url,
         "GREENROOM_DATA_DIR": str(settings.data_dir),
         "GREENROOM_SECRETS": settings.secrets.get_secret_value(),
@@ -23,11 +23,13 @@ def cli(settings, migrated):
     }
     runner = CliRunner()
 
-    async def invoke(*args: str, input: str | None = None):
+    async def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+        """`env` adds to (or replaces) the test settings' variables."""
+
         def run():
             get_settings.cache_clear()
             try:
-                return runner.invoke(cli_app, list(args), env=env, input=input)
+                return runner.invoke(cli_app, list(args), env=base | (env or {}), input=input)
             finally:
                 get_settings.cache_clear()
 

@@ -18,15 +18,16 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin_area import flash, service, users_view
 from greenroom.admin_area.deps import CoachDep, StaffDep
 from greenroom.admin_area.pages import client_address, page
 from greenroom.core.db import SessionDep, WriterSessionDep
 from greenroom.core.errors import NotFound, ValidationFailed
+from greenroom.practice import playback
 from greenroom.practice import service as practice
-from greenroom.practice.models import Interview
+from greenroom.practice.models import Answer, Interview
 from greenroom.users.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -123,9 +124,33 @@ async def recording(
     answer, interview, user = await practice.answer_in_tenant(session, ctx.view_tenant, answer_id)
     if answer.media_key is None:
         raise NotFound("This answer has no recording.", code="recording_not_found")
-    path = request.app.state.storage.path(answer.media_key)
-    if not path.exists():
-        raise NotFound("The recording's file is gone.", code="recording_not_found")
+    reader = await playback.open_recording(request.app.state.storage, answer.media_key)
+    try:
+        await _audit_playback(request, session, ctx, user, interview, answer, download=download)
+    except BaseException:
+        reader.close()
+        raise
+    extension = answer.media_key.rsplit(".", 1)[-1]
+    headers = {"cache-control": "private, no-store"}
+    if download:
+        name = f"{user.partner_id}-{interview.id}-q{answer.question_index + 1}.{extension}"
+        headers["content-disposition"] = f'attachment; filename="{name}"'
+    return await playback.respond(
+        request, reader, answer.media_key, media_type=answer.media_type, headers=headers
+    )
+
+
+async def _audit_playback(
+    request: Request,
+    session: WriterSessionDep,
+    ctx: CoachDep,
+    user: User,
+    interview: Interview,
+    answer: Answer,
+    *,
+    download: bool,
+) -> None:
+    """Record a download, or a playback at its first request (see the module's docstring)."""
     starts = request.headers.get("range")
     from_start = starts is None or FIRST_RANGE.match(starts) is not None
     if download or (
@@ -142,9 +167,3 @@ async def recording(
             details={"partner_id": user.partner_id, "interview_id": str(interview.id),
                      "answer_id": str(answer.id), "question": str(answer.question_index + 1)},
         )  # fmt: skip
-    extension = answer.media_key.rsplit(".", 1)[-1]
-    headers = {"cache-control": "private, no-store"}
-    if download:
-        name = f"{user.partner_id}-{interview.id}-q{answer.question_index + 1}.{extension}"
-        headers["content-disposition"] = f'attachment; filename="{name}"'
-    return FileResponse(path, media_type=answer.media_type, headers=headers)

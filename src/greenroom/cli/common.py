@@ -40,7 +40,7 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def main() -> T:
         cfg = settings()
         # What reacts to the command's changes (webhooks, recordings), as in the server.
-        subscribe_all(recordings_storage(cfg.data_dir))
+        subscribe_all(recordings_storage(cfg))
         database = Database(cfg.resolved_database_url)
         try:
             async with database.writer() as session, session.begin():

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("greenroom.cli.admins:app", "Org admins (people who log in to the admin area)."),
     "key": ("greenroom.cli.keys:app", "Org API keys."),
     "db": ("greenroom.cli.db:app", "The database."),
+    "recordings": ("greenroom.cli.recordings:app", "Recording files sealed at rest."),
 }
 
 

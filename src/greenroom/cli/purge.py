@@ -25,6 +25,6 @@ def purge() -> None:
             await database.dispose()
 
     # The server subscribes this in create_app; the CLI process must do it itself.
-    subscribe_all(recordings_storage(cfg.data_dir))
+    subscribe_all(recordings_storage(cfg))
     count = asyncio.run(main())
     typer.echo(f"purged {count} expired anonymous user(s)")

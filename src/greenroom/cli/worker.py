@@ -22,7 +22,7 @@ def worker(
     """Run background jobs and webhook deliveries (as many as you like, sharing the database)."""
     cfg = settings()
     # The purge deletes users: their recordings go too (the server subscribes this in create_app).
-    subscribe_all(recordings_storage(cfg.data_dir))
+    subscribe_all(recordings_storage(cfg))
 
     async def main() -> dict[str, int]:
         database = Database(cfg.resolved_database_url)

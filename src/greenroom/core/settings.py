@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # analyse recordings in each process that runs jobs (each loads the engine's model once).
     speech_engine: str = Field(default="pocketsphinx", min_length=1)
     speech_workers: int = Field(default=1, ge=1, le=32)
+    # Recording files sealed at rest (AES-256-GCM under a key derived from GREENROOM_SECRETS).
+    # Unset: on in production, off in development (docs/decisions.md, "Recordings at rest").
+    encrypt_recordings: bool | None = None
 
     @field_validator("base_domain")
     @classmethod
@@ -151,6 +154,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'greenroom.db').resolve()}"
+
+    @property
+    def recordings_encrypted(self) -> bool:
+        """Whether new recording files are sealed: `encrypt_recordings`, or by environment."""
+        if self.encrypt_recordings is None:
+            return self.environment == "production"
+        return self.encrypt_recordings
 
     @property
     def server_secrets(self) -> list[ServerSecret]:

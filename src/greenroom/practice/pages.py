@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from greenroom.content import service as content
 from greenroom.content.deps import PackDep
 from greenroom.content.render import markdown_to_html
 from greenroom.core.db import SessionDep
 from greenroom.core.errors import NotFound
-from greenroom.practice import service
+from greenroom.practice import playback, service
 from greenroom.practice.members import MemberDep
 from greenroom.practice.models import ANALYSIS_PENDING, Answer, Interview
 from greenroom.progress import service as progress
@@ -434,11 +434,13 @@ async def recording(
     """A recording, to its owner only (another user's is a 404)."""
     answer = await service.own_answer(session, member.user, answer_id)
     assert answer.media_key is not None
-    path = request.app.state.storage.path(answer.media_key)
-    if not path.exists():
-        raise NotFound()
-    return FileResponse(
-        path, media_type=answer.media_type, headers={"cache-control": "private, no-store"}
+    reader = await playback.open_recording(request.app.state.storage, answer.media_key)
+    return await playback.respond(
+        request,
+        reader,
+        answer.media_key,
+        media_type=answer.media_type,
+        headers={"cache-control": "private, no-store"},
     )
 
 

@@ -8,20 +8,31 @@ An upload is first written to a scratch folder (`scratch`), checked and remuxed 
 (`speech.media`), and the result moved in under a new key (`import_file`). A write that fails
 (the disk is full: `OSError` with `ENOSPC`, or a quota: `EDQUOT`) leaves no partial file behind
 and raises to the caller, which answers it (`is_disk_full`).
+
+With `encrypt` on, files are sealed as they are written (`import_file`, `save`: the chunked
+AES-GCM format of `sealed`, a chunk at a time, never the whole file in memory) under the first
+server secret; files sealed under an older secret, and plaintext files stored before, stay
+readable. Read a recording through `open` (a `sealed.Reader`: its size and plaintext ranges) or
+`plain_copy` (a plaintext file for tools that need a path); `path` is for existence checks and
+deletion only, since the file there may be sealed.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
+
+from greenroom.core.settings import ServerSecret, Settings
+from greenroom.practice import sealed
 
 _KEY_RE = re.compile(r"^[0-9a-f]{32}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -44,6 +55,8 @@ class Storage(Protocol):
     def scratch(self) -> AbstractContextManager[Path]: ...
     def write(self, target: Path, data: bytes) -> None: ...
     def import_file(self, folder: str, source: Path) -> str: ...
+    def open(self, key: str) -> sealed.Reader: ...
+    def plain_copy(self, key: str) -> AbstractContextManager[Path]: ...
 
 
 def user_folder(org_id: uuid.UUID, environment: str, partner_id: str) -> str:
@@ -54,8 +67,14 @@ def user_folder(org_id: uuid.UUID, environment: str, partner_id: str) -> str:
 
 
 class LocalStorage:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, *, secrets: Sequence[ServerSecret] = (), encrypt: bool = False
+    ) -> None:
         self.root = root.resolve()
+        self.sealing_keys = sealed.Keys(secrets)
+        if encrypt and self.sealing_keys.current is None:
+            raise ValueError("sealing recordings needs a server secret")
+        self.encrypts = encrypt
 
     def _inside(self, relative: str) -> Path:
         target = (self.root / relative).resolve()
@@ -74,7 +93,10 @@ class LocalStorage:
         target = self._inside(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._write(target, data)
+            if self.encrypts:
+                self._seal(io.BytesIO(data), target, key)
+            else:
+                self._write(target, data)
         except OSError:
             target.unlink(missing_ok=True)  # no partial recording left to fill the disk
             raise
@@ -91,6 +113,10 @@ class LocalStorage:
 
     def _write(self, target: Path, data: bytes) -> None:
         target.write_bytes(data)
+
+    def _seal(self, source: sealed.Readable, target: Path, key: str) -> None:
+        with target.open("wb") as out:
+            sealed.seal(source, out, self.sealing_keys, key)
 
     def path(self, key: str) -> Path:
         if not _KEY_RE.fullmatch(key):
@@ -124,10 +150,98 @@ class LocalStorage:
         key = self._new_key(folder, extension)
         target = self._inside(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source, target)
+        if not self.encrypts:
+            shutil.move(source, target)
+            return key
+        try:
+            with source.open("rb") as plain:
+                self._seal(plain, target, key)
+        except OSError:
+            target.unlink(missing_ok=True)  # no partial recording left to fill the disk
+            raise
+        source.unlink()
         return key
 
+    def open(self, key: str) -> sealed.Reader:
+        """The recording's plaintext by range, sealed or not (blocking: the file is opened and,
+        when sealed, its header and last chunk checked). Raises `FileNotFoundError` when the
+        file is gone and `sealed.Unreadable` when it cannot be read."""
+        file = self.path(key).open("rb")
+        try:
+            if sealed.is_sealed(file.read(len(sealed.MAGIC))):
+                file.seek(0)
+                return sealed.SealedReader(file, self.sealing_keys, key)
+            return sealed.PlainReader(file)
+        except BaseException:
+            file.close()
+            raise
 
-def recordings_storage(data_dir: Path) -> LocalStorage:
-    """Where a deployment keeps its recordings: `{data_dir}/recordings`."""
-    return LocalStorage(data_dir / "recordings")
+    def keys(self) -> Iterator[str]:
+        """The key of every recording file (the scratch folder's files are none)."""
+        for path in sorted(self.root.glob("*/*")):
+            key = path.relative_to(self.root).as_posix()
+            if _KEY_RE.fullmatch(key) and path.is_file():
+                yield key
+
+    def sealed_under(self, key: str) -> str | None:
+        """The secret version a file is sealed under; None when it is plaintext (blocking).
+        Raises `sealed.Unreadable` when it fails its check."""
+        reader = self.open(key)
+        reader.close()
+        return reader.version if isinstance(reader, sealed.SealedReader) else None
+
+    def reseal(self, key: str) -> bool:
+        """Seal a file again under the current secret when sealing is on and it is plaintext or
+        sealed under an older secret; whether it was rewritten (blocking). The new file is
+        written beside it and renamed over it, so a player reading the old one keeps reading."""
+        current = self.sealing_keys.current
+        if not self.encrypts or current is None:
+            return False
+        reader = self.open(key)
+        try:
+            if isinstance(reader, sealed.SealedReader) and reader.version == current.version:
+                return False
+            target = self.path(key)
+            fresh = target.with_name(f".{target.name}.reseal")  # not a key: never listed
+            try:
+                self._seal(sealed.PlainStream(reader), fresh, key)
+                if not target.exists():  # deleted meanwhile: do not bring it back
+                    fresh.unlink()
+                    return False
+                fresh.replace(target)
+            except BaseException:
+                fresh.unlink(missing_ok=True)
+                raise
+            return True
+        finally:
+            reader.close()
+
+    @contextmanager
+    def plain_copy(self, key: str) -> Iterator[Path]:
+        """A plaintext file of the recording for the block (blocking): the file itself when it is
+        not sealed, otherwise a copy in a `scratch` folder, removed when the block ends."""
+        reader = self.open(key)
+        if isinstance(reader, sealed.PlainReader):
+            reader.close()
+            yield self.path(key)
+            return
+        try:
+            with self.scratch() as work:
+                copy = work / f"recording.{key.rsplit('.', 1)[-1]}"
+                with copy.open("wb") as out:
+                    for piece in sealed.pieces(reader, 0, reader.size):
+                        out.write(piece)
+                reader.close()
+                yield copy
+        finally:
+            reader.close()
+
+
+def recordings_storage(settings: Settings) -> LocalStorage:
+    """Where a deployment keeps its recordings: `{data_dir}/recordings`, sealed at rest when
+    `settings.recordings_encrypted`."""
+    return LocalStorage(
+        settings.data_dir / "recordings",
+        secrets=settings.server_secrets,
+        encrypt=settings.recordings_encrypted,
+    )

@@ -83,13 +83,20 @@ async def _analyse_watching(
 ) -> dict[str, Any]:
     """The pool's analysis, looking at the runner every second meanwhile: `ctx.pause()` raises
     when it stops (the job is handed back) or lost the job."""
-    analysis = asyncio.ensure_future(pool.analyse(storage.path(key), tips=tips))
+    # The worker reads a plaintext file: the recording itself, or, when it is sealed at rest, a
+    # copy in a scratch folder (made and removed in a thread, off the event loop).
+    plain = storage.plain_copy(key)
+    path = await asyncio.to_thread(plain.__enter__)
     try:
-        while True:
-            done, _ = await asyncio.wait({analysis}, timeout=_WAIT_STEP)
-            if done:
-                return analysis.result()
-            await ctx.pause()
+        analysis = asyncio.ensure_future(pool.analyse(path, tips=tips))
+        try:
+            while True:
+                done, _ = await asyncio.wait({analysis}, timeout=_WAIT_STEP)
+                if done:
+                    return analysis.result()
+                await ctx.pause()
+        finally:
+            if not analysis.done():
+                analysis.cancel()  # the worker finishes its current file; nothing waits for it
     finally:
-        if not analysis.done():
-            analysis.cancel()  # the worker finishes its current file; nothing waits for it
+        await asyncio.to_thread(plain.__exit__, None, None, None)
