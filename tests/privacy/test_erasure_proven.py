@@ -111,6 +111,7 @@ async def _practise(app: FastAPI, client_for, student: Student, token_url: str) 
 
 async def _coach(app: FastAPI, browser_for, student: Student) -> Browser:
     """An admin of the org plays and downloads the recording and comments on it (audited)."""
+    admin: Browser
     _admin, admin = await logged_in(app, browser_for, student.org, AdminRole.ADMIN)
     if student.environment == "sandbox":
         await admin.submit("/admin", "/admin/view", {"view": "sandbox"})
