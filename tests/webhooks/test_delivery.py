@@ -311,7 +311,9 @@ async def test_finished_deliveries_are_purged_after_the_retention_period(
     app, partner, webhook_id, receiver
 ) -> None:
     org, client = partner.org, partner.api
-    await publish(app, org, "user.created", user_data())
+    # Another user's: a user's own `user.deleted` clears their finished deliveries at once
+    # (erasure, tests/privacy), which is not what this test is about.
+    await publish(app, org, "user.created", user_data("someone-else"))
     worker = make_worker(app, org)
     await worker.run_until_idle()
     await client.post(f"/api/webhooks/{webhook_id}", json={"enabled": False})
@@ -353,3 +355,25 @@ async def test_odd_characters_in_event_data_are_delivered_intact(
     [got] = receiver.at("/hook")
     assert got.verify_error is None
     assert got.payload["data"] == data
+
+
+async def test_a_users_deletion_clears_their_finished_deliveries_and_keeps_user_deleted(
+    app, partner, webhook_id, receiver
+) -> None:
+    org, client = partner.org, partner.api
+    await publish(app, org, "user.created", user_data())
+    await publish(app, org, "user.created", user_data("someone-else"))
+    worker = make_worker(app, org)
+    await worker.run_until_idle()
+    await publish(app, org, "user.updated", user_data())  # pending when the deletion comes
+    await publish(app, org, "user.deleted", user_data())
+    pending = [d["event_type"] for d in await deliveries(client, webhook_id)]
+    assert sorted(pending) == ["user.created", "user.deleted", "user.updated"]  # the other's
+    await worker.run_until_idle()
+    # Sent in order, then only the announcement of the deletion stays in the log.
+    assert [r.body_json["type"] for r in receiver.at("/hook")][-2:] == [
+        "user.updated",
+        "user.deleted",
+    ]
+    left = {(d["event_type"], d["status"]) for d in await deliveries(client, webhook_id)}
+    assert left == {("user.created", "succeeded"), ("user.deleted", "succeeded")}

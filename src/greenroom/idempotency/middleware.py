@@ -30,7 +30,7 @@ from greenroom.core.errors import AppError, BadRequest, Conflict, problem_respon
 from greenroom.core.security import hmac_digest
 from greenroom.core.settings import ServerSecret
 from greenroom.idempotency import repository
-from greenroom.idempotency.sealing import open_sealed, seal
+from greenroom.idempotency.sealing import open_sealed, open_text, seal, seal_text
 from greenroom.keys.scopes import Scope as ApiScope
 from greenroom.tenancy.context import Tenant
 
@@ -158,7 +158,7 @@ class IdempotencyMiddleware:
 
     async def _replay(self, claim: repository.Claim, credentials: bytes, send: Send) -> None:
         assert claim.record_id is not None and claim.body is not None
-        stored = json.loads(claim.headers or "[]")
+        stored = json.loads(open_text(credentials, claim.record_id.bytes, claim.headers or "[]"))
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored]
         raw.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": claim.status, "headers": raw})
@@ -204,6 +204,6 @@ class IdempotencyMiddleware:
                 self.sessions,
                 record_id,
                 status,
-                json.dumps(kept),
+                seal_text(credentials, record_id.bytes, json.dumps(kept)),
                 seal(credentials, record_id.bytes, b"".join(chunks)),
             )

@@ -362,3 +362,65 @@ async def count_org_endpoints(session: AsyncSession, org_id: uuid.UUID) -> int:
         select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
     )
     return int(count or 0)
+
+
+# The one event about a user that outlives them in the delivery log (docs/privacy.md).
+KEPT_AFTER_ERASURE = "user.deleted"
+_MESSAGES_PER_DELETE = 500
+
+
+async def forget_user_history(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    environment: str,
+    key: str,
+    *,
+    endpoint_id: uuid.UUID | None = None,
+    up_to: datetime | None = None,
+) -> int:
+    """Delete the finished deliveries of one user's queue (`key`, "user:<partner_id>") in the
+    org's environment, with their attempts and the messages left without deliveries: an erased user's
+    events, once sent or given up. Pending deliveries stay (they go out in order, then the
+    `user.deleted` delivery's end clears them), and so do `user.deleted` deliveries. With
+    `endpoint_id`, that endpoint's queue only; with `up_to`, deliveries queued until then.
+    Returns how many deliveries went."""
+    endpoints = select(WebhookEndpoint.id).where(
+        WebhookEndpoint.org_id == org_id,
+        WebhookEndpoint.environment == environment,
+    )
+    history = [
+        WebhookDelivery.endpoint_id.in_(
+            endpoints.scalar_subquery() if endpoint_id is None else [endpoint_id]
+        ),
+        WebhookDelivery.ordering_key == key,
+        WebhookDelivery.status != "pending",
+        WebhookDelivery.event_type != KEPT_AFTER_ERASURE,
+    ]
+    if up_to is not None:
+        history.append(WebhookDelivery.created_at <= up_to)
+    messages = list(
+        (await session.execute(select(WebhookDelivery.message_id).where(*history).distinct()))
+        .scalars()
+        .all()
+    )
+    if not messages:
+        return 0
+    doomed = select(WebhookDelivery.id).where(*history).scalar_subquery()
+    await session.execute(
+        delete(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(doomed))
+        .execution_options(synchronize_session=False)
+    )
+    gone = await session.execute(
+        delete(WebhookDelivery).where(*history).execution_options(synchronize_session=False)
+    )
+    for start in range(0, len(messages), _MESSAGES_PER_DELETE):
+        await session.execute(
+            delete(WebhookMessage)
+            .where(
+                WebhookMessage.id.in_(messages[start : start + _MESSAGES_PER_DELETE]),
+                ~exists().where(WebhookDelivery.message_id == WebhookMessage.id),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]

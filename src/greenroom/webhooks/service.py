@@ -524,7 +524,15 @@ _INSERT_QUEUED_DELIVERY = Statement(
 async def record_event(
     on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
 ) -> None:
-    """The events subscriber: queue the event for every enabled endpoint that wants it."""
+    """The events subscriber: queue the event for every enabled endpoint that wants it.
+
+    A `user.deleted` first forgets the user's finished deliveries (erasure: only the
+    `user.deleted` delivery outlives the user in the log; docs/privacy.md)."""
+    key = formats.ordering_key(data)
+    if event_type == repository.KEPT_AFTER_ERASURE and key is not None:
+        # Users are erased through ORM sessions (users.service.erase).
+        assert isinstance(on, AsyncSession), "user.deleted published outside an ORM session"
+        await repository.forget_user_history(on, tenant.org_id, tenant.environment.value, key)
     endpoints = [
         endpoint_id
         for endpoint_id, events_wanted in await repository.enabled_endpoints(on, tenant)
@@ -539,7 +547,6 @@ async def record_event(
         separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
     )
     message_id = uuid.uuid4()
-    key = formats.ordering_key(data)
     # Core inserts: the rows are for the worker, nothing here reads them back.
     await execute(
         on,

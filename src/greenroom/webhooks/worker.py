@@ -603,8 +603,10 @@ class Worker:
             delivery.next_attempt_at = None
             endpoint.failing_since = None
             endpoint.last_error = None
+            await self._forget_erased_user(session, delivery)
             return
         self._schedule_retry(delivery, now)
+        await self._forget_erased_user(session, delivery)
         endpoint.last_error = (outcome.error or "failed")[:500]
         started = delivery.created_at
         if endpoint.failing_since is None or started < endpoint.failing_since:
@@ -615,6 +617,25 @@ class Worker:
             log.warning(
                 "webhook endpoint disabled after failing", extra={"endpoint": str(endpoint.id)}
             )
+
+    async def _forget_erased_user(self, session: AsyncSession, delivery: WebhookDelivery) -> None:
+        """A `user.deleted` delivery that is done (sent, or given up) clears what its queue
+        still held of the user: the deliveries that were pending at the erasure went out first
+        (in order), and only the `user.deleted` one stays in the log (docs/privacy.md)."""
+        if (
+            delivery.status == "pending"
+            or delivery.event_type != repository.KEPT_AFTER_ERASURE
+            or delivery.ordering_key is None
+        ):
+            return
+        await repository.forget_user_history(
+            session,
+            delivery.org_id,
+            delivery.environment,
+            delivery.ordering_key,
+            endpoint_id=delivery.endpoint_id,
+            up_to=delivery.created_at,
+        )
 
     def _schedule_retry(self, delivery: WebhookDelivery, now: datetime) -> None:
         deadline = delivery.created_at + timedelta(hours=self.settings.webhooks_retry_window_hours)
