@@ -107,8 +107,9 @@ async def sweep(
                 sessions, storage, done, environment, batch, hold, pause
             ):
                 return removed
-        if done.recordings or done.transcripts:
+        if done.recordings:
             removed[org_id] = done.recordings
+        if done.recordings or done.transcripts:
             log.info(
                 "recordings removed after the org's retention",
                 extra={"org_id": str(org_id), **done.details()},
