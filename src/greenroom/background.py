@@ -14,7 +14,7 @@ from greenroom.core.db import Database
 from greenroom.core.settings import Settings
 from greenroom.jobs import Registry, Runner, RunnerSettings, maintenance
 from greenroom.ops.metrics import Metrics
-from greenroom.practice import transcription
+from greenroom.practice import retention, transcription
 from greenroom.practice.storage import recordings_storage
 from greenroom.speech.pool import SpeechPool
 from greenroom.users import tasks
@@ -38,12 +38,14 @@ def registry(
     tasks.register(found, settings)
     webhooks.register(found, webhooks.Worker(database.writer, settings, metrics=metrics), settings)
     maintenance.register(found, settings)
+    storage = recordings_storage(settings)
     transcription.register(
         found,
         pool=speech or speech_pool(settings),
-        storage=recordings_storage(settings),
+        storage=storage,
         pack=get_pack(settings.content_dir),
     )
+    retention.register(found, settings, storage)
     return found
 
 

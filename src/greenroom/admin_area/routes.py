@@ -17,6 +17,7 @@ from greenroom.admin_area import (
     routes_dashboard,
     routes_imports,
     routes_keys,
+    routes_privacy,
     routes_question_sets,
     routes_root,
     routes_users,
@@ -45,6 +46,7 @@ ROUTERS = (
     routes_webhooks.router,
     routes_audit.router,
     routes_question_sets.router,
+    routes_privacy.router,
 )
 
 

@@ -22,7 +22,8 @@ EVENTS = (*(e.value for e in audit.AuditEventType), *service.ADMIN_EVENTS)
 GROUPS = {
     "key": "Keys", "token": "Tokens", "admin": "Admins and log-ins", "users": "Users",
     "sandbox": "Users", "recording": "Coaching", "answer": "Coaching",
-    "question_set": "Question sets", "question_category": "Question sets", "webhook": "Webhooks",
+    "question_set": "Question sets", "question_category": "Question sets", "webhook": "Webhooks", "org": "Privacy",
+    "recordings": "Privacy",
 }  # fmt: skip
 
 

@@ -26,6 +26,8 @@ from greenroom.auth.ratelimit import LoginThrottle
 from greenroom.core import clock
 from greenroom.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from greenroom.core.writebehind import WriteBehind
+from greenroom.practice import retention
+from greenroom.tenancy import service as orgs
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.tenancy.models import Organization
@@ -304,13 +306,17 @@ WEBHOOK_DISABLED = "webhook.disabled"
 WEBHOOK_DELETED = "webhook.deleted"
 WEBHOOK_RESENT = "webhook.resent"
 WEBHOOK_KEY_ROTATED = "webhook.verification_key_rotated"
+# Privacy: the org's retention of recordings changed (admin area or CLI), and each round of the
+# sweep that removed recordings (practice/retention.py, actor "system").
+RETENTION_CHANGED = orgs.RETENTION_CHANGED
+RECORDINGS_EXPIRED = retention.EXPIRED
 ADMIN_EVENTS = (
     ADMIN_ADDED, ADMIN_ROLE_CHANGED, ADMIN_REMOVED, ADMIN_PASSWORD_RESET, ADMIN_PASSWORD_CHANGED,
     ADMIN_SIGNED_OUT_EVERYWHERE, USERS_IMPORTED, SANDBOX_RESET, RECORDING_PLAYED,
     RECORDING_DOWNLOADED, ANSWER_COMMENTED, QUESTION_SET_CREATED, QUESTION_SET_UPDATED,
     QUESTION_SET_DELETED, QUESTION_SET_HIDDEN, QUESTION_SET_SHOWN, QUESTION_CATEGORY_ADDED,
     QUESTION_CATEGORY_REMOVED, WEBHOOK_CREATED, WEBHOOK_ENABLED, WEBHOOK_DISABLED, WEBHOOK_DELETED,
-    WEBHOOK_RESENT, WEBHOOK_KEY_ROTATED,
+    WEBHOOK_RESENT, WEBHOOK_KEY_ROTATED, RETENTION_CHANGED, RECORDINGS_EXPIRED,
 )  # fmt: skip
 
 

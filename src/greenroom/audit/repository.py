@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.audit.models import AuditEvent
@@ -50,3 +50,9 @@ async def list_for_org(
         )
     stmt = stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def set_details(session: AsyncSession, event_id: uuid.UUID, details: dict[str, Any]) -> None:
+    await session.execute(
+        update(AuditEvent).where(AuditEvent.id == event_id).values(details=details)
+    )

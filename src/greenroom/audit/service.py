@@ -69,6 +69,17 @@ async def record(
     return entry
 
 
+async def set_details(
+    session: AsyncSession, entry: AuditEvent | uuid.UUID, details: dict[str, Any]
+) -> None:
+    """Replace the details of an entry of this org's log, in the caller's transaction. Only for
+    a running count that grows with the change it counts (the retention sweep writes one entry
+    per org and round, raised with each batch, so it never says more than what committed)."""
+    await repository.set_details(
+        session, entry.id if isinstance(entry, AuditEvent) else entry, details
+    )
+
+
 def later(
     *,
     org_id: uuid.UUID,

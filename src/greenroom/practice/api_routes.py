@@ -101,9 +101,11 @@ async def get_interview(
     `questions` (`number`, `prompt`, `tips`) and `answers`, one per question answered:
     `question_number`, `question`, `type` (`text` or `recording`), `text`, `rating`,
     `created_at`, `recording` (`media`: audio or video, `duration_seconds`; the file itself
-    stays private to the student and your admins), `analysis_status` (`pending` while a
+    stays private to the student and your admins; `removed_at` and `removed_after_days` once
+    the org's retention removed the file), `analysis_status` (`pending` while a
     recording is being transcribed, then `done` or `failed`; `interview.updated` is sent when
-    it changes), `analysis_error`, `transcript` (`text` and timed `words`) and `feedback` (pace
+    it changes), `analysis_error`, `transcript` (`text` and timed `words`; null again after
+    `transcript_removed_at` when the org removes transcripts too) and `feedback` (pace
     in words a minute, filler words, long pauses, length in seconds, STAR parts, the question's
     tips, each with a sentence for the student). 404 `interview_not_found` for an interview
     the user does not have, `user_not_found` for an unknown partner_id.

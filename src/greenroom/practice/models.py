@@ -78,6 +78,12 @@ class Answer(IdMixin, Base):
     analysis_error: Mapped[str | None] = mapped_column(String(500), default=None)
     transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     analysed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Retention (practice/retention.py): when the recording was removed (`media_key` is then
+    # None) and after how many days; when the transcript was removed, if the org chose that.
+    # The feedback figures and `duration_ms` stay.
+    media_removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    removed_after_days: Mapped[int | None] = mapped_column(default=None)
+    transcript_removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 ANALYSIS_PENDING, ANALYSIS_DONE, ANALYSIS_FAILED = "pending", "done", "failed"

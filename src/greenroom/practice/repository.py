@@ -1,4 +1,4 @@
-"""The practice feature's reads for the Partner API."""
+"""The practice feature's reads for the Partner API, and the retention sweep's batches."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core.db import DIALECT_INSERTS, table_of
 from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
@@ -145,6 +146,9 @@ ANSWER_COLUMNS = (
     Answer.analysis_error,
     Answer.transcript,
     Answer.feedback,
+    Answer.media_removed_at,
+    Answer.removed_after_days,
+    Answer.transcript_removed_at,
 )
 _ANSWERS = Statement(
     select(*ANSWER_COLUMNS)
@@ -167,3 +171,36 @@ async def read_one(
     if interview is None:
         return None
     return interview, await direct.all(_ANSWERS, interview_id=interview["id"])
+
+
+async def expired_answers(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    environment: str,
+    cutoff: datetime,
+    *,
+    transcripts: bool,
+    limit: int,
+) -> list[Answer]:
+    """Up to `limit` answers of the org and environment given before `cutoff` that still keep
+    a recording (or, with `transcripts`, a recorded answer's transcript), locked for this
+    transaction and skipped by any other sweep at once (PostgreSQL; SQLite's writers take
+    turns). The interview is older than its answers, so the org's interviews are read through
+    their index (org, environment, created_at) up to the cutoff."""
+    kept: ColumnElement[bool] = Answer.media_key.is_not(None)
+    if transcripts:
+        kept = or_(kept, and_(Answer.kind == "recording", Answer.transcript_removed_at.is_(None)))
+    stmt = (
+        select(Answer)
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(
+            Interview.org_id == org_id,
+            Interview.environment == environment,
+            Interview.created_at < cutoff,
+            Answer.created_at < cutoff,
+            kept,
+        )
+        .limit(limit)
+        .with_for_update(of=Answer, skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars())

@@ -20,7 +20,12 @@ EXAMPLE_ANSWER: dict[str, Any] = {
     "text": None,
     "rating": 4,
     "created_at": "2026-11-20T15:04:05.000Z",
-    "recording": {"media": "video", "duration_seconds": 71.4},
+    "recording": {
+        "media": "video",
+        "duration_seconds": 71.4,
+        "removed_at": None,
+        "removed_after_days": None,
+    },
     "analysis_status": "done",
     "analysis_error": None,
     "transcript": {
@@ -28,6 +33,7 @@ EXAMPLE_ANSWER: dict[str, Any] = {
         "text": "when i was working at a small bakery our team had to deliver two hundred boxes",
         "words": [{"text": "when", "start": 0.62, "end": 0.81}],
     },
+    "transcript_removed_at": None,
     "feedback": {
         "kind": "spoken",
         "words": 168,
@@ -57,6 +63,14 @@ class Recording(BaseModel):
 
     media: Literal["audio", "video"] = Field(description="What the recording holds.")
     duration_seconds: float | None = Field(description="Its length in seconds.")
+    removed_at: Timestamp | None = Field(
+        description="When the org's retention removed the file (the answer, its length and "
+        "its feedback stay); null while it is kept."
+    )
+    removed_after_days: int | None = Field(
+        description='The org\'s retention then, in days ("Recording removed after N days"); '
+        "null while the recording is kept."
+    )
 
 
 class Word(BaseModel):
@@ -96,7 +110,14 @@ class AnswerItem(BaseModel):
         "are ready (then `interview.updated` is sent), or failed; null for typed answers."
     )
     analysis_error: str | None = Field(description="Why the analysis failed, for the student.")
-    transcript: Transcript | None = Field(description="What was heard, once analysed.")
+    transcript: Transcript | None = Field(
+        description="What was heard, once analysed; null again once the org's retention "
+        "removed it (`transcript_removed_at`)."
+    )
+    transcript_removed_at: Timestamp | None = Field(
+        description="When the org's retention removed the transcript (only orgs that chose "
+        "to remove transcripts with recordings); null while it is kept."
+    )
     feedback: dict[str, Any] | None = Field(
         description="Automatic feedback: for typed answers `words`, `length`, fillers, STAR and "
         "the question's tips; for spoken ones also `words_per_minute`, `pace`, "

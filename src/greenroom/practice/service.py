@@ -143,9 +143,11 @@ def answer_payload(
 ) -> dict[str, Any]:
     """The public answer object (`GET /api/users/{partner_id}/interviews/{id}`), from a row of
     `repository.ANSWER_COLUMNS`: the recording's bytes stay private, only its kind and length
-    are told."""
+    are told, and whether the org's retention removed it (practice/retention.py)."""
     index = row["question_index"]
     media_type = row["media_type"]
+    removed_at = row["media_removed_at"]
+    transcript_removed_at = row["transcript_removed_at"]
     return {
         "question_number": index + 1,
         "question": questions[index]["prompt"] if index < len(questions) else None,
@@ -161,11 +163,16 @@ def answer_payload(
                 "duration_seconds": (
                     None if row["duration_ms"] is None else row["duration_ms"] / 1000
                 ),
+                "removed_at": None if removed_at is None else iso(removed_at),
+                "removed_after_days": None if removed_at is None else row["removed_after_days"],
             }
         ),
         "analysis_status": row["analysis_status"],
         "analysis_error": row["analysis_error"],
         "transcript": row["transcript"],
+        "transcript_removed_at": (
+            None if transcript_removed_at is None else iso(transcript_removed_at)
+        ),
         "feedback": row["feedback"],
     }
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenroom.core.db import Base, IdMixin, TimestampMixin
@@ -23,3 +23,10 @@ class Organization(IdMixin, TimestampMixin, Base):
     rate_limit_per_minute: Mapped[int | None] = mapped_column(default=None)
     key_rate_limit_per_minute: Mapped[int | None] = mapped_column(default=None)
     anonymous_daily_cap: Mapped[int | None] = mapped_column(default=None)
+    # Retention of students' recordings (practice/retention.py): None keeps them; N removes a
+    # recording N days after its answer (1 to 3650), and its transcript too when
+    # `retention_includes_transcripts`. The answer's feedback figures stay.
+    recording_retention_days: Mapped[int | None] = mapped_column(default=None)
+    retention_includes_transcripts: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )

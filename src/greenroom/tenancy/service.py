@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from greenroom.audit import service as audit
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.tenancy import repository
 from greenroom.tenancy.hosts import slug_problem
@@ -103,3 +106,92 @@ async def update_org(
             setattr(org, field, value or None)
     await session.flush()
     return org
+
+
+# --- retention of recordings (the sweep: practice/retention.py) --------------------------------
+
+RETENTION_CHANGED = "org.retention_changed"
+MAX_RETENTION_DAYS = 3650  # ten years: above that, "off" says what is meant
+RETENTION_PROBLEM = f"a whole number of days from 1 to {MAX_RETENTION_DAYS}, or off"
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """An org's retention of recordings: `days` None keeps them."""
+
+    days: int | None
+    includes_transcripts: bool
+
+    @classmethod
+    def of(cls, org: Organization) -> Retention:
+        return cls(org.recording_retention_days, org.retention_includes_transcripts)
+
+    def describe(self) -> str:
+        if self.days is None:
+            return "off"
+        plural = "" if self.days == 1 else "s"
+        with_transcripts = " with transcripts" if self.includes_transcripts else ""
+        return f"{self.days} day{plural}{with_transcripts}"
+
+
+def _refused(value: object) -> ValidationFailed:
+    return ValidationFailed(
+        f"Recording retention must be {RETENTION_PROBLEM} (not {value!r}).",
+        errors=[{"field": "recording_retention_days", "message": RETENTION_PROBLEM}],
+    )
+
+
+def parse_retention_days(value: str) -> int | None:
+    """Days as typed in a form or on the command line: "off" (or empty) is None, else a whole
+    number from 1 to MAX_RETENTION_DAYS; anything else is a `ValidationFailed`."""
+    text = value.strip().lower()
+    if text in ("", "off"):
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise _refused(value)
+    return check_retention_days(int(text))
+
+
+def check_retention_days(days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
+        raise _refused(days)
+    return days
+
+
+async def set_retention(
+    session: AsyncSession,
+    org: Organization,
+    wanted: Retention,
+    *,
+    actor: str,
+    admin_id: uuid.UUID | None = None,
+    client_address: str | None = None,
+) -> bool:
+    """Change the org's retention of recordings, audited (`org.retention_changed`, with the
+    setting before and after); False, recording nothing, when it is already so. The sweep
+    applies it at its next round."""
+    check_retention_days(wanted.days)
+    before = Retention.of(org)
+    if wanted == before:
+        return False
+    org.recording_retention_days = wanted.days
+    org.retention_includes_transcripts = wanted.includes_transcripts
+    await session.flush()
+    await audit.record(
+        session,
+        org_id=org.id,
+        environment=None,
+        event=RETENTION_CHANGED,
+        actor=actor,
+        admin_id=admin_id,
+        client_address=client_address,
+        details={
+            "recording_retention_days": wanted.days,
+            "retention_includes_transcripts": wanted.includes_transcripts,
+            "before": {
+                "recording_retention_days": before.days,
+                "retention_includes_transcripts": before.includes_transcripts,
+            },
+        },
+    )
+    return True
