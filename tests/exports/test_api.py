@@ -73,6 +73,8 @@ async def test_the_download_lasts_24_hours_then_the_sweep_deletes_the_file(
     row = await export_row(app, export["id"])
     assert row.file_key is not None
     path = app.state.exports.path(row.file_key)
+    sweep = sweeper(app)
+    await sweep.ensure_periodic()  # what every runner does when it starts
 
     clock.advance(timedelta(hours=23, minutes=59))
     assert (await api.get(f"{location}/download")).status_code == 200
@@ -83,7 +85,7 @@ async def test_the_download_lasts_24_hours_then_the_sweep_deletes_the_file(
     assert expired["state"] == "expired" and expired["download_url"] is None
     gone = await api.get(f"{location}/download")
     assert gone.status_code == 404 and gone.json()["code"] == "export_expired"
-    await sweeper(app).run_until_idle()
+    await sweep.run_until_idle()
     assert not path.exists()
     row = await export_row(app, export["id"])
     assert row.state == "expired" and row.file_key is None

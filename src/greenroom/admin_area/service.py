@@ -285,6 +285,9 @@ ADMIN_PASSWORD_CHANGED = "admin.password_changed"  # noqa: S105 (an event name)
 ADMIN_SIGNED_OUT_EVERYWHERE = "admin.signed_out_everywhere"
 USERS_IMPORTED = "users.imported"
 SANDBOX_RESET = "sandbox.reset"
+# A student's data export: started, and its ZIP downloaded.
+USER_EXPORTED = "user.exported"
+USER_EXPORT_DOWNLOADED = "user.export_downloaded"
 # Coaching: every playback or download of a recording by an admin or coach, every comment.
 RECORDING_PLAYED = "recording.played"
 RECORDING_DOWNLOADED = "recording.downloaded"
@@ -310,7 +313,7 @@ ADMIN_EVENTS = (
     RECORDING_DOWNLOADED, ANSWER_COMMENTED, QUESTION_SET_CREATED, QUESTION_SET_UPDATED,
     QUESTION_SET_DELETED, QUESTION_SET_HIDDEN, QUESTION_SET_SHOWN, QUESTION_CATEGORY_ADDED,
     QUESTION_CATEGORY_REMOVED, WEBHOOK_CREATED, WEBHOOK_ENABLED, WEBHOOK_DISABLED, WEBHOOK_DELETED,
-    WEBHOOK_RESENT, WEBHOOK_KEY_ROTATED,
+    WEBHOOK_RESENT, WEBHOOK_KEY_ROTATED, USER_EXPORTED, USER_EXPORT_DOWNLOADED,
 )  # fmt: skip
 
 
