@@ -34,7 +34,9 @@ class Student:
     recording: bytes
 
 
-async def practised(app: FastAPI, client_for: Any, area: Area, partner_id: str = "abc123def") -> Student:
+async def practised(
+    app: FastAPI, client_for: Any, area: Area, partner_id: str = "abc123def"
+) -> Student:
     """A student who answered question 1 of "basics" in text and question 2 with a recording,
     which a coach commented on."""
     user = await make_user(app, area.org, partner_id=partner_id, first_name="Jane")
@@ -123,6 +125,6 @@ def sweeper(app: FastAPI) -> Runner:
 
 async def export_row(app: FastAPI, export_id: str) -> UserExport:
     async with app.state.sessionmaker() as session:
-        found = await session.get(UserExport, uuid.UUID(export_id))
+        found: UserExport | None = await session.get(UserExport, uuid.UUID(export_id))
         assert found is not None
         return found

@@ -5,6 +5,7 @@ cannot. In Chromium too: click, wait for ready, download, read the ZIP."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -14,6 +15,7 @@ from tests.admin_area.conftest import Area, assert_error_page, log_in, logged_in
 from tests.admin_area.test_coaching import audit_events
 from tests.browser import screenshot_on_failure
 from tests.exports.helpers import check_contents, practised
+from tests.factories import make_org
 from tests.helpers import group_of
 from tests.practice.helpers import recorded_events
 
@@ -54,9 +56,7 @@ async def test_an_admin_exports_a_students_data_from_their_page(
     assert_error_page(await stranger.get(link), 404, "user_not_found")
 
 
-async def logged_in_elsewhere(app, browser_for):
-    from tests.factories import make_org
-
+async def logged_in_elsewhere(app: Any, browser_for: Any) -> Any:
     org = await make_org(app)
     _, browser = await logged_in(app, browser_for, org)
     return browser

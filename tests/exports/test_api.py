@@ -3,7 +3,8 @@ and recordings, ready in the background, downloadable for 24 hours by the org's 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from greenroom import jobs
 from greenroom.core import clock
@@ -16,7 +17,7 @@ from tests.factories import make_key, make_org
 from tests.practice.helpers import make_user, recorded_events
 
 
-async def _api(app, client_for, org, **kwargs):
+async def _api(app: Any, client_for: Any, org: Any, **kwargs: Any) -> Any:
     return client_for(org.slug, headers={"Authorization": await make_key(app, org, **kwargs)})
 
 
@@ -57,9 +58,7 @@ async def test_an_export_is_built_in_the_background_and_downloads_as_a_zip(
     assert exported == [{"export": ready}]
 
 
-def _time(value: str):
-    from datetime import datetime
-
+def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 

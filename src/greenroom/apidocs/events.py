@@ -94,6 +94,7 @@ _API_OBJECTS: dict[str, type[BaseModel]] = {
     "User": UserOut,
     "Progress": Progress,
     "Interview": InterviewItem,
+    "Export": ExportOut,
 }
 EXAMPLE_MESSAGE_ID = "msg_2Kx9bQ7aTm4Vd1"
 

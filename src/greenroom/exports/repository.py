@@ -33,7 +33,9 @@ async def get(
     return found.scalar_one_or_none()
 
 
-async def in_progress(session: AsyncSession, tenant: Tenant, user_id: uuid.UUID) -> UserExport | None:
+async def in_progress(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID
+) -> UserExport | None:
     """The user's export still pending or running, if any."""
     found = await session.execute(
         select(UserExport)

@@ -61,9 +61,7 @@ class ExportNotFound(NotFound):
 
 class ExportExpired(NotFound):
     code = "export_expired"
-    default_detail = (
-        "This export has expired: its file is deleted 24 hours after it was ready. Ask for a new one."
-    )
+    default_detail = "This export has expired: its file is deleted 24 hours after it was ready. Ask for a new one."
 
 
 class ExportNotReady(Conflict):
@@ -162,7 +160,9 @@ async def file_of(
     return export, path
 
 
-async def recent(session: AsyncSession, tenant: Tenant, user: User, *, limit: int = 5) -> list[UserExport]:
+async def recent(
+    session: AsyncSession, tenant: Tenant, user: User, *, limit: int = 5
+) -> list[UserExport]:
     return await repository.recent(session, tenant, user.id, limit=limit)
 
 
@@ -179,7 +179,10 @@ class Plan:
     document: dict[str, Any]
 
     def documents(self, missing: list[str]) -> dict[str, Any]:
-        document = {**self.document, "export": {**self.document["export"], "recordings_missing": missing}}
+        document = {
+            **self.document,
+            "export": {**self.document["export"], "recordings_missing": missing},
+        }
         return {"user.json": document, "README.txt": README}
 
 
@@ -199,7 +202,11 @@ async def plan(session: AsyncSession, export_id: uuid.UUID, pack: Pack) -> Plan 
     comments: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for comment in await repository.comments_of(session, export):
         comments.setdefault(comment.answer_id, []).append(
-            {"author": comment.author_name, "body": comment.body, "created_at": iso(comment.created_at)}
+            {
+                "author": comment.author_name,
+                "body": comment.body,
+                "created_at": iso(comment.created_at),
+            }
         )
     by_interview: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for row in answers:
@@ -217,7 +224,11 @@ async def plan(session: AsyncSession, export_id: uuid.UUID, pack: Pack) -> Plan 
                     f"recordings/interview-{interview.number}-question-"
                     f"{row['question_index'] + 1}.{extension}"
                 )
-                answer["recording"] = {**answer["recording"], "file": name, "media_type": row["media_type"]}
+                answer["recording"] = {
+                    **answer["recording"],
+                    "file": name,
+                    "media_type": row["media_type"],
+                }
                 media.append((name, row["media_key"]))
             answer["comments"] = comments.get(row["id"], [])
             listed.append(answer)
@@ -267,7 +278,9 @@ async def finish(session: AsyncSession, export_id: uuid.UUID, key: str, size: in
     export.size_bytes = size
     tenant = Tenant(OrgSnapshot.of(org), Environment(export.environment))
     await session.flush()
-    await events.publish(session, tenant, "user.exported", {"export": public_export(export, user.partner_id)})
+    await events.publish(
+        session, tenant, "user.exported", {"export": public_export(export, user.partner_id)}
+    )
     return True
 
 

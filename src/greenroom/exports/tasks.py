@@ -55,9 +55,7 @@ def register(
         await expire(ctx, exports)
 
     registry.job(KIND, run, max_attempts=service.ATTEMPTS, on_give_up=gave_up)
-    registry.periodic(
-        SWEEP_KIND, sweep, every=timedelta(seconds=settings.purge_interval_seconds)
-    )
+    registry.periodic(SWEEP_KIND, sweep, every=timedelta(seconds=settings.purge_interval_seconds))
 
 
 async def build(ctx: JobContext, *, recordings: Storage, exports: Storage, pack: Pack) -> None:
