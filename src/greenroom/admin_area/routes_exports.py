@@ -27,7 +27,7 @@ async def start_export(
 ) -> Response:
     user = await users_view.get_user(session, ctx.tenant.org_id, ctx.view, partner_id)
     export, job_id = await exports.start(
-        session, ctx.view_tenant, user, requested_by=f"admin:{ctx.admin.email}"
+        session, ctx.view_tenant, user.id, requested_by=f"admin:{ctx.admin.email}"
     )
     await service.record(
         session, ctx.tenant, ctx.admin, service.USER_EXPORTED, client=client_address(request),

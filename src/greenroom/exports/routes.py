@@ -53,11 +53,13 @@ async def start_export(
         Authorization: 935d85189822bf96c28c4fa79d3d8f31
     """
     principal = principal_of(request)
-    user = await users.get_user(session, principal.tenant, partner_id)
+    # Kept from deletion until the commit: an erasure at the same time waits, then takes the
+    # export with the user.
+    user_id, _expires = await users.kept_user_ref(session, principal.tenant, partner_id)
     export, job_id = await service.start(
-        session, principal.tenant, user, requested_by=principal.actor
+        session, principal.tenant, user_id, requested_by=principal.actor
     )
-    body = {"export": service.public_export(export, user.partner_id)}
+    body = {"export": service.public_export(export, partner_id)}
     # The job must be committed before a runner (another session) can claim it.
     await session.commit()
     if job_id is not None:
@@ -65,7 +67,7 @@ async def start_export(
     return json_response(
         body,
         status_code=202,
-        headers={"Location": f"/api/users/{user.partner_id}/exports/{export.id}"},
+        headers={"Location": f"/api/users/{partner_id}/exports/{export.id}"},
     )
 
 

@@ -98,18 +98,18 @@ def public_export(export: UserExport, partner_id: str) -> dict[str, Any]:
 
 
 async def start(
-    session: AsyncSession, tenant: Tenant, user: User, *, requested_by: str
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID, *, requested_by: str
 ) -> tuple[UserExport, uuid.UUID | None]:
-    """A new export of `user` and its job's id; while one is pending or running, that one (and
-    no job id: nothing new to run)."""
-    running = await repository.in_progress(session, tenant, user.id)
+    """A new export of the user `user_id` (of the tenant, kept from deletion by the caller) and
+    its job's id; while one is pending or running, that one (and no job id: nothing to run)."""
+    running = await repository.in_progress(session, tenant, user_id)
     if running is not None and state_of(running) != EXPIRED:
         return running, None
     now = clock.now()
     export = UserExport(
         org_id=tenant.org_id,
         environment=tenant.environment.value,
-        user_id=user.id,
+        user_id=user_id,
         state=PENDING,
         requested_by=requested_by[:200],
         created_at=now,
