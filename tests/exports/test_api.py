@@ -26,6 +26,10 @@ async def test_an_export_is_built_in_the_background_and_downloads_as_a_zip(
 ) -> None:
     student = await practised(app, client_for, area)
     api = await _api(app, client_for, area.org)
+    hook = await api.post(
+        "/api/webhooks", json={"url": "https://93.184.215.14/hook", "events": ["user.exported"]}
+    )
+    assert hook.status_code == 201, hook.text
     with recorded_events(student.partner_id) as seen:
         started = await api.post(f"/api/users/{student.partner_id}/export")
     assert started.status_code == 202, started.text
@@ -56,6 +60,9 @@ async def test_an_export_is_built_in_the_background_and_downloads_as_a_zip(
     # `user.exported` went out once, with the ready export.
     exported = [data for kind, data in seen if kind == "user.exported"]
     assert exported == [{"export": ready}]
+    # ... queued for the endpoint that wants it (the outbox).
+    deliveries = await api.get(f"/api/webhooks/{hook.json()['webhook']['id']}/deliveries")
+    assert [d["event_type"] for d in deliveries.json()["deliveries"]] == ["user.exported"]
 
 
 def _time(value: str) -> datetime:

@@ -47,7 +47,7 @@ Greenroom: the data we hold about one student.
 user.json      the student, their progress, and every practice interview with its questions
                and answers: typed text, ratings, transcripts of recordings, spoken feedback,
                and the comments coaches wrote on the answers.
-recordings/    the recorded answers as they were stored (WebM or MP4), named
+recordings/    the recorded answers as they were stored (WebM, MP4, ...), named
                interview-<id>-question-<number>; user.json names each answer's file.
 
 Times are UTC (ISO 8601).
