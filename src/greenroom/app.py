@@ -29,6 +29,8 @@ from greenroom.core.problems import install_problem_docs
 from greenroom.core.routing import add_routes
 from greenroom.core.settings import Settings, get_settings
 from greenroom.core.writebehind import WriteBehind
+from greenroom.exports import routes as exports_routes
+from greenroom.exports.archive import exports_storage
 from greenroom.idempotency.middleware import IdempotencyMiddleware
 from greenroom.ops import routes as ops_routes
 from greenroom.ops.metrics import Metrics
@@ -113,7 +115,8 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
     )
     app.state.org_resolver = OrgResolver(database.reader, settings.auth_cache_seconds)
     app.state.storage = recordings_storage(settings)
-    subscribe_all(app.state.storage)
+    app.state.exports = exports_storage(settings.data_dir)
+    subscribe_all(app.state.storage, exports=app.state.exports)
     app.state.authenticator = Authenticator(settings, database)
     app.state.websessions_seen = WriteBehind(
         database.writer, websessions.write_last_seen, what="browser sessions' last use"
@@ -163,6 +166,7 @@ def _add_routes(app: FastAPI) -> None:
         ops_routes.router,
         auth_routes.router,
         users_routes.router,
+        exports_routes.router,
         sso_routes.router,
         sso_login.router,
         progress_routes.router,

@@ -12,6 +12,8 @@ from greenroom.admin_area import imports
 from greenroom.content.loader import get_pack
 from greenroom.core.db import Database
 from greenroom.core.settings import Settings
+from greenroom.exports import tasks as exports
+from greenroom.exports.archive import exports_storage
 from greenroom.jobs import Registry, Runner, RunnerSettings, maintenance
 from greenroom.ops.metrics import Metrics
 from greenroom.practice import retention, transcription
@@ -46,6 +48,13 @@ def registry(
         pack=get_pack(settings.content_dir),
     )
     retention.register(found, settings, storage)
+    exports.register(
+        found,
+        settings,
+        recordings=storage,
+        exports=exports_storage(settings.data_dir),
+        pack=get_pack(settings.content_dir),
+    )
     return found
 
 

@@ -6,6 +6,7 @@ from greenroom.audit.models import AuditEvent
 from greenroom.auth.models import AuthToken
 from greenroom.content.models import HiddenQuestionSet, QuestionCategory, QuestionSetRow
 from greenroom.core.db import Base
+from greenroom.exports.models import UserExport
 from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.jobs.models import Job
 from greenroom.keys.models import ApiKey
@@ -43,6 +44,7 @@ __all__ = [
     "SsoToken",
     "Student",
     "User",
+    "UserExport",
     "UserProgress",
     "WebSession",
     "WebhookAttempt",

@@ -14,10 +14,14 @@ from greenroom.practice.storage import Storage
 from greenroom.webhooks.service import record_event
 
 
-def subscribe_all(storage: Storage) -> None:
+def subscribe_all(storage: Storage, *, exports: Storage | None = None) -> None:
     """The webhook outbox (every event, for the endpoints that want it), the admin area's read
     model of students (in the change's transaction), and the deletion of a deleted user's
-    recordings (after the deleting transaction commits). Idempotent."""
+    recordings and export files (their folders, after the deleting transaction commits).
+    Idempotent."""
     events.subscribe(record_event)
     events.subscribe(students.record)
     subscribe_recordings_cleanup(storage)
+    if exports is not None:
+        # The same clean-up: the user's folder of the exports storage (`exports.archive`).
+        subscribe_recordings_cleanup(exports)

@@ -175,6 +175,9 @@ async def world(app: FastAPI, settings: Settings) -> World:
             json={"email": admin.email, "password": ADMIN_PASSWORD},
         )
         assert tokens.status_code == 200, tokens.text
+        export = await api.post(f"/api/users/{partner_id}/export", headers=auth)
+        assert export.status_code == 202, export.text
+        export_id = export.json()["export"]["id"]
     interview_id = await _interview(app, org, partner_id)
     victim = Victim(
         slug=org.slug,
@@ -190,6 +193,7 @@ async def world(app: FastAPI, settings: Settings) -> World:
             "webhook_id": webhook["id"],
             "delivery_id": delivery["id"],
             "interview_id": interview_id,
+            "export_id": export_id,
         },
     )
     victim.markers = {
@@ -200,6 +204,7 @@ async def world(app: FastAPI, settings: Settings) -> World:
         webhook["verification_key"],
         delivery["id"],
         interview_id,
+        export_id,
         user.json()["user"]["token"]["token"],
         victim.tokens["access_token"],
         victim.tokens["refresh_token"],

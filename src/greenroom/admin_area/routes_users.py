@@ -15,6 +15,7 @@ from greenroom.admin_area.deps import StaffDep
 from greenroom.admin_area.pages import page
 from greenroom.content.deps import PackDep
 from greenroom.core.db import SessionDep
+from greenroom.exports import service as exports
 from greenroom.practice import service as practice
 
 router = APIRouter(include_in_schema=False)
@@ -120,6 +121,7 @@ async def user_page(
     user = await users_view.get_user(session, ctx.tenant.org_id, ctx.view, partner_id)
     summary = (await users_view.progress_of(session, [user], pack))[user.id]
     interviews = await practice.list_for_user(session, ctx.view_tenant, user, limit=100)
+    recent = await exports.recent(session, ctx.view_tenant, user)
     return page(
         request,
         ctx,
@@ -129,6 +131,7 @@ async def user_page(
             "progress": summary,
             "chart": charts.progress_bars(summary["modules"]),
             "interviews": interviews,
+            "exports": [exports.public_export(e, user.partner_id) for e in recent],
         },
         section="users",
     )

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from greenroom.core.responses import Timestamp
+from greenroom.exports.schemas import EXAMPLE_EXPORT, ExportOut
 from greenroom.progress.schemas import EXAMPLE_INTERVIEW, EXAMPLE_PROGRESS, InterviewItem, Progress
 from greenroom.users.schemas import EXAMPLE_USER, UserOut
 from greenroom.webhooks import formats
@@ -57,11 +58,20 @@ class InterviewEventData(BaseModel):
     interview: InterviewEventItem = Field(description="The interview object, with `partner_id`.")
 
 
+class ExportEventData(BaseModel):
+    """The export that became ready, as `GET /api/users/{partner_id}/exports/{id}` answers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"export": EXAMPLE_EXPORT}]})
+
+    export: ExportOut = Field(description="The export object, `ready`, with its `download_url`.")
+
+
 # Each event type: what it means, and the model of its `data`.
 EVENTS: dict[str, tuple[str, type[BaseModel]]] = {
     "user.created": ("A user was created (through the API, an import or anonymously).", UserEventData),
     "user.updated": ("A user's fields changed.", UserEventData),
     "user.deleted": ("A user was deleted, or an anonymous user expired and was purged.", UserEventData),
+    "user.exported": ("An export of a user's data is ready to download (for 24 hours).", ExportEventData),
     "progress.updated": ("A user's progress changed (a lesson, an answer, an interview).", ProgressEventData),
     "sso.redeemed": ("A user signed in with a sign-in token.", UserEventData),
     "interview.created": ("A user started a practice interview.", InterviewEventData),
@@ -84,6 +94,7 @@ _API_OBJECTS: dict[str, type[BaseModel]] = {
     "User": UserOut,
     "Progress": Progress,
     "Interview": InterviewItem,
+    "Export": ExportOut,
 }
 EXAMPLE_MESSAGE_ID = "msg_2Kx9bQ7aTm4Vd1"
 

@@ -43,6 +43,9 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/api/users/{partner_id}/tracks"): "getUserTracks",
     ("GET", "/api/users/{partner_id}/track"): "getUserTrack",
     ("GET", "/api/users/{partner_id}/interviews"): "listUserInterviews",
+    ("POST", "/api/users/{partner_id}/export"): "createUserExport",
+    ("GET", "/api/users/{partner_id}/exports/{export_id}"): "getUserExport",
+    ("GET", "/api/users/{partner_id}/exports/{export_id}/download"): "downloadUserExport",
     ("POST", "/api/webhooks"): "createWebhook",
     ("GET", "/api/webhooks"): "listWebhooks",
     ("GET", "/api/webhooks/{webhook_id}"): "getWebhook",
@@ -73,11 +76,21 @@ _WEBHOOK_LINKS = {
     "RotateWebhookSecret": ("rotateWebhookSecret", "A new signing secret for the endpoint."),
     "ListWebhookDeliveries": ("listWebhookDeliveries", "The endpoint's delivery log."),
 }
+_EXPORT_ID = "$response.body#/export/id"
+_EXPORT_LINKS = {
+    "GetUserExport": ("getUserExport", "The export's state."),
+    "DownloadUserExport": ("downloadUserExport", "The export's ZIP, once ready."),
+}
 LINKS: dict[tuple[str, str], tuple[str, str, dict[str, tuple[str, str]]]] = {
     ("POST", "/api/users/{partner_id}"): ("partner_id", _USER_ID, _USER_LINKS),
     ("POST", "/api/users/anonymous"): ("partner_id", _USER_ID, _USER_LINKS),
     ("POST", "/api/webhooks"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
     ("POST", "/api/webhooks/{webhook_id}"): ("webhook_id", _WEBHOOK_ID, _WEBHOOK_LINKS),
+    ("POST", "/api/users/{partner_id}/export"): ("export_id", _EXPORT_ID, _EXPORT_LINKS),
+}
+# Further parameters a link passes, where its target's path has more than one.
+LINK_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/api/users/{partner_id}/export"): {"partner_id": "$response.body#/export/partner_id"},
 }
 # Examples of parameters, by name, where the route did not give one.
 PARAMETER_EXAMPLES: dict[str, Any] = {
@@ -149,7 +162,11 @@ def install_reference(app: FastAPI) -> None:
                     statuses = error_statuses(route, method.upper(), operation)
                     _error_responses(operation, statuses)
                 if (method.upper(), path) in LINKS:
-                    _links(operation, *LINKS[(method.upper(), path)])
+                    _links(
+                        operation,
+                        *LINKS[(method.upper(), path)],
+                        LINK_PARAMETERS.get((method.upper(), path), {}),
+                    )
         doc["webhooks"] = webhooks_section(components)
         doc["components"].setdefault("securitySchemes", {})[VERIFICATION_KEY_SCHEME] = (
             VERIFICATION_KEY_SECURITY
@@ -220,13 +237,14 @@ def _links(
     parameter: str,
     expression: str,
     links: dict[str, tuple[str, str]],
+    more: dict[str, str],
 ) -> None:
     for status, response in operation.get("responses", {}).items():
         if status.startswith("2"):
             response["links"] = {
                 name: {
                     "operationId": target,
-                    "parameters": {parameter: expression},
+                    "parameters": {**more, parameter: expression},
                     "description": description,
                 }
                 for name, (target, description) in links.items()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.core.db import Database
 from greenroom.core.errors import AppError
 from greenroom.core.settings import Settings, get_settings
+from greenroom.exports.archive import exports_storage
 from greenroom.practice.storage import recordings_storage
 from greenroom.subscribers import subscribe_all
 
@@ -40,7 +41,7 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def main() -> T:
         cfg = settings()
         # What reacts to the command's changes (webhooks, recordings), as in the server.
-        subscribe_all(recordings_storage(cfg))
+        subscribe_all(recordings_storage(cfg), exports=exports_storage(cfg.data_dir))
         database = Database(cfg.resolved_database_url)
         try:
             async with database.writer() as session, session.begin():

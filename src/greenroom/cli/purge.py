@@ -6,6 +6,7 @@ import typer
 
 from greenroom.cli.common import settings
 from greenroom.core.db import Database
+from greenroom.exports.archive import exports_storage
 from greenroom.practice.storage import recordings_storage
 from greenroom.subscribers import subscribe_all
 from greenroom.users.tasks import purge_once
@@ -25,6 +26,6 @@ def purge() -> None:
             await database.dispose()
 
     # The server subscribes this in create_app; the CLI process must do it itself.
-    subscribe_all(recordings_storage(cfg))
+    subscribe_all(recordings_storage(cfg), exports=exports_storage(cfg.data_dir))
     count = asyncio.run(main())
     typer.echo(f"purged {count} expired anonymous user(s)")

@@ -9,6 +9,7 @@ import typer
 from greenroom import background
 from greenroom.cli.common import settings
 from greenroom.core.db import Database
+from greenroom.exports.archive import exports_storage
 from greenroom.practice.storage import recordings_storage
 from greenroom.subscribers import subscribe_all
 from greenroom.webhooks.worker import DELIVER
@@ -22,7 +23,7 @@ def worker(
     """Run background jobs and webhook deliveries (as many as you like, sharing the database)."""
     cfg = settings()
     # The purge deletes users: their recordings go too (the server subscribes this in create_app).
-    subscribe_all(recordings_storage(cfg))
+    subscribe_all(recordings_storage(cfg), exports=exports_storage(cfg.data_dir))
 
     async def main() -> dict[str, int]:
         database = Database(cfg.resolved_database_url)

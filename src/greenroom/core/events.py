@@ -20,6 +20,7 @@ EVENT_TYPES = (
     "user.created",
     "user.updated",
     "user.deleted",
+    "user.exported",
     "progress.updated",
     "sso.redeemed",
     "interview.created",

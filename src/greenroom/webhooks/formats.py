@@ -41,6 +41,7 @@ API_TYPES: Final[dict[str, tuple[str, str]]] = {
     "user.created": ("User", "user"),
     "user.updated": ("User", "user"),
     "user.deleted": ("User", "user"),
+    "user.exported": ("Export", "export"),
     "sso.redeemed": ("User", "user"),
     "progress.updated": ("Progress", "progress"),
     "interview.created": ("Interview", "interview"),
