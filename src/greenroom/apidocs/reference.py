@@ -81,6 +81,11 @@ _EXPORT_LINKS = {
     "GetUserExport": ("getUserExport", "The export's state."),
     "DownloadUserExport": ("downloadUserExport", "The export's ZIP, once ready."),
 }
+# A link's request body, where following it needs one to mean anything (an update that sends
+# the user's own first name again: a valid change, whatever else a client would send).
+LINK_BODIES: dict[str, dict[str, str]] = {
+    "UpdateUser": {"first_name": "$response.body#/user/first_name"},
+}
 LINKS: dict[tuple[str, str], tuple[str, str, dict[str, tuple[str, str]]]] = {
     ("POST", "/api/users/{partner_id}"): ("partner_id", _USER_ID, _USER_LINKS),
     ("POST", "/api/users/anonymous"): ("partner_id", _USER_ID, _USER_LINKS),
@@ -245,6 +250,7 @@ def _links(
                 name: {
                     "operationId": target,
                     "parameters": {**more, parameter: expression},
+                    **({"requestBody": LINK_BODIES[name]} if name in LINK_BODIES else {}),
                     "description": description,
                 }
                 for name, (target, description) in links.items()
