@@ -22,7 +22,6 @@ from greenroom.practice import repository as practice
 from greenroom.progress import repository as progress
 from greenroom.users import repository as users
 from greenroom.webhooks import repository as webhooks
-from greenroom.webhooks import service as outbox
 
 BIG_TABLES = (
     "users",
@@ -74,7 +73,7 @@ CASES: list[tuple[str, Statement, dict[str, Any]]] = [
     ("webhook endpoints of a tenant", webhooks._ENABLED_ENDPOINTS, TENANT),
     (
         "a delivery's place in its user's queue",
-        outbox._NEXT_IN_QUEUE,
+        webhooks._NEXT_IN_QUEUE,
         {"queue_endpoint_id": uuid.uuid4(), "queue_key": "user:abc123def"},
     ),
 ]

@@ -1,4 +1,5 @@
-"""The practice feature's reads for the Partner API, and the retention sweep's batches."""
+"""All SQL of the practice feature: the services' reads and writes, the Partner API's reads,
+and the retention sweep's batches."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core.db import DIALECT_INSERTS, table_of
 from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
 from greenroom.core.pagination import after_position
-from greenroom.practice.models import Answer, Interview, InterviewCounter
+from greenroom.practice.models import (
+    ANALYSIS_PENDING,
+    Answer,
+    AnswerComment,
+    Interview,
+    InterviewCounter,
+)
 from greenroom.tenancy.context import Tenant
 from greenroom.users import repository as users
 from greenroom.users.models import User
@@ -204,3 +211,138 @@ async def expired_answers(
         .with_for_update(of=Answer, skip_locked=True)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+# --- the services' reads and writes (ORM sessions) ----------------------------------------------
+
+
+async def get_own(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID, ref: uuid.UUID | int
+) -> Interview | None:
+    """The user's interview in the tenant, by its UUID or its number in the org."""
+    which = Interview.number == ref if isinstance(ref, int) else Interview.id == ref
+    result = await session.execute(
+        select(Interview).where(
+            which,
+            Interview.user_id == user_id,
+            Interview.org_id == tenant.org_id,
+            Interview.environment == tenant.environment.value,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def answers_of(session: AsyncSession, interview_id: uuid.UUID) -> list[Answer]:
+    """The interview's answers, in no particular order."""
+    result = await session.execute(select(Answer).where(Answer.interview_id == interview_id))
+    return list(result.scalars())
+
+
+async def get_own_answer(
+    session: AsyncSession, user_id: uuid.UUID, answer_id: uuid.UUID
+) -> Answer | None:
+    """The user's answer `answer_id`, or None."""
+    result = await session.execute(
+        select(Answer).where(Answer.id == answer_id, Answer.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def reread_answer(session: AsyncSession, answer_id: uuid.UUID) -> Answer | None:
+    """The answer as the database holds it now (the session's copy is refreshed), or None."""
+    result = await session.execute(
+        select(Answer).where(Answer.id == answer_id).execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete_answers_of(session: AsyncSession, interview_id: uuid.UUID) -> None:
+    """Delete the interview's answers in one statement (the session's copies are left as is)."""
+    await session.execute(
+        delete(Answer)
+        .where(Answer.interview_id == interview_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pending_recording(
+    session: AsyncSession, answer_id: uuid.UUID
+) -> tuple[str | None, int, list[Any]] | None:
+    """(storage key, question index, the interview's questions) of an answer waiting for its
+    analysis; None when it is not waiting (or gone)."""
+    row = (
+        await session.execute(
+            select(Answer.media_key, Answer.question_index, Interview.questions)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .where(Answer.id == answer_id, Answer.analysis_status == ANALYSIS_PENDING)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row.media_key, row.question_index, row.questions
+
+
+async def answer_owner(
+    session: AsyncSession, answer_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID, str] | None:
+    """(user id, org id, environment) of an answer, or None when it is gone."""
+    row = (
+        await session.execute(
+            select(Answer.user_id, Interview.org_id, Interview.environment)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .where(Answer.id == answer_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row.user_id, row.org_id, row.environment
+
+
+async def latest_of_user(
+    session: AsyncSession, tenant: Tenant, user_id: uuid.UUID, *, limit: int
+) -> list[Interview]:
+    """The user's latest `limit` interviews in the tenant, most recently updated first."""
+    query = (
+        select(Interview)
+        .where(
+            Interview.user_id == user_id,
+            Interview.org_id == tenant.org_id,
+            Interview.environment == tenant.environment.value,
+        )
+        .order_by(Interview.updated_at.desc(), Interview.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def answer_in_tenant(
+    session: AsyncSession, tenant: Tenant, answer_id: uuid.UUID
+) -> tuple[Answer, Interview, User] | None:
+    """An answer of the tenant's users with its interview and user, or None."""
+    found = (
+        await session.execute(
+            select(Answer, Interview, User)
+            .join(Interview, Interview.id == Answer.interview_id)
+            .join(User, User.id == Answer.user_id)
+            .where(
+                Answer.id == answer_id,
+                Interview.org_id == tenant.org_id,
+                Interview.environment == tenant.environment.value,
+                User.org_id == tenant.org_id,
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    answer, interview, user = found
+    return answer, interview, user
+
+
+async def comments_of(session: AsyncSession, interview_id: uuid.UUID) -> list[AnswerComment]:
+    """The comments on the interview's answers, oldest first."""
+    result = await session.execute(
+        select(AnswerComment)
+        .where(AnswerComment.interview_id == interview_id)
+        .order_by(AnswerComment.created_at, AnswerComment.id)
+    )
+    return list(result.scalars())

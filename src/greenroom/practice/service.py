@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import filetype
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom import jobs
@@ -275,30 +274,23 @@ async def get_own(
 ) -> Interview:
     """The user's own interview by its UUID or its public number (the API's `id`, in the
     links it hands out), or 404 (another user's, org's or environment's included)."""
+    ref: uuid.UUID | int
     if interview_id.isascii() and interview_id.isdigit() and len(interview_id) <= 18:
-        which = Interview.number == int(interview_id)
+        ref = int(interview_id)
     else:
         try:
-            which = Interview.id == uuid.UUID(interview_id)
+            ref = uuid.UUID(interview_id)
         except ValueError as exc:
             raise NotFound(code="interview_not_found") from exc
-    result = await session.execute(
-        select(Interview).where(
-            which,
-            Interview.user_id == user.id,
-            Interview.org_id == tenant.org_id,
-            Interview.environment == tenant.environment.value,
-        )
-    )
-    interview = result.scalar_one_or_none()
+    interview = await repository.get_own(session, tenant, user.id, ref)
     if interview is None:
         raise NotFound(code="interview_not_found")
     return interview
 
 
 async def answers_of(session: AsyncSession, interview: Interview) -> dict[int, Answer]:
-    result = await session.execute(select(Answer).where(Answer.interview_id == interview.id))
-    return {a.question_index: a for a in result.scalars()}
+    answers = await repository.answers_of(session, interview.id)
+    return {a.question_index: a for a in answers}
 
 
 async def own_answer(session: AsyncSession, user: User, answer_id: str) -> Answer:
@@ -306,10 +298,7 @@ async def own_answer(session: AsyncSession, user: User, answer_id: str) -> Answe
         wanted = uuid.UUID(answer_id)
     except ValueError as exc:
         raise NotFound() from exc
-    result = await session.execute(
-        select(Answer).where(Answer.id == wanted, Answer.user_id == user.id)
-    )
-    answer = result.scalar_one_or_none()
+    answer = await repository.get_own_answer(session, user.id, wanted)
     if answer is None or answer.media_key is None:
         raise NotFound()
     return answer
@@ -568,11 +557,7 @@ async def delete_interview(
         if answer.media_key is not None:
             delete_after_commit(session, storage, answer.media_key)
     completed = interview.completed_at is not None
-    await session.execute(
-        delete(Answer)
-        .where(Answer.interview_id == interview.id)
-        .execution_options(synchronize_session=False)
-    )
+    await repository.delete_answers_of(session, interview.id)
     await session.delete(interview)
     await session.flush()
     await progress.answers_changed(
@@ -595,18 +580,14 @@ async def analysis_input(
 ) -> tuple[str, list[str]] | None:
     """The recording's storage key and the question's tips of an answer waiting for its
     analysis; None when there is nothing to do (analysed already, replaced, deleted)."""
-    row = (
-        await session.execute(
-            select(Answer.media_key, Answer.question_index, Interview.questions)
-            .join(Interview, Interview.id == Answer.interview_id)
-            .where(Answer.id == answer_id, Answer.analysis_status == ANALYSIS_PENDING)
-        )
-    ).first()
-    if row is None or row.media_key is None:
+    row = await repository.pending_recording(session, answer_id)
+    if row is None:
         return None
-    questions: Sequence[Mapping[str, Any]] = row.questions
-    question = questions[row.question_index] if row.question_index < len(questions) else {}
-    return row.media_key, list(question.get("tips") or [])
+    media_key, index, questions = row
+    if media_key is None:
+        return None
+    question: Mapping[str, Any] = questions[index] if index < len(questions) else {}
+    return media_key, list(question.get("tips") or [])
 
 
 async def record_analysis(
@@ -621,27 +602,18 @@ async def record_analysis(
     that it failed (`error`, a sentence for the student), in one transaction with progress
     (the answer's words and time) and `interview.updated`. False, writing nothing, when the
     answer is no longer waiting (replaced, deleted, or written by an earlier run)."""
-    found = (
-        await session.execute(
-            select(Answer.user_id, Interview.org_id, Interview.environment)
-            .join(Interview, Interview.id == Answer.interview_id)
-            .where(Answer.id == answer_id)
-        )
-    ).first()
+    found = await repository.answer_owner(session, answer_id)
     if found is None:
         return False
-    user = await session.get(User, found.user_id)
-    org = await session.get(Organization, found.org_id)
+    user_id, org_id, environment = found
+    user = await session.get(User, user_id)
+    org = await session.get(Organization, org_id)
     if user is None or org is None:
         return False
-    tenant = Tenant(OrgSnapshot.of(org), Environment(found.environment))
+    tenant = Tenant(OrgSnapshot.of(org), Environment(environment))
     await progress.lock(session, tenant, user)
     # Read again under the lock: a replace or delete may have committed since.
-    answer = (
-        await session.execute(
-            select(Answer).where(Answer.id == answer_id).execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    answer = await repository.reread_answer(session, answer_id)
     if answer is None or answer.analysis_status != ANALYSIS_PENDING:
         return False
     interview = await session.get(Interview, answer.interview_id)
@@ -671,17 +643,7 @@ async def list_for_user(
 ) -> list[Interview]:
     """The user's latest `limit` interviews, most recently updated first (pages of the app;
     the API pages through `read_for_partner`)."""
-    query = (
-        select(Interview)
-        .where(
-            Interview.user_id == user.id,
-            Interview.org_id == tenant.org_id,
-            Interview.environment == tenant.environment.value,
-        )
-        .order_by(Interview.updated_at.desc(), Interview.id.desc())
-        .limit(limit)
-    )
-    return list((await session.execute(query)).scalars())
+    return await repository.latest_of_user(session, tenant, user.id, limit=limit)
 
 
 # --- coaching: answers seen by the org's staff, and their comments -------------------------------
@@ -696,36 +658,18 @@ async def answer_in_tenant(
         wanted = uuid.UUID(answer_id)
     except ValueError as exc:
         raise NotFound(code="answer_not_found") from exc
-    found = (
-        await session.execute(
-            select(Answer, Interview, User)
-            .join(Interview, Interview.id == Answer.interview_id)
-            .join(User, User.id == Answer.user_id)
-            .where(
-                Answer.id == wanted,
-                Interview.org_id == tenant.org_id,
-                Interview.environment == tenant.environment.value,
-                User.org_id == tenant.org_id,
-            )
-        )
-    ).first()
+    found = await repository.answer_in_tenant(session, tenant, wanted)
     if found is None:
         raise NotFound(code="answer_not_found")
-    answer, interview, user = found
-    return answer, interview, user
+    return found
 
 
 async def comments_of(
     session: AsyncSession, interview: Interview
 ) -> dict[uuid.UUID, list[AnswerComment]]:
     """The comments on the interview's answers, oldest first, by answer id."""
-    result = await session.execute(
-        select(AnswerComment)
-        .where(AnswerComment.interview_id == interview.id)
-        .order_by(AnswerComment.created_at, AnswerComment.id)
-    )
     comments: dict[uuid.UUID, list[AnswerComment]] = {}
-    for comment in result.scalars():
+    for comment in await repository.comments_of(session, interview.id):
         comments.setdefault(comment.answer_id, []).append(comment)
     return comments
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from greenroom.core.direct import Executor, Statement, execute
+from greenroom.core.db import table_of
+from greenroom.core.direct import Executor, Statement, execute, execute_many
 from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
@@ -82,6 +83,47 @@ _ENABLED_ENDPOINTS = Statement(
         WebhookEndpoint.enabled.is_(True),
     )
     .with_for_update(read=True, key_share=True)
+)
+
+
+async def insert_message(on: Executor, values: dict[str, Any]) -> None:
+    """Write one outbox message (a Core insert: nothing reads it back)."""
+    await execute(on, _INSERT_MESSAGE, values)
+
+
+async def insert_deliveries(
+    on: Executor, rows: Sequence[dict[str, Any]], *, ordering_key: str | None
+) -> None:
+    """Write a message's deliveries, one per endpoint; with an `ordering_key` (the event's
+    user), each at the tail of its endpoint's queue for that key."""
+    if ordering_key is None:
+        await execute_many(on, _INSERT_DELIVERY, rows)
+        return
+    queued = [
+        {
+            **row,
+            "ordering_key": ordering_key,
+            "queue_endpoint_id": row["endpoint_id"],
+            "queue_key": ordering_key,
+        }
+        for row in rows
+    ]
+    await execute_many(on, _INSERT_QUEUED_DELIVERY, queued)
+
+
+_INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
+_INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
+# A delivery in its user's queue: one place after the queue's last pending delivery (the queue is
+# empty, or its pending deliveries are all later ones, once the earlier have succeeded or failed).
+_queued = table_of(WebhookDelivery).alias("queued")
+_QUEUE_TAIL = select(func.coalesce(func.max(_queued.c.ordering_seq), 0) + 1).where(
+    _queued.c.endpoint_id == bindparam("queue_endpoint_id"),
+    _queued.c.ordering_key == bindparam("queue_key"),
+    _queued.c.status == "pending",
+)
+_NEXT_IN_QUEUE = Statement(_QUEUE_TAIL)  # on its own: for tests/core/test_query_plans.py
+_INSERT_QUEUED_DELIVERY = Statement(
+    insert(table_of(WebhookDelivery)).values(ordering_seq=_QUEUE_TAIL.scalar_subquery())
 )
 
 

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
-from greenroom.core.db import table_of
-from greenroom.core.direct import Executor, Statement, execute, execute_many
+from greenroom.core.direct import Executor
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.pagination import decode_cursor, encode_cursor
 from greenroom.core.responses import iso
@@ -505,22 +503,6 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-_INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
-_INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
-# A delivery in its user's queue: one place after the queue's last pending delivery (the queue is
-# empty, or its pending deliveries are all later ones, once the earlier have succeeded or failed).
-_deliveries = table_of(WebhookDelivery).alias("queued")
-_QUEUE_TAIL = select(func.coalesce(func.max(_deliveries.c.ordering_seq), 0) + 1).where(
-    _deliveries.c.endpoint_id == bindparam("queue_endpoint_id"),
-    _deliveries.c.ordering_key == bindparam("queue_key"),
-    _deliveries.c.status == "pending",
-)
-_NEXT_IN_QUEUE = Statement(_QUEUE_TAIL)  # on its own: for tests/core/test_query_plans.py
-_INSERT_QUEUED_DELIVERY = Statement(
-    insert(table_of(WebhookDelivery)).values(ordering_seq=_QUEUE_TAIL.scalar_subquery())
-)
-
-
 async def record_event(
     on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
 ) -> None:
@@ -548,9 +530,8 @@ async def record_event(
     )
     message_id = uuid.uuid4()
     # Core inserts: the rows are for the worker, nothing here reads them back.
-    await execute(
+    await repository.insert_message(
         on,
-        _INSERT_MESSAGE,
         {
             "id": message_id,
             "org_id": tenant.org_id,
@@ -573,14 +554,7 @@ async def record_event(
         }
         for endpoint_id in endpoints
     ]
-    if key is None:
-        await execute_many(on, _INSERT_DELIVERY, rows)
-    else:
-        queued = [
-            {**row, "ordering_key": key, "queue_endpoint_id": row["endpoint_id"], "queue_key": key}
-            for row in rows
-        ]
-        await execute_many(on, _INSERT_QUEUED_DELIVERY, queued)
+    await repository.insert_deliveries(on, rows, ordering_key=key)
 
 
 def _cursor_time(value: object) -> datetime:
