@@ -27,6 +27,10 @@ async def test_an_admin_exports_a_students_data_from_their_page(
     page = f"/admin/users/{student.partner_id}"
     shown = await area.browser.get(page)
     assert "Export this student's data" in shown.text
+    # Once, in the page's body (it was once pasted into the <title> block too).
+    assert shown.text.count('id="export"') == 1
+    title = group_of(r"(?s)<title>(.*?)</title>", shown.text)
+    assert student.partner_id in title and "<" not in title and "export" not in title.lower()
     with recorded_events(student.partner_id) as seen:
         started = await area.browser.submit(page, f"{page}/exports")
     assert started.status_code == 303 and started.headers["location"] == f"{page}#export"
