@@ -58,11 +58,12 @@ async def test_record_record_again_submit_then_transcript_and_feedback_appear(
         await page.goto(f"{origin}/sso/login?token={token}")
         await page.get_by_role("button", name="Start the interview").click()
         await page.get_by_role("heading", name="Tell me about yourself.").wait_for()
+        # The page's scripts start after the heading shows: wait for the recorder they reveal.
+        await page.locator("#recorder").wait_for(state="visible")
         # The interviewer asks the question aloud; it can be asked again.
         assert await page.get_by_role("button", name="Hear the question again").is_visible()
         # Typing and uploading are there, folded (by the recorder script, as it starts), as
         # second choices.
-        await page.locator("#recorder").wait_for(state="visible")
         assert await page.locator("#by-text-details").evaluate("d => !d.open")
         assert await page.locator("#by-upload-details").evaluate("d => !d.open")
         assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
