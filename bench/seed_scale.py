@@ -32,7 +32,7 @@ from greenroom.core.direct import Statement  # noqa: E402
 from greenroom.core.migrate import upgrade  # noqa: E402
 from greenroom.core.settings import Settings  # noqa: E402
 from greenroom.keys import service as keys  # noqa: E402
-from greenroom.practice.models import Interview  # noqa: E402
+from greenroom.practice.models import Interview, InterviewCounter  # noqa: E402
 from greenroom.progress.models import UserProgress  # noqa: E402
 from greenroom.tenancy import repository as orgs_repo  # noqa: E402
 from greenroom.tenancy import service as orgs  # noqa: E402
@@ -44,6 +44,7 @@ LESSONS = ["first-impressions/handshake", "first-impressions/small-talk", "stori
 _USERS = Statement(insert(table_of(User)))
 _PROGRESS = Statement(insert(table_of(UserProgress)))
 _INTERVIEWS = Statement(insert(table_of(Interview)))
+_COUNTER = Statement(insert(table_of(InterviewCounter)))
 _ANY_USER = Statement(select(User.id).where(User.org_id == bindparam("org_id")).limit(1))
 
 
@@ -121,6 +122,7 @@ async def seed_users(database: Database, org_id: uuid.UUID, count: int, batch: i
                 interviews.append(
                     {
                         "id": uuid.uuid4(),
+                        "number": n // 10 + 1,  # the org's interview numbers, 1, 2, 3, ...
                         "org_id": org_id,
                         "environment": "production",
                         "user_id": user_id,
@@ -138,6 +140,8 @@ async def seed_users(database: Database, org_id: uuid.UUID, count: int, batch: i
             await tx.execute_many(_USERS, users)
             await tx.execute_many(_PROGRESS, progress)
             await tx.execute_many(_INTERVIEWS, interviews)
+    async with database.direct.transaction() as tx:  # the next interview started gets the next
+        await tx.execute(_COUNTER, {"org_id": org_id, "last_number": (count - 1) // 10 + 1})
 
 
 async def seed(database_url: str, slug: str, count: int, batch: int = 5000) -> str:
