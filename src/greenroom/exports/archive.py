@@ -1,7 +1,7 @@
 """Writing an export's ZIP: streamed to a file, never held in memory.
 
-`write_zip` runs in a thread (`asyncio.to_thread`): each recording copied in chunks of `CHUNK`
-bytes, stored as it is (recordings are compressed already), then the JSON documents. The
+`write_zip` runs in a thread (`asyncio.to_thread`): each recording copied a piece (64 KiB) at a
+time, stored as it is (recordings are compressed already), then the JSON documents. The
 file is written under a temporary name beside its target and renamed when complete, so a
 reader never sees half a ZIP and a crash leaves only a `.part` file (removed on the way out,
 or replaced by the next attempt).
@@ -18,23 +18,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from greenroom.practice import sealed
 from greenroom.practice.storage import LocalStorage, Storage
-
-CHUNK = 1024 * 1024
 
 
 def media_chunks(storage: Storage, key: str) -> Iterator[bytes]:
-    """The plaintext of the recording `key`, in chunks (sealed at rest or not: `storage.open`).
-    The one place an export reads media."""
+    """The plaintext of the recording `key`, a piece at a time (sealed at rest or not: the
+    storage's reader, through `sealed.pieces`). The one place an export reads media."""
     reader = storage.open(key)
     try:
-        position = 0
-        while position < reader.size:
-            piece = reader.piece(position, min(position + CHUNK, reader.size))
-            if not piece:
-                break
-            position += len(piece)
-            yield piece
+        yield from sealed.pieces(reader, 0, reader.size)
     finally:
         reader.close()
 
