@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -140,8 +141,16 @@ class Database:
         if not self.is_sqlite:
             return
         path = make_url(self.url).database or ""
+        last_write = None
         while True:
             await asyncio.sleep(sqlite.CHECKPOINT_SECONDS)
+            try:
+                wal = os.stat(f"{path}-wal")
+            except OSError:
+                continue  # no WAL (yet)
+            if (wal.st_mtime_ns, wal.st_size) == last_write:
+                continue  # nothing written since the last checkpoint
+            last_write = (wal.st_mtime_ns, wal.st_size)
             try:
                 await asyncio.to_thread(sqlite.checkpoint, path)
             except Exception:  # the next round tries again; the backstop keeps the WAL bounded

@@ -350,4 +350,11 @@ async def _asyncpg_pool(url: str) -> Any:
                 kind, encoder=str, decoder=orjson.loads, schema="pg_catalog"
             )
 
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=8, init=setup)
+    async def keep(connection: Any) -> None:
+        # asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+        # RESET ALL;` on every release: a round trip per read. This pool's statements change no
+        # session state (no LISTEN, advisory lock, SET or cursor), and asyncpg still rolls back
+        # a transaction left open before it calls this.
+        return None
+
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=8, init=setup, reset=keep)

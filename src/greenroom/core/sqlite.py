@@ -31,8 +31,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 BUSY_TIMEOUT_SECONDS = 30.0
-BACKSTOP_CHECKPOINT_PAGES = 10_000  # about 40 MB of WAL
-CHECKPOINT_SECONDS = 1.0
+# A checkpoint that runs in a COMMIT runs on the event loop's thread, with its fsyncs (tens of ms
+# with a few MB to write): every request waits. So the checkpoint task runs often enough to keep
+# the WAL well under this backstop (about 200 MB), which only a checkpoint that cannot keep up
+# (a long reader) ever reaches. With the task every second and a backstop of 10,000 pages, a burst
+# of user creates (~16,000 WAL pages a second on 2 cores) crossed it twice a second: p99 47 ms
+# against 27 now (docs/decisions.md, "The data path").
+BACKSTOP_CHECKPOINT_PAGES = 50_000
+CHECKPOINT_SECONDS = 0.25
 _FIRST_WAIT, _MAX_WAIT = 0.0005, 0.02  # backoff between tries while another writer holds the lock
 
 

@@ -18,9 +18,6 @@ class User(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "environment", "partner_id", name="uq_users_org_env_partner"),
         Index("ix_users_org_env_updated", "org_id", "environment", "updated_at", "id"),
-        Index("ix_users_org_env_email", "org_id", "environment", "email"),
-        # The anonymous users an org created since a moment (its daily cap).
-        Index("ix_users_org_anonymous_created", "org_id", "anonymous", "created_at"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -32,7 +29,7 @@ class User(IdMixin, TimestampMixin, Base):
     # `metadata` is taken by SQLAlchemy's declarative base, hence the attribute name.
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, default=None)
     anonymous: Mapped[bool] = mapped_column(default=False)
-    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -58,3 +55,16 @@ class SsoToken(IdMixin, Base):
 
 # `GET /api/users?email=` matches in any case.
 Index("ix_users_org_env_email_lower", User.org_id, User.environment, func.lower(User.email))
+# Two indexes of anonymous users only, so that creating a partner's user does not write them
+# (each index a create writes is a page in its commit): the anonymous users an org created since
+# a moment (its daily cap), and those past their 24 hours (the purge).
+_ANONYMOUS = User.anonymous.is_(True)
+Index(
+    "ix_users_org_anonymous_created",
+    User.org_id,
+    User.created_at,
+    sqlite_where=_ANONYMOUS,
+    postgresql_where=_ANONYMOUS,
+)
+_EXPIRES = User.expires_at.is_not(None)
+Index("ix_users_expires_at", User.expires_at, sqlite_where=_EXPIRES, postgresql_where=_EXPIRES)
