@@ -126,13 +126,12 @@ _LOCK_ORG = Statement(
 )
 # Anonymous users past their 24 hours (the purge's; `ix_users_expires_at` holds only users
 # with an expiry).
-_EXPIRED_ANONYMOUS = Statement(
-    select(User).where(
-        User.anonymous.is_(True),
-        User.expires_at.is_not(None),
-        User.expires_at <= bindparam("now", type_=User.expires_at.type),
-    )
+_EXPIRED_ANONYMOUS_QUERY = select(User).where(
+    User.anonymous.is_(True),
+    User.expires_at.is_not(None),
+    User.expires_at <= bindparam("now", type_=User.expires_at.type),
 )
+_EXPIRED_ANONYMOUS = Statement(_EXPIRED_ANONYMOUS_QUERY)  # for tests/core/test_query_plans.py
 _COUNT_ANONYMOUS_SINCE = Statement(
     select(func.count(User.id).label("n")).where(
         User.org_id == bindparam("org_id"),
@@ -266,5 +265,5 @@ async def expired_for_erasure(session: AsyncSession, now: datetime, limit: int) 
     """Up to `limit` anonymous users past their 24 hours, locked for this transaction and
     skipped by any other process purging at once (PostgreSQL; SQLite's writers take turns), so
     each is erased by exactly one."""
-    stmt = _EXPIRED_ANONYMOUS.statement.limit(limit).with_for_update(skip_locked=True)
+    stmt = _EXPIRED_ANONYMOUS_QUERY.limit(limit).with_for_update(skip_locked=True)
     return list((await session.execute(stmt, {"now": now})).scalars())
