@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -184,6 +185,10 @@ class Transaction:
         else:
             await (await self._pg_connection()).executemany(compiled.sql, arguments)
 
+    async def begin_sqlite(self) -> sqlite.InlineConnection:
+        """Take the writer connection and the write lock now (a `_SharedCommit`)."""
+        return await self._sqlite_connection()
+
     async def _sqlite_connection(self) -> sqlite.InlineConnection:
         if self._sqlite is None:
             # The writer pool's one connection: the process's writers queue for it in order.
@@ -224,6 +229,88 @@ class Transaction:
                 self._pg = None
 
 
+_IN_SHARED: ContextVar[bool] = ContextVar("in_shared_transaction", default=False)
+
+
+class _SharedCommit:
+    """SQLite: one write transaction that the direct writers arriving while it is open join, and
+    its commit, which each of them waits for before it answers.
+
+    A commit costs more than a user create's statements (the WAL frames of every page changed,
+    and the writer connection's checkout and BEGIN), and one process's writers take turns on one
+    connection anyway. Under a burst of creates, those that are ready while one writes share its
+    commit: one checkout, one BEGIN, one COMMIT, and the pages they share (the tables' last
+    leaves) written once. Each member's statements run in a savepoint of its own, so an error
+    undoes only its own changes (members take turns: savepoints nest); an error of the COMMIT
+    reaches every member, none of which has answered yet. The commit waits for every member that
+    joined to leave, and at most `MEMBERS` join one commit. A block must not open a second
+    transaction: it would wait for its own commit.
+    """
+
+    MEMBERS = 32
+
+    def __init__(self, direct: Direct) -> None:
+        loop = asyncio.get_running_loop()
+        self.transaction = Transaction(direct)
+        self.begun: asyncio.Future[sqlite.InlineConnection] = loop.create_future()
+        self.committed: asyncio.Future[None] = loop.create_future()
+        self.changed = asyncio.Event()
+        self.joined = 0
+        self.left = 0
+        self._savepoints = 0
+        self._turn = asyncio.Lock()
+        self._direct = direct
+        self._task = loop.create_task(self._run(), name="shared commit")
+
+    def full(self) -> bool:
+        return self.joined >= self.MEMBERS
+
+    @asynccontextmanager
+    async def savepoint(self, driver: sqlite.InlineConnection) -> AsyncIterator[None]:
+        """The member's block, in a savepoint, one member at a time: savepoints nest, so a
+        member that began while another was inside would be undone with it."""
+        async with self._turn:
+            self._savepoints += 1
+            name = f"member{self._savepoints}"
+            await driver.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                await driver.execute(f"ROLLBACK TO {name}")
+                await driver.execute(f"RELEASE {name}")
+                raise
+            await driver.execute(f"RELEASE {name}")
+
+    async def _run(self) -> None:
+        try:
+            driver = await self.transaction.begin_sqlite()
+        except BaseException as error:  # every member gets it from `begun`
+            self._direct._close_shared(self)
+            self.begun.set_exception(error)
+            await self.transaction.finish(commit=False)
+            return
+        self.begun.set_result(driver)
+        try:
+            # Every member that joined has left, after one more turn of the loop for the
+            # writers that are ready: then no one else joins, and the transaction commits.
+            while True:
+                self.changed.clear()
+                if self.joined == self.left:
+                    await asyncio.sleep(0)
+                    if self.joined == self.left:
+                        break
+                    continue
+                await self.changed.wait()
+            self._direct._close_shared(self)
+            await self.transaction.finish(commit=True)
+        except BaseException as error:  # the COMMIT's, or cancelled (shutting down)
+            self._direct._close_shared(self)
+            await self.transaction.finish(commit=False)  # (the connection is back already)
+            self.committed.set_exception(error)
+        else:
+            self.committed.set_result(None)
+
+
 def _pg_rowcount(status: str) -> int:
     """asyncpg's command tag ("UPDATE 3", "INSERT 0 1") to a row count."""
     last = status.rsplit(" ", 1)[-1]
@@ -244,6 +331,7 @@ class Direct:
         self._sqlite: sqlite.InlineConnection | None = None
         self._pool: Any = None  # asyncpg.Pool, made at the first use
         self._opening = asyncio.Lock()
+        self._shared: _SharedCommit | None = None  # SQLite: the transaction writers join
 
     async def one(self, statement: Statement, **values: Any) -> Row | None:
         """The first row of a read, in autocommit mode, or None."""
@@ -265,7 +353,13 @@ class Direct:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """A read-write transaction: committed when the block ends, rolled back on an error."""
+        """A read-write transaction: committed when the block ends (its changes are durable when
+        the block is left), rolled back on an error. On SQLite, blocks that run at the same time
+        share one transaction and its commit, each in a savepoint of its own (`_SharedCommit`)."""
+        if self.is_sqlite:
+            async with self._shared_transaction() as shared:
+                yield shared
+            return
         transaction = Transaction(self)
         try:
             yield transaction
@@ -274,6 +368,32 @@ class Direct:
             raise
         else:
             await transaction.finish(commit=True)
+
+    @asynccontextmanager
+    async def _shared_transaction(self) -> AsyncIterator[Transaction]:
+        if _IN_SHARED.get():
+            # It would wait for the commit of the transaction it is in: a deadlock.
+            raise RuntimeError("a direct transaction opened inside another")
+        shared = self._shared
+        if shared is None or shared.full():
+            shared = self._shared = _SharedCommit(self)
+        shared.joined += 1
+        try:
+            driver = await asyncio.shield(shared.begun)
+            async with shared.savepoint(driver):
+                inside = _IN_SHARED.set(True)
+                try:
+                    yield shared.transaction
+                finally:
+                    _IN_SHARED.reset(inside)
+        finally:
+            shared.left += 1
+            shared.changed.set()
+        await asyncio.shield(shared.committed)
+
+    def _close_shared(self, shared: _SharedCommit) -> None:
+        if self._shared is shared:
+            self._shared = None
 
     async def _sqlite_reader(self) -> sqlite.InlineConnection:
         if self._sqlite is None:
