@@ -23,7 +23,7 @@ run on the event loop's thread. Code that is shared with ORM paths takes an `Exe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import partial
@@ -240,11 +240,12 @@ class _SharedCommit:
     and the writer connection's checkout and BEGIN), and one process's writers take turns on one
     connection anyway. Under a burst of creates, those that are ready while one writes share its
     commit: one checkout, one BEGIN, one COMMIT, and the pages they share (the tables' last
-    leaves) written once. Each member's statements run in a savepoint of its own, so an error
-    undoes only its own changes (members take turns: savepoints nest); an error of the COMMIT
-    reaches every member, none of which has answered yet. The commit waits for every member that
-    joined to leave, and at most `MEMBERS` join one commit. A block must not open a second
-    transaction: it would wait for its own commit.
+    leaves) written once. The writer that opens it begins it; each member's statements run in a
+    savepoint of its own, one member at a time (savepoints nest), so an error undoes only its own
+    changes; the last member to leave lets the loop run once (the writers that are ready join)
+    and, if no one did, commits. An error of the COMMIT reaches every member, none of which has
+    answered yet. At most `MEMBERS` join one commit. A block must not open a second transaction:
+    it would wait for its own commit.
     """
 
     MEMBERS = 32
@@ -254,16 +255,27 @@ class _SharedCommit:
         self.transaction = Transaction(direct)
         self.begun: asyncio.Future[sqlite.InlineConnection] = loop.create_future()
         self.committed: asyncio.Future[None] = loop.create_future()
-        self.changed = asyncio.Event()
         self.joined = 0
         self.left = 0
+        self.closed = False  # no one joins any more: it commits, or it could not begin
         self._savepoints = 0
         self._turn = asyncio.Lock()
         self._direct = direct
-        self._task = loop.create_task(self._run(), name="shared commit")
 
     def full(self) -> bool:
         return self.joined >= self.MEMBERS
+
+    async def begin(self) -> sqlite.InlineConnection:
+        """Take the writer connection and the write lock (the member that opened it)."""
+        try:
+            driver = await self.transaction.begin_sqlite()
+        except BaseException as error:  # the members that joined meanwhile get it too
+            self._close()
+            await self.transaction.finish(commit=False)
+            self.begun.set_exception(error)
+            raise
+        self.begun.set_result(driver)
+        return driver
 
     @asynccontextmanager
     async def savepoint(self, driver: sqlite.InlineConnection) -> AsyncIterator[None]:
@@ -281,34 +293,32 @@ class _SharedCommit:
                 raise
             await driver.execute(f"RELEASE {name}")
 
-    async def _run(self) -> None:
+    async def leave(self) -> None:
+        """A member is done (its block ended, or it never got in): the last one commits, after
+        one more turn of the loop for the writers that are ready; each waits for the commit."""
+        self.left += 1
+        if not self.begun.done() or self.begun.cancelled() or self.begun.exception():
+            return  # it never began: nothing to commit
+        if self.joined == self.left and not self.closed:
+            try:
+                await asyncio.sleep(0)
+            finally:  # also when cancelled there: the others' changes still commit
+                if self.joined == self.left and not self.closed:
+                    await self._commit()
+        await asyncio.shield(self.committed)
+
+    async def _commit(self) -> None:
+        self._close()
         try:
-            driver = await self.transaction.begin_sqlite()
-        except BaseException as error:  # every member gets it from `begun`
-            self._direct._close_shared(self)
-            self.begun.set_exception(error)
-            await self.transaction.finish(commit=False)
-            return
-        self.begun.set_result(driver)
-        try:
-            # Every member that joined has left, after one more turn of the loop for the
-            # writers that are ready: then no one else joins, and the transaction commits.
-            while True:
-                self.changed.clear()
-                if self.joined == self.left:
-                    await asyncio.sleep(0)
-                    if self.joined == self.left:
-                        break
-                    continue
-                await self.changed.wait()
-            self._direct._close_shared(self)
             await self.transaction.finish(commit=True)
-        except BaseException as error:  # the COMMIT's, or cancelled (shutting down)
-            self._direct._close_shared(self)
-            await self.transaction.finish(commit=False)  # (the connection is back already)
+        except BaseException as error:
             self.committed.set_exception(error)
         else:
             self.committed.set_result(None)
+
+    def _close(self) -> None:
+        self.closed = True
+        self._direct._close_shared(self)
 
 
 def _pg_rowcount(status: str) -> int:
@@ -375,11 +385,15 @@ class Direct:
             # It would wait for the commit of the transaction it is in: a deadlock.
             raise RuntimeError("a direct transaction opened inside another")
         shared = self._shared
-        if shared is None or shared.full():
+        begin: Awaitable[sqlite.InlineConnection]
+        if shared is None or shared.closed or shared.full():
             shared = self._shared = _SharedCommit(self)
+            begin = shared.begin()
+        else:
+            begin = asyncio.shield(shared.begun)
         shared.joined += 1
         try:
-            driver = await asyncio.shield(shared.begun)
+            driver = await begin
             async with shared.savepoint(driver):
                 inside = _IN_SHARED.set(True)
                 try:
@@ -387,9 +401,7 @@ class Direct:
                 finally:
                     _IN_SHARED.reset(inside)
         finally:
-            shared.left += 1
-            shared.changed.set()
-        await asyncio.shield(shared.committed)
+            await shared.leave()
 
     def _close_shared(self, shared: _SharedCommit) -> None:
         if self._shared is shared:
