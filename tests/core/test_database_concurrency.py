@@ -6,6 +6,7 @@ No timing thresholds: the waits below are generous deadlock guards, not performa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -181,3 +182,24 @@ async def test_a_failed_commit_reaches_every_writer_that_shared_it(
             assert (await api.get(f"/api/users/{partner_id}")).status_code == 404
         # The writer connection is usable again.
         assert (await api.post("/api/users/after", json=JANE)).status_code == 201
+
+
+async def test_a_writer_still_lands_when_the_one_whose_transaction_it_joined_is_cancelled(
+    app: FastAPI, partner: Partner
+) -> None:
+    # On SQLite the second create joins the first's transaction while the first waits for the
+    # writer connection (held below); the first is cancelled: the second opens its own.
+    async with app.state.database.writer() as writer:
+        await writer.execute(
+            text("UPDATE organizations SET name = name WHERE slug = :s"), {"s": partner.org.slug}
+        )
+        opener = asyncio.create_task(partner.api.post("/api/users/opener", json=JANE))
+        await asyncio.sleep(0.05)
+        joiner = asyncio.create_task(partner.api.post("/api/users/joiner", json=JANE))
+        await asyncio.sleep(0.05)
+        opener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await opener
+        await writer.commit()
+    assert (await asyncio.wait_for(joiner, GUARD)).status_code == 201
+    assert (await partner.api.get("/api/users/joiner")).status_code == 200

@@ -232,6 +232,10 @@ class Transaction:
 _IN_SHARED: ContextVar[bool] = ContextVar("in_shared_transaction", default=False)
 
 
+class _Abandoned(Exception):
+    """The writer that opened a shared transaction was cancelled while it began it."""
+
+
 class _SharedCommit:
     """SQLite: one write transaction that the direct writers arriving while it is open join, and
     its commit, which each of them waits for before it answers.
@@ -272,7 +276,8 @@ class _SharedCommit:
         except BaseException as error:  # the members that joined meanwhile get it too
             self._close()
             await self.transaction.finish(commit=False)
-            self.begun.set_exception(error)
+            cancelled = isinstance(error, asyncio.CancelledError)
+            self.begun.set_exception(_Abandoned() if cancelled else error)
             raise
         self.begun.set_result(driver)
         return driver
@@ -384,16 +389,24 @@ class Direct:
         if _IN_SHARED.get():
             # It would wait for the commit of the transaction it is in: a deadlock.
             raise RuntimeError("a direct transaction opened inside another")
-        shared = self._shared
-        begin: Awaitable[sqlite.InlineConnection]
-        if shared is None or shared.closed or shared.full():
-            shared = self._shared = _SharedCommit(self)
-            begin = shared.begin()
-        else:
-            begin = asyncio.shield(shared.begun)
-        shared.joined += 1
+        while True:
+            shared = self._shared
+            begin: Awaitable[sqlite.InlineConnection]
+            if shared is None or shared.closed or shared.full():
+                shared = self._shared = _SharedCommit(self)
+                begin = shared.begin()
+            else:
+                begin = asyncio.shield(shared.begun)
+            shared.joined += 1
+            try:
+                driver = await begin
+                break
+            except _Abandoned:
+                await shared.leave()  # its opener was cancelled while it began: open another
+            except BaseException:
+                await shared.leave()
+                raise
         try:
-            driver = await begin
             async with shared.savepoint(driver):
                 inside = _IN_SHARED.set(True)
                 try:
