@@ -8,14 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import events
 from greenroom.core.direct import Executor, Transaction
@@ -47,15 +48,22 @@ def counted_checkouts(app: FastAPI) -> Iterator[list[str]]:
             event.remove(engine.sync_engine, "checkout", listener)
 
 
+@asynccontextmanager
+async def write_lock_held(app: FastAPI, partner: Partner) -> AsyncIterator[AsyncSession]:
+    """A writer that holds the write lock (SQLite: BEGIN IMMEDIATE, and the process's writer
+    connection) until the block ends; commit or roll back in the block."""
+    async with app.state.database.writer() as writer:
+        await writer.execute(
+            text("UPDATE organizations SET name = name WHERE slug = :s"), {"s": partner.org.slug}
+        )
+        yield writer
+
+
 async def test_reads_go_on_while_a_write_transaction_is_open(
     app: FastAPI, partner: Partner
 ) -> None:
     assert (await partner.api.post("/api/users/abc123def", json=JANE)).status_code == 201
-    async with app.state.database.writer() as writer:
-        # A writer holds the write lock (SQLite: BEGIN IMMEDIATE) and does not let go.
-        await writer.execute(
-            text("UPDATE organizations SET name = name WHERE slug = :s"), {"s": partner.org.slug}
-        )
+    async with write_lock_held(app, partner) as writer:
         for path in ("/api/users/abc123def", "/api/users/abc123def/progress", "/api/users"):
             response = await asyncio.wait_for(partner.api.get(path), GUARD)
             assert response.status_code == 200, path
@@ -68,10 +76,7 @@ async def test_reads_go_on_while_a_write_transaction_is_open(
 async def test_a_write_waits_for_the_open_writer_then_goes_through(
     app: FastAPI, partner: Partner
 ) -> None:
-    async with app.state.database.writer() as writer:
-        await writer.execute(
-            text("UPDATE organizations SET name = name WHERE slug = :s"), {"s": partner.org.slug}
-        )
+    async with write_lock_held(app, partner) as writer:
         create = asyncio.create_task(partner.api.post("/api/users/waiting", json=JANE))
         await asyncio.sleep(0.05)
         await writer.commit()
@@ -189,10 +194,7 @@ async def test_a_writer_still_lands_when_the_one_whose_transaction_it_joined_is_
 ) -> None:
     # On SQLite the second create joins the first's transaction while the first waits for the
     # writer connection (held below); the first is cancelled: the second opens its own.
-    async with app.state.database.writer() as writer:
-        await writer.execute(
-            text("UPDATE organizations SET name = name WHERE slug = :s"), {"s": partner.org.slug}
-        )
+    async with write_lock_held(app, partner) as writer:
         opener = asyncio.create_task(partner.api.post("/api/users/opener", json=JANE))
         await asyncio.sleep(0.05)
         joiner = asyncio.create_task(partner.api.post("/api/users/joiner", json=JANE))
