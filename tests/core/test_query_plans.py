@@ -53,7 +53,11 @@ CASES: list[tuple[str, Statement, dict[str, Any]]] = [
         for flags in users._LIST_QUERIES
     ),
     ("anonymous users today", users._COUNT_ANONYMOUS_SINCE, {**TENANT, "since": NOW}),
-    ("anonymous users past their 24 hours", users._EXPIRED_ANONYMOUS, {"now": NOW}),
+    (
+        "anonymous users past their 24 hours",
+        Statement(users._EXPIRED_ANONYMOUS_QUERY),
+        {"now": NOW},
+    ),
     ("progress by partner_id", progress._PROGRESS_BY_PARTNER_ID, {**TENANT, "partner_id": "a"}),
     *(
         (

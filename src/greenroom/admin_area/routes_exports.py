@@ -6,7 +6,7 @@ session. Starting and downloading are audit entries (`user.exported`,
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from greenroom.admin_area import service, users_view
 from greenroom.admin_area.deps import WriterDep
@@ -54,10 +54,4 @@ async def download_export(
         client=client_address(request), environment=ctx.view.value,
         details={"partner_id": user.partner_id, "export_id": str(export.id)},
     )  # fmt: skip
-    name = f"{user.partner_id}-export-{export.created_at:%Y%m%d}.zip"
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=name,
-        headers={"cache-control": "private, no-store"},
-    )
+    return exports.download(user, export, path)

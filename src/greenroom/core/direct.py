@@ -302,7 +302,7 @@ class _SharedCommit:
         """A member is done (its block ended, or it never got in): the last one commits, after
         one more turn of the loop for the writers that are ready; each waits for the commit."""
         self.left += 1
-        if not self.begun.done() or self.begun.cancelled() or self.begun.exception():
+        if not self.begun.done() or self.begun.exception():
             return  # it never began: nothing to commit
         if self.joined == self.left and not self.closed:
             try:

@@ -125,10 +125,4 @@ async def download_export(
     export, path = await service.file_of(
         session, principal.tenant, user, export_id, request.app.state.exports
     )
-    name = f"{user.partner_id}-export-{export.created_at:%Y%m%d}.zip"
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=name,
-        headers={"cache-control": "private, no-store"},
-    )
+    return service.download(user, export, path)

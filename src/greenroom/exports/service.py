@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import FileResponse
 
 from greenroom import jobs
 from greenroom.content.loader import Pack
@@ -158,6 +159,16 @@ async def file_of(
     if not path.is_file():
         raise ExportExpired("This export's file is gone. Ask for a new one.")
     return export, path
+
+
+def download(user: User, export: UserExport, path: Path) -> FileResponse:
+    """The ZIP as the API and the admin area hand it out: named after the user and the day."""
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"{user.partner_id}-export-{export.created_at:%Y%m%d}.zip",
+        headers={"cache-control": "private, no-store"},
+    )
 
 
 async def recent(

@@ -131,7 +131,6 @@ _EXPIRED_ANONYMOUS_QUERY = select(User).where(
     User.expires_at.is_not(None),
     User.expires_at <= bindparam("now", type_=User.expires_at.type),
 )
-_EXPIRED_ANONYMOUS = Statement(_EXPIRED_ANONYMOUS_QUERY)  # for tests/core/test_query_plans.py
 _COUNT_ANONYMOUS_SINCE = Statement(
     select(func.count(User.id).label("n")).where(
         User.org_id == bindparam("org_id"),
