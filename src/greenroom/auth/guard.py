@@ -10,12 +10,17 @@ Endpoints declare their scope once, with `@requires(...)`; `ApiRoute` enforces i
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable, Coroutine
+import typing
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from greenroom.admins.models import AdminRole
 from greenroom.auth.authenticator import Authenticator
@@ -191,6 +196,12 @@ class ApiRoute(APIRoute):
             )
         self.required_scope: Scope | None = required  # type: ignore[assignment]
         super().__init__(path, endpoint, **kwargs)
+        # FastAPI's handler, and whether the route calls the endpoint itself (`_direct_app`).
+        self.framework_app = self.app
+        direct = self._direct_app()
+        self.direct = direct is not None
+        if direct is not None:
+            self.app = direct
 
     def checks(self) -> Callable[[Request], None] | None:
         """What a subclass checks of the request once the caller is authenticated, before the
@@ -209,3 +220,102 @@ class ApiRoute(APIRoute):
             return await handler(request)
 
         return authenticated
+
+    def _direct_app(self) -> ASGIApp | None:
+        """The route as an ASGI app that calls the endpoint itself when FastAPI would only hand
+        it the request, its path's strings and values made from the request alone; None for
+        any other endpoint. Query parameters are FastAPI's to read and check: a request that
+        sends a query string goes through FastAPI's handler, one without gets their defaults.
+
+        FastAPI's per-request machinery (two exit stacks, the endpoint's error context, the
+        query string parsed, dependencies solved) costs about 30 us a call in process, 40% of
+        an authenticated `GET /api/auth/check` (docs/decisions.md, "The data path"). Errors
+        are raised to the app's exception middleware: the same handlers, the same answers.
+        """
+        dependant = self.dependant
+        calls = (dependant, *dependant.dependencies)
+        if (
+            dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+            or dependant.request_param_name is None
+            or not _returns_response(self.endpoint)
+            or not all(_direct_call(d) for d in calls)
+            or any(
+                f.field_info.annotation is not str or f.field_info.metadata
+                for f in dependant.path_params
+            )  # converted or checked by FastAPI
+        ):
+            return None
+        path_names = [field.name for field in dependant.path_params]
+        providers = [_provider(d) for d in dependant.dependencies]
+        reads_query = any(d.query_params for d in calls)
+        endpoint = self.endpoint
+        request_name = dependant.request_param_name
+        required = self.required_scope
+        check = self.checks()
+        framework = self.framework_app  # for a query string to read
+
+        async def app(scope: ASGIScope, receive: Receive, send: Send) -> None:
+            if reads_query and scope["query_string"]:
+                await framework(scope, receive, send)
+                return
+            request = Request(scope, receive, send)
+            await authorize(request, required)
+            if check is not None:
+                check(request)
+            values: dict[str, Any] = {request_name: request}
+            path_params = scope["path_params"]
+            for name in path_names:
+                values[name] = path_params[name]
+            for name, provide in providers:
+                values[name] = await provide(request)
+            response = await endpoint(**values)
+            await response(scope, receive, send)
+
+        return app
+
+
+def _returns_response(endpoint: Callable[..., Any]) -> bool:
+    """Whether the endpoint is annotated to return a `Response` (FastAPI then sends it as is)."""
+    returned = typing.get_type_hints(endpoint).get("return")
+    return isinstance(returned, type) and issubclass(returned, Response)
+
+
+def _provider(dependency: Dependant) -> tuple[str, Callable[[Request], Awaitable[Any]]]:
+    """A dependency that `_direct_call` accepts, as (its parameter, request -> its value)."""
+    call = dependency.call
+    name = dependency.request_param_name
+    assert dependency.name is not None and call is not None
+    if name is None:
+        return dependency.name, lambda _request: call()  # query parameters at their defaults
+    return dependency.name, lambda request: call(**{name: request})
+
+
+def _direct_call(dependant: Dependant) -> bool:
+    """Whether an endpoint or dependency can be called without FastAPI: a coroutine function
+    (not a generator: nothing to close) that takes the request, path parameters, and query
+    parameters with Python defaults, and no value FastAPI makes (a response to set headers on,
+    background tasks, security scopes) or solves (a dependency's own dependencies, for one
+    that is a dependency)."""
+    call = dependant.call
+    if call is None or not inspect.iscoroutinefunction(call):
+        return False
+    if (
+        dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.security_scopes_param_name
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+    ):
+        return False
+    if dependant.name is not None and (dependant.dependencies or dependant.path_params):
+        return False  # a dependency: only the request and query parameters
+    parameters = inspect.signature(call).parameters
+    return all(
+        parameters[field.name].default is not inspect.Parameter.empty
+        for field in dependant.query_params
+    )

@@ -1,0 +1,105 @@
+"""Routes that call their endpoint themselves (`ApiRoute._direct_app`) answer exactly as
+FastAPI's handler would: every case below is sent twice, once through each, and compared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from greenroom.auth.guard import ApiRoute
+from greenroom.keys.scopes import Scope
+from tests.conftest import ClientFor, Partner
+from tests.factories import make_key
+
+JANE = {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
+# The hot paths of the Partner API: they must stay direct.
+HOT = {
+    ("GET", "/api/auth/check"),
+    ("GET", "/api/users"),
+    ("GET", "/api/users/{partner_id}"),
+    ("GET", "/api/users/{partner_id}/progress"),
+    ("GET", "/api/users/{partner_id}/interviews"),
+    ("GET", "/api/users/{partner_id}/interviews/{interview_id}"),
+    ("POST", "/api/users/anonymous"),
+}
+
+
+def api_routes(app: FastAPI) -> list[ApiRoute]:
+    return [route for route in app.router.routes if isinstance(route, ApiRoute)]
+
+
+@contextmanager
+def through_fastapi(app: FastAPI) -> Iterator[None]:
+    """Every route answers through FastAPI's own handler while the block runs."""
+    direct = [(route, route.app) for route in api_routes(app) if route.direct]
+    for route, _own in direct:
+        route.app = route.framework_app
+    try:
+        yield
+    finally:
+        for route, own in direct:
+            route.app = own
+
+
+def test_the_hot_paths_are_direct(app: FastAPI) -> None:
+    direct = {
+        (method, route.path)
+        for route in api_routes(app)
+        if route.direct
+        for method in route.methods
+    }
+    assert direct >= HOT, HOT - direct
+
+
+def comparable(response: httpx.Response) -> tuple[int, dict[str, str], object]:
+    """The answer without what differs by design from one request to the next."""
+    varying = {"x-request-id", "ratelimit-remaining", "date", "location"}
+    headers = {k: v for k, v in response.headers.items() if k not in varying}
+    body: object = response.content
+    if response.headers.get("content-type", "").endswith("json") and response.content:
+        body = response.json()
+        if isinstance(body, dict):
+            body.pop("request_id", None)
+            user = body.get("user")
+            if isinstance(user, dict):
+                user.pop("token", None)  # a fresh sign-in token per call
+    return response.status_code, headers, body
+
+
+async def test_direct_routes_answer_as_fastapi_would(
+    app: FastAPI, partner: Partner, client_for: ClientFor
+) -> None:
+    assert (await partner.api.post("/api/users/abc123def", json=JANE)).status_code == 201
+    narrow = await make_key(app, partner.org, scopes=frozenset({Scope.USERS_READ}))
+    readers = client_for(partner.org.slug, headers={"Authorization": narrow})
+    other = client_for("no-such-org", headers={"Authorization": partner.key})
+    cases: list[tuple[httpx.AsyncClient, str]] = [
+        (partner.api, "/api/auth/check"),
+        (partner.bare, "/api/auth/check"),  # 401
+        (other, "/api/auth/check"),  # 404, unknown org
+        (partner.api, "/api/users/abc123def"),
+        (partner.api, "/api/users/nobody"),  # 404
+        (partner.api, "/api/users/abc%41"),  # 422 invalid_partner_id
+        (partner.api, "/api/users/" + "a" * 65),  # 422
+        (partner.api, "/api/users/abc123def/progress"),
+        (readers, "/api/users/abc123def/progress"),  # 403 insufficient_scope
+        (readers, "/api/users/abc123def"),
+        (partner.api, "/api/users/abc123def/interviews"),
+        (partner.api, "/api/users/abc123def/interviews?limit=1"),
+        (partner.api, "/api/users/abc123def/interviews?limit=0"),  # 422, FastAPI's check
+        (partner.api, "/api/users/abc123def/interviews/nope"),
+        (partner.api, "/api/users"),
+        (partner.api, "/api/users?limit=abc"),
+        (partner.api, "/api/users?cursor=not-ours"),
+        (partner.api, "/api/users/abc123def/tracks"),
+    ]
+    for client, path in cases:
+        direct = await client.get(path)
+        with through_fastapi(app):
+            framework = await client.get(path)
+        assert comparable(direct) == comparable(framework), path
+    statuses = {(await client.get(path)).status_code for client, path in cases}
+    assert statuses >= {200, 400, 401, 403, 404, 422}  # the cases reach every kind of answer
