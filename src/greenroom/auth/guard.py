@@ -23,6 +23,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
@@ -361,7 +362,9 @@ def _direct_call(dependant: Dependant) -> bool:
     ):
         return False  # a dependency: only the request and query parameters
     parameters = inspect.signature(call).parameters
+    # A default that is `Query(...)` itself (the older spelling) is FastAPI's to read.
     return all(
         parameters[field.name].default is not inspect.Parameter.empty
+        and not isinstance(parameters[field.name].default, FieldInfo)
         for field in dependant.query_params
     )
