@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 
-from greenroom.auth.guard import ApiRoute
+from greenroom.auth.guard import ApiRoute, requires
 from greenroom.keys.scopes import Scope
 from tests.conftest import ClientFor, Partner
 from tests.factories import make_key
@@ -148,6 +149,9 @@ async def test_direct_writes_read_their_body_as_fastapi_would(
         (user, {"data": {"first_name": "Janet"}}),  # form-encoded
         (user, {"content": b"first_name=Jane", "headers": {"Content-Type": "text/plain"}}),
         (user, {"content": b'{"a": 1}', "headers": {"Content-Type": "application/x+json"}}),
+        (user, {"content": b'{"first_name": "\xff"}', "headers": json_type}),  # not UTF-8
+        (user, {"content": b"[" * 5000 + b"]" * 5000, "headers": json_type}),  # too deep
+        (user, {"json": JANE, "headers": {"Content-Type": "application/x/+json"}}),
         (user, {"content": b"[" * too_long, "headers": json_type}),  # 413 by its length
         (user, {"content": Chunks(b"[" * too_long), "headers": json_type}),  # 413 as it streams
         ("/api/users/newcomer", {"json": {"first_name": "Only"}}),  # 422: no user made
@@ -167,3 +171,70 @@ async def test_direct_writes_read_their_body_as_fastapi_would(
         statuses.add(direct.status_code)
     assert statuses >= {200, 201, 400, 404, 413, 415, 422}
     assert (await partner.api.get("/api/users/newcomer")).status_code == 404
+
+
+async def _pack(request: Request) -> str:
+    return "pack"
+
+
+async def _count(request: Request) -> int:
+    return 1
+
+
+def undecided_routes() -> list[ApiRoute]:
+    """Endpoints FastAPI treats in ways the direct call does not: each must keep its handler."""
+    router = APIRouter(route_class=ApiRoute)
+
+    @router.get("/listed", dependencies=[Depends(_count)])
+    @requires(None)
+    async def unnamed_dependency(request: Request) -> Response:
+        return Response()
+
+    @router.get("/twice")
+    @requires(None)
+    async def same_dependency_twice(
+        request: Request,
+        a: Annotated[int, Depends(_count)],
+        b: Annotated[int, Depends(_count)],
+    ) -> Response:
+        return Response()
+
+    @router.get("/alias/{the-id}")
+    @requires(None)
+    async def aliased(request: Request, the_id: Annotated[str, Path(alias="the-id")]) -> Response:
+        return Response()
+
+    @router.get("/number/{n:int}")
+    @requires(None)
+    async def converted(request: Request, n: str) -> Response:
+        return Response()
+
+    @router.post("/small", max_body_size=10)
+    @requires(None)
+    async def own_limit(request: Request, data: dict[str, str]) -> Response:
+        return Response()
+
+    @router.post("/both")
+    @requires(None)
+    async def body_and_dependency(
+        request: Request, data: dict[str, str], pack: Annotated[str, Depends(_pack)]
+    ) -> Response:
+        return Response()
+
+    @router.get("/model")
+    @requires(None)
+    async def returns_a_model(request: Request) -> dict[str, str]:
+        return {}
+
+    @router.get("/plain")
+    @requires(None)
+    async def direct(request: Request, pack: Annotated[str, Depends(_pack)]) -> Response:
+        return Response()
+
+    return [route for route in router.routes if isinstance(route, ApiRoute)]
+
+
+def test_endpoints_fastapi_must_handle_keep_its_handler() -> None:
+    routes = {route.path: route.direct for route in undecided_routes()}
+    assert routes.pop("/plain")  # the control: a request and a plain dependency
+    assert not any(routes.values()), routes

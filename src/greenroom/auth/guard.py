@@ -19,12 +19,14 @@ from typing import Any, TypeVar
 
 from fastapi import Request, Response, params
 from fastapi._compat import ModelField
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+from starlette.convertors import StringConvertor
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
@@ -228,39 +230,29 @@ class ApiRoute(APIRoute):
         return authenticated
 
     def _direct_app(self) -> ASGIApp | None:
-        """The route as an ASGI app that calls the endpoint itself when FastAPI would only hand
-        it the request, its path's strings, values made from the request alone and a JSON body
-        (read and checked with FastAPI's own function); None for any other endpoint. Query
-        parameters are FastAPI's to read and check: a request that sends a query string goes
-        through FastAPI's handler, one without gets their defaults.
+        """The route as an ASGI app that calls the endpoint itself, when `_is_direct` finds
+        that FastAPI would only hand it the request, its path's strings, values made from the
+        request alone and a JSON body; None for any other endpoint. Query parameters are
+        FastAPI's to read and check: a request that sends a query string goes through FastAPI's
+        handler, one without gets their defaults.
 
         FastAPI's per-request machinery (two exit stacks, the endpoint's error context, the
         query string parsed, dependencies solved) costs about 30 us a call in process, 40% of
         an authenticated `GET /api/auth/check` (docs/decisions.md, "The data path"). Errors
-        are raised to the app's exception middleware: the same handlers, the same answers.
+        are raised to the app's exception middleware, whose handlers answer them as they do
+        for FastAPI's handler; `tests/auth/test_direct_routes.py` compares the two.
         """
-        dependant = self.dependant
-        calls = (dependant, *dependant.dependencies)
-        if (
-            dependant.header_params
-            or dependant.cookie_params
-            or any(isinstance(f.field_info, params.Form) for f in dependant.body_params)
-            or dependant.request_param_name is None
-            or not _returns_response(self.endpoint)
-            or not all(_direct_call(d) for d in calls)
-            or any(
-                f.field_info.annotation is not str or f.field_info.metadata
-                for f in dependant.path_params
-            )  # converted or checked by FastAPI
-        ):
+        if not self._is_direct():
             return None
+        dependant = self.dependant
         path_names = [field.name for field in dependant.path_params]
         body_fields = dependant.body_params
         embed = self._embed_body_fields
         providers = [_provider(d) for d in dependant.dependencies]
-        reads_query = any(d.query_params for d in calls)
+        reads_query = any(d.query_params for d in (dependant, *dependant.dependencies))
         endpoint = self.endpoint
         request_name = dependant.request_param_name
+        assert request_name is not None
         required = self.required_scope
         check = self.checks()
         framework = self.framework_app  # for a query string to read
@@ -274,40 +266,77 @@ class ApiRoute(APIRoute):
             if check is not None:
                 check(request)
             values: dict[str, Any] = {request_name: request}
+            if body_fields:  # read before anything else, as FastAPI does
+                values.update(await _json_body(request, body_fields, embed))
             path_params = scope["path_params"]
             for name in path_names:
                 values[name] = path_params[name]
             for name, provide in providers:
                 values[name] = await provide(request)
-            if body_fields:
-                values.update(await _json_body(request, body_fields, embed))
             response = await endpoint(**values)
+            if not isinstance(response, Response):
+                raise TypeError(f"{endpoint.__qualname__} is declared to return a Response")
             await response(scope, receive, send)
 
         return app
 
+    def _is_direct(self) -> bool:
+        """Whether FastAPI would do nothing for this endpoint that `_direct_app` does not."""
+        dependant = self.dependant
+        dependencies = dependant.dependencies
+        strict = self.strict_content_type
+        if isinstance(strict, DefaultPlaceholder):
+            strict = strict.value
+        return (
+            dependant.request_param_name is not None
+            and _returns_response(self.endpoint)
+            and _direct_call(dependant)
+            # Named, distinct, plain dependencies (FastAPI caches one used twice), and no body
+            # beside them.
+            and all(d.name is not None and _direct_call(d) for d in dependencies)
+            and len({d.call for d in dependencies}) == len(dependencies)
+            and not (dependencies and dependant.body_params)
+            # A JSON body as FastAPI reads it by default: no form, no limit of the route's own.
+            and not any(isinstance(f.field_info, params.Form) for f in dependant.body_params)
+            and strict is True
+            and getattr(self, "max_body_size", None) is None
+            # Path parameters that FastAPI would neither convert nor check nor rename.
+            and all(
+                f.field_info.annotation is str
+                and not f.field_info.metadata
+                and f.alias == f.name
+                and isinstance(self.param_convertors.get(f.name), StringConvertor)
+                for f in dependant.path_params
+            )
+        )
+
 
 async def _json_body(request: Request, fields: list[ModelField], embed: bool) -> dict[str, Any]:
-    """The body parameters, read and checked as FastAPI's handler does for a JSON body (the
-    body limit middleware answers 415 for any other kind on `/api/`): malformed JSON and
-    invalid values raise its `RequestValidationError`, with its error details."""
-    received = await request.body()
+    """The body parameters, read and checked as FastAPI's handler reads a JSON body (the body
+    limit middleware answers 415 for any other kind on `/api/`): malformed JSON and invalid
+    values raise its `RequestValidationError`, with its error details; a body that cannot be
+    read or decoded otherwise is its 400."""
     body: Any = PydanticUndefined
-    if received:
-        if _is_json(request.headers.get("content-type", "")):
-            try:
+    try:
+        received = await request.body()
+        if received:
+            if _is_json(request.headers.get("content-type", "")):
                 body = json.loads(received)
-            except json.JSONDecodeError as exc:
-                error = {
-                    "type": "json_invalid",
-                    "loc": ("body", exc.pos),
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": exc.msg},
-                }
-                raise RequestValidationError([error], body=exc.doc) from exc
-        else:
-            body = received  # FastAPI checks the bytes against the model: never valid
+            else:
+                body = received  # as FastAPI does: checked against the model as bytes
+    except json.JSONDecodeError as exc:
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.msg},
+        }
+        raise RequestValidationError([error], body=exc.doc) from exc
+    except HTTPException:
+        raise
+    except Exception as exc:  # undecodable text, nesting too deep, the client gone
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
     values, errors = await request_body_to_args(
         body_fields=fields, received_body=body, embed_body_fields=embed
     )
@@ -317,7 +346,11 @@ async def _json_body(request: Request, fields: list[ModelField], embed: bool) ->
 
 
 def _is_json(content_type: str) -> bool:
+    """`application/json` or `application/*+json`, read as FastAPI reads it (through
+    `email.message`: a type without exactly one slash is `text/plain`)."""
     media = content_type.partition(";")[0].strip().lower()
+    if media.count("/") != 1:
+        return False
     main, _, sub = media.partition("/")
     return main == "application" and (sub == "json" or sub.endswith("+json"))
 
@@ -339,11 +372,11 @@ def _provider(dependency: Dependant) -> tuple[str, Callable[[Request], Awaitable
 
 
 def _direct_call(dependant: Dependant) -> bool:
-    """Whether an endpoint or dependency can be called without FastAPI: a coroutine function
-    (not a generator: nothing to close) that takes the request, path parameters, query
-    parameters with Python defaults and (an endpoint) a JSON body, and no value FastAPI makes (a response to set headers on,
-    background tasks, security scopes) or solves (a dependency's own dependencies, for one
-    that is a dependency)."""
+    """Whether an endpoint or one of its dependencies can be called without FastAPI: a
+    coroutine function (not a generator: nothing to close) that takes the request, query
+    parameters with Python defaults and (the endpoint only) path parameters and a JSON body;
+    no value FastAPI makes (a response to set headers on, background tasks, security scopes)
+    and no header or cookie parameter."""
     call = dependant.call
     if call is None or not inspect.iscoroutinefunction(call):
         return False
