@@ -58,6 +58,11 @@ class Module:
     title: str
     summary: str
     lessons: tuple[Lesson, ...]
+    # Its lessons' keys, made once: every progress read counts the completed ones.
+    lesson_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lesson_keys", frozenset(lesson.key for lesson in self.lessons))
 
     @property
     def link(self) -> str:

@@ -153,7 +153,7 @@ def to_public(
     done: set[str] = set(get("lessons_completed")) if get else set()
     modules = []
     for module in pack.modules:
-        completed = sum(1 for lesson in module.lessons if lesson.key in done)
+        completed = len(module.lesson_keys & done)
         total = len(module.lessons)
         modules.append(
             {
@@ -206,7 +206,7 @@ def tracks(row: UserProgress | Mapping[str, Any] | None, pack: Pack) -> list[dic
             }
             for number, lesson in enumerate(module.lessons, start=1)
         ]
-        finished = sum(1 for lesson in module.lessons if lesson.key in done)
+        finished = len(module.lesson_keys & done)
         result.append(
             {
                 "title": module.title,
