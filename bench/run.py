@@ -174,8 +174,10 @@ BENCH_USER = "abc123def"
 
 
 async def seed(database_url: str) -> dict[str, str]:
-    """An org with generous rate limits (the limiter still runs), an admin, a key, and the user
-    `abc123def` with practice activity (lessons, interviews) behind their progress."""
+    """An org with generous rate limits (the limiter still runs), an admin, a key, a webhook
+    endpoint for every event (so that a create writes its outbox rows, as in a partner's
+    deployment; no worker runs, nothing is sent), and the user `abc123def` with practice activity
+    (lessons, interviews) behind their progress."""
     from greenroom.admins import service as admins
     from greenroom.content.loader import get_pack
     from greenroom.core.db import Database
@@ -188,6 +190,7 @@ async def seed(database_url: str) -> dict[str, str]:
     from greenroom.tenancy.hosts import Environment
     from greenroom.users import service as users
     from greenroom.users.schemas import UserWrite
+    from greenroom.webhooks import service as webhooks
 
     settings = Settings(secrets=SECRETS, database_url=database_url)  # type: ignore[arg-type]
     database = Database(database_url)
@@ -197,6 +200,12 @@ async def seed(database_url: str) -> dict[str, str]:
             org = await orgs.create_org(session, slug=SLUG, name="Bench Corporation")
             await admins.create_admin(
                 session, org, email="bench@xyz.example.com", password=PASSWORD
+            )
+            await webhooks.create_endpoint(
+                session,
+                Tenant(OrgSnapshot.of(org), Environment.PRODUCTION),
+                settings=settings.model_copy(update={"webhooks_allow_private": True}),
+                url="http://127.0.0.1:9999/bench-hook",
             )
         org.rate_limit_per_minute = 2_000_000_000
         org.key_rate_limit_per_minute = 1_000_000_000
