@@ -90,3 +90,35 @@ async def _tables_after_downgrade(url: str) -> tuple[set[str], None]:
         names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
     return names, None
+
+
+def test_a_new_sqlite_file_gets_small_pages_and_an_old_one_keeps_its_own(tmp_path) -> None:
+    """`core.sqlite.PAGE_SIZE` (1 KB: a commit writes every page it changed, docs/decisions.md)
+    applies to files Greenroom creates; a file made with 4 KB pages is migrated and served as
+    it is (SQLite changes a WAL database's page size only by a rebuild)."""
+    import sqlite3
+
+    from greenroom.core import sqlite as greenroom_sqlite
+
+    new = tmp_path / "new.db"
+    upgrade(f"sqlite+aiosqlite:///{new}")
+    old = tmp_path / "old.db"
+    made = sqlite3.connect(old)
+    made.execute("PRAGMA page_size=4096")
+    made.execute("PRAGMA journal_mode=WAL")
+    made.close()
+    upgrade(f"sqlite+aiosqlite:///{old}")
+
+    async def page_size(path) -> int:
+        connection = await greenroom_sqlite.connect(str(path), read_only=False)
+        try:
+            cursor = await connection.execute("PRAGMA page_size")
+            (size,) = await cursor.fetchone()
+            cursor = await connection.execute("SELECT count(*) FROM users")
+            assert (await cursor.fetchone())[0] == 0  # a working database either way
+        finally:
+            await connection.close()
+        return int(size)
+
+    assert asyncio.run(page_size(new)) == greenroom_sqlite.PAGE_SIZE == 1024
+    assert asyncio.run(page_size(old)) == 4096

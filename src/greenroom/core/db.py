@@ -212,6 +212,7 @@ def _configure_threaded_sqlite(engine: AsyncEngine, *, read_only: bool) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # transactions begin in `_on_begin`
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA page_size={sqlite.PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(sqlite.BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")

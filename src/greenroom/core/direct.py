@@ -177,6 +177,9 @@ class Transaction:
         """One statement for many rows of values (all with the same keys)."""
         if not rows:
             return
+        if len(rows) == 1:  # the usual case (one webhook endpoint): a plain execute is cheaper
+            await self.execute(statement, rows[0])
+            return
         compiled = statement.compiled(self._direct.dialect, rows[0])
         arguments = [compiled.arguments(values) for values in rows]
         if self._direct.is_sqlite:

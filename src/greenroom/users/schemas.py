@@ -16,8 +16,11 @@ from pydantic import (
     model_validator,
 )
 
+from greenroom.core.emails import keep_domain_checks
 from greenroom.core.responses import Timestamp
 from greenroom.core.text import refuse_bidi_controls
+
+keep_domain_checks()  # `EmailStr` checks a domain once (core/emails.py)
 
 METADATA_MAX_BYTES = 4096
 # No control characters (PostgreSQL refuses NUL in text, and none belongs in a name).

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers, instrumentation
 
 from greenroom.core import clock, events
 from greenroom.core.direct import Direct, Executor, fields
@@ -32,6 +33,7 @@ PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RESERVED_PARTNER_IDS = frozenset({"anonymous"})
 ANONYMOUS_LIFETIME = timedelta(hours=24)
 REQUIRED_ON_CREATE = ("first_name", "last_name", "email")
+_USER_CLASS = instrumentation.manager_of_class(User)
 
 
 class InvalidPartnerId(ValidationFailed):
@@ -86,8 +88,16 @@ def public_user(user: User | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _detached_user(row: Mapping[str, Any]) -> User:
-    """A `User` object (not in any session) from a row of the table or of `PUBLIC_COLUMNS`."""
-    return User(**{("metadata_" if k == "metadata" else k): v for k, v in row.items()})
+    """A `User` object (not in any session) from a row of the table or of `PUBLIC_COLUMNS`.
+
+    Filled as a load from the database fills one (its attributes set, no change history): 1 us
+    where the constructor takes 15, on every create. Only read: never add it to a session (a
+    caller with a session gets the loaded object instead, `_attached`)."""
+    if not User.__mapper__.configured:  # the first use in a process that has loaded nothing
+        configure_mappers()
+    user: User = _USER_CLASS.new_instance()
+    user.__dict__.update({("metadata_" if k == "metadata" else k): v for k, v in row.items()})
+    return user
 
 
 async def kept_user_ref(
