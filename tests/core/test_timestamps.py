@@ -87,3 +87,33 @@ async def test_every_api_answer_and_webhook_payload_uses_the_one_format(
     }  # fmt: skip
     bad = [(k, v) for k, v in found if v is not None and not STRICT.fullmatch(v)]
     assert not bad, bad
+
+
+def test_sqlite_stores_times_as_sqlalchemy_writes_them() -> None:
+    """`UTCDateTime` formats SQLite's text itself (a faster path): the text must be SQLAlchemy's
+    own, character for character, since SQLite orders and compares these columns as text."""
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from greenroom.core.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    plus_five = timezone(timedelta(hours=5, minutes=30))
+    for value in [
+        datetime(2026, 11, 30, 22, 14, 29, 942047, tzinfo=UTC),
+        datetime(2026, 11, 30, 22, 14, 29, tzinfo=UTC),  # no microseconds: still six zeros
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 1, 2, 0, 0, 1, tzinfo=plus_five),  # another zone: in UTC, a day back
+    ]:
+        assert ours(value) == theirs(value.astimezone(UTC).replace(tzinfo=None)), value
+    assert ours(None) is None
+    try:
+        ours(datetime(2026, 1, 1))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a naive datetime was stored")
