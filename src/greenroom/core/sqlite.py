@@ -45,6 +45,15 @@ CHECKPOINT_SECONDS = 0.25
 # row or an index entry; 1 KB pages write a quarter of the bytes. Sequential creates in process:
 # 844 -> 646 us of CPU each (docs/decisions.md, "The data path"). An existing file keeps its size.
 PAGE_SIZE = 1024
+# What every connection of ours sets after its busy timeout (this module's inline ones and
+# `core.db`'s threaded ones), in this order: the page size applies to a new file only before
+# its switch to WAL.
+SETUP_PRAGMAS = (
+    f"PRAGMA page_size={PAGE_SIZE}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
 _FIRST_WAIT, _MAX_WAIT = 0.0005, 0.02  # backoff between tries while another writer holds the lock
 
 
@@ -174,11 +183,9 @@ async def connect(path: str, *, read_only: bool) -> InlineConnection:
     transactions begun explicitly by SQLAlchemy's `begin` event, see `core.db`)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=0")
-    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-    # Switching a new file to WAL needs a moment of exclusive access.
-    await _retry_busy(conn.execute, "PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    for pragma in SETUP_PRAGMAS:
+        # Switching a new file to WAL needs a moment of exclusive access: retried while busy.
+        await _retry_busy(conn.execute, pragma)
     if read_only:
         conn.execute("PRAGMA query_only=ON")
     else:
