@@ -128,7 +128,9 @@ async def test_a_writer_that_fails_undoes_only_its_own_changes(
 ) -> None:
     release = asyncio.Event()
 
-    async def fail_late(on: Executor, tenant: Tenant, event_type: str, data: Any) -> None:
+    async def fail_late(
+        on: Executor, tenant: Tenant, event_type: str, data: Any, *, user_id: Any
+    ) -> None:
         # After its user's INSERT, inside its transaction: the others join while it waits.
         if data.get("user", {}).get("partner_id") == "fails-late":
             await release.wait()
@@ -160,7 +162,9 @@ async def test_a_failed_commit_reaches_every_writer_that_shared_it(
         pytest.skip("PostgreSQL's writers do not share a transaction")
     release = asyncio.Event()
 
-    async def break_the_commit(on: Executor, tenant: Tenant, event_type: str, data: Any) -> None:
+    async def break_the_commit(
+        on: Executor, tenant: Tenant, event_type: str, data: Any, *, user_id: Any
+    ) -> None:
         # A foreign key broken with the check deferred to COMMIT: the shared commit fails.
         if data.get("user", {}).get("partner_id") == "breaks-commit":
             assert isinstance(on, Transaction)

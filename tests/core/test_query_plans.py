@@ -126,3 +126,54 @@ async def test_the_query_uses_an_index(
             plan = [row[0] for row in await conn.fetch(f"EXPLAIN {compiled.sql}", *arguments)]
         scans = [line for line in plan if any(f"Seq Scan on {t}" in line for t in BIG_TABLES)]
         assert not scans, f"{name}: {plan}"
+
+
+def _literal(value: Any) -> str:
+    """A bound value as SQL text, for `EXPLAIN EXECUTE` (which takes no parameters)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def test_a_user_events_read_model_write_finds_the_user_by_primary_key(app: FastAPI) -> None:
+    # The admin area's row of a created or changed user is written in the change's transaction
+    # from the users row, found by the id the change has at hand. Found by (org, environment,
+    # partner_id) instead, PostgreSQL's generic plan on a database without statistics yet (a new
+    # deployment) used another (org_id, environment, ...) index and read every user of the org
+    # on each create (docs/decisions.md, "Every create is a create").
+    from greenroom.admin_area import repository as admin
+
+    database = app.state.database
+    statement = admin._UPSERTS_BY_USER_ID[database.engine.dialect.name]
+    values = {"of_user": uuid.uuid4(), "name_key": "doe jane", "text": "jane doe"}
+    values.update(admin._FROM_THE_USERS_ROW)
+    compiled = statement.compiled(database.engine.dialect, values)
+    arguments = compiled.arguments(values)
+    if database.is_sqlite:
+        path = make_url(database.url).database
+        assert path is not None
+        conn = sqlite3.connect(path)
+        try:
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", arguments)]
+        finally:
+            conn.close()
+        assert [line for line in plan if "users" in line] == [
+            "SEARCH users USING INDEX sqlite_autoindex_users_1 (id=?)"
+        ], plan
+    else:
+        pool = await database.direct.pg_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            # The plan a prepared statement settles on after its first executions.
+            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await conn.execute(f"PREPARE upsert AS {compiled.sql}")
+            rows = await conn.fetch(
+                f"EXPLAIN EXECUTE upsert({', '.join(_literal(a) for a in arguments)})"
+            )
+            await conn.execute("DEALLOCATE upsert")
+        plan = [row[0] for row in rows]
+        scans = [line.strip() for line in plan if "on users" in line]
+        assert len(scans) == 1 and "using pk_users on users" in scans[0], plan

@@ -132,7 +132,9 @@ def recorded_events(partner_id: str | None = None) -> Iterator[list[tuple[str, d
     `{"progress": {"partner_id", ...}}`, ...)."""
     seen: list[tuple[str, dict[str, Any]]] = []
 
-    async def record(_s: Executor, _t: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
+    async def record(
+        _s: Executor, _t: Tenant, event_type: str, data: Mapping[str, Any], *, user_id: Any
+    ) -> None:
         about = next(iter(data.values()), None)
         if partner_id is None or (
             isinstance(about, Mapping) and about.get("partner_id") == partner_id

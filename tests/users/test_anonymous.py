@@ -111,7 +111,7 @@ async def test_purge_publishes_user_deleted_once(app, anonymous_partner) -> None
     pid = (await api.post("/api/users/anonymous")).json()["user"]["partner_id"]
     seen: list[str] = []
 
-    async def record(_s, tenant, event_type, data) -> None:
+    async def record(_s, tenant, event_type, data, *, user_id) -> None:
         if tenant.org_id == org.id:
             seen.append(f"{event_type}:{data['user']['partner_id']}")
 

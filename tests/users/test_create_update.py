@@ -122,7 +122,9 @@ async def test_changes_publish_user_events_inside_the_transaction(app, partner, 
     org, api = partner.org, partner.api
     seen: list[tuple[str, str, Mapping[str, Any]]] = []
 
-    async def record(_session, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
+    async def record(
+        _session, tenant: Tenant, event_type: str, data: Mapping[str, Any], *, user_id
+    ) -> None:
         if tenant.org_id == org.id:
             seen.append((event_type, tenant.environment.value, data))
 
@@ -145,7 +147,7 @@ async def test_changes_publish_user_events_inside_the_transaction(app, partner, 
 async def test_a_failing_subscriber_rolls_the_change_back(app, partner, db) -> None:
     org, api = partner.org, partner.api
 
-    async def explode(_session, tenant: Tenant, event_type: str, _data) -> None:
+    async def explode(_session, tenant: Tenant, event_type: str, _data, *, user_id) -> None:
         if tenant.org_id == org.id:
             raise RuntimeError("subscriber failed")
 

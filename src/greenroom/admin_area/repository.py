@@ -87,10 +87,10 @@ def _upsert(insert: Any) -> Statement:
     )
 
 
-def _upsert_by_partner_id(insert: Any) -> Statement:
-    """The same upsert as one INSERT ... SELECT from the users row found by (org, environment,
-    partner_id) (nothing when there is none), for a `user.*` event. Every column with a default
-    is given, by a value or by name, so that `core.direct` adds none of its own."""
+def _upsert_from_users(insert: Any, *where: ColumnElement[bool]) -> Statement:
+    """The same upsert as one INSERT ... SELECT from the users row found by `where` (nothing
+    when there is none), for a `user.*` event. Every column with a default is given, by a value
+    or by name, so that `core.direct` adds none of its own."""
     source = select(
         _USERS.c.id,
         _USERS.c.org_id,
@@ -104,11 +104,7 @@ def _upsert_by_partner_id(insert: Any) -> Statement:
         bindparam("lessons_completed", type_=_STUDENTS.c.lessons_completed.type),
         bindparam("interviews_started", type_=_STUDENTS.c.interviews_started.type),
         bindparam("interviews_completed", type_=_STUDENTS.c.interviews_completed.type),
-    ).where(
-        _USERS.c.org_id == bindparam("of_org"),
-        _USERS.c.environment == bindparam("of_environment"),
-        _USERS.c.partner_id == bindparam("of_partner_id"),
-    )
+    ).where(*where)
     columns = [
         "user_id", "org_id", "environment", "name_key", "text", "anonymous", "created_at",
         "expires_at", "last_activity_at", "lessons_completed", "interviews_started",
@@ -129,6 +125,23 @@ def _upsert_by_partner_id(insert: Any) -> Statement:
     )
 
 
+def _upsert_by_partner_id(insert: Any) -> Statement:
+    return _upsert_from_users(
+        insert,
+        _USERS.c.org_id == bindparam("of_org"),
+        _USERS.c.environment == bindparam("of_environment"),
+        _USERS.c.partner_id == bindparam("of_partner_id"),
+    )
+
+
+def _upsert_by_user_id(insert: Any) -> Statement:
+    # The primary key alone: the one index that can serve it, whatever the planner's statistics
+    # say. With (org_id, environment) beside it, PostgreSQL planned the by-partner_id upsert on
+    # a new database (no statistics yet) with another (org_id, environment, ...) index and read
+    # every user of the org on each create (docs/decisions.md, "Every create is a create").
+    return _upsert_from_users(insert, _USERS.c.id == bindparam("of_user"))
+
+
 def _note_week(insert: Any) -> Statement:
     return Statement(insert(_WEEKS).on_conflict_do_nothing(index_elements=["user_id", "week"]))
 
@@ -136,6 +149,7 @@ def _note_week(insert: Any) -> Statement:
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite_dialect.insert}
 _UPSERTS = {name: _upsert(insert) for name, insert in _INSERTS.items()}
 _UPSERTS_BY_PARTNER_ID = {name: _upsert_by_partner_id(i) for name, i in _INSERTS.items()}
+_UPSERTS_BY_USER_ID = {name: _upsert_by_user_id(i) for name, i in _INSERTS.items()}
 _WEEK_NOTES = {name: _note_week(insert) for name, insert in _INSERTS.items()}
 _PROGRESS = Statement(
     _STUDENTS.update()
@@ -188,6 +202,16 @@ async def upsert_student(
     )
 
 
+# Named so that `core.direct` adds no default for them; the users row gives them.
+_FROM_THE_USERS_ROW = {
+    "anonymous": None,
+    "expires_at": None,
+    "lessons_completed": 0,
+    "interviews_started": 0,
+    "interviews_completed": 0,
+}
+
+
 async def upsert_student_of_partner_id(
     on: Executor, tenant: Tenant, partner_id: str, index: Mapping[str, str]
 ) -> None:
@@ -201,13 +225,21 @@ async def upsert_student_of_partner_id(
             "of_environment": tenant.environment.value,
             "of_partner_id": partner_id,
             **index,
-            # Named so that `core.direct` adds no default for them; the users row gives them.
-            "anonymous": None,
-            "expires_at": None,
-            "lessons_completed": 0,
-            "interviews_started": 0,
-            "interviews_completed": 0,
+            **_FROM_THE_USERS_ROW,
         },
+    )
+
+
+async def upsert_student_of_user(
+    on: Executor, user_id: uuid.UUID, index: Mapping[str, str]
+) -> None:
+    """`upsert_student_of_partner_id` for the users row `user_id`: an id that the change which
+    published the event found or made in its tenant (never one a request sent), so the student
+    row gets that row's own org and environment."""
+    await execute(
+        on,
+        _UPSERTS_BY_USER_ID[dialect_of(on)],
+        {"of_user": user_id, **index, **_FROM_THE_USERS_ROW},
     )
 
 

@@ -24,6 +24,7 @@ date by subscribing to the domain events, and the folding that makes search forg
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -114,7 +115,14 @@ def _counts(progress: object) -> dict[str, int] | None:
         return None
 
 
-async def record(on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
+async def record(
+    on: Executor,
+    tenant: Tenant,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    user_id: uuid.UUID | None = None,
+) -> None:
     """The events subscriber (see the module's docstring)."""
     if event_type not in ("user.created", "user.updated", "progress.updated", "sso.redeemed"):
         return
@@ -123,9 +131,12 @@ async def record(on: Executor, tenant: Tenant, event_type: str, data: Mapping[st
         return
     if event_type in ("user.created", "user.updated"):
         user = data["user"]
-        await repository.upsert_student_of_partner_id(
-            on, tenant, user["partner_id"], index_values(user)
-        )
+        if user_id is not None:  # the users row by its primary key (`upsert_student_of_user`)
+            await repository.upsert_student_of_user(on, user_id, index_values(user))
+        else:
+            await repository.upsert_student_of_partner_id(
+                on, tenant, user["partner_id"], index_values(user)
+            )
         return
     found = await repository.user_for_student(on, tenant, partner_id)
     if found is None:

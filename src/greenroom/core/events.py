@@ -7,13 +7,27 @@ commits or rolls back together with the change itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Mapping
+from typing import Any, Protocol
 
 from greenroom.core.direct import Executor
 from greenroom.core.tenant import Tenant
 
-Subscriber = Callable[[Executor, Tenant, str, Mapping[str, Any]], Awaitable[None]]
+
+class Subscriber(Protocol):
+    def __call__(
+        self,
+        on: Executor,
+        tenant: Tenant,
+        event_type: str,
+        data: Mapping[str, Any],
+        /,
+        *,
+        user_id: uuid.UUID | None,
+    ) -> Awaitable[None]: ...
+
+
 _subscribers: list[Subscriber] = []
 
 EVENT_TYPES = (
@@ -34,10 +48,19 @@ def subscribe(subscriber: Subscriber) -> None:
         _subscribers.append(subscriber)
 
 
-async def publish(on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]) -> None:
+async def publish(
+    on: Executor,
+    tenant: Tenant,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    user_id: uuid.UUID | None = None,
+) -> None:
     """`data` is the resource's public shape (docs/partner-api.md, Resources), e.g.
-    {"user": {...}}. `on` is
-    the change's transaction: an ORM session, or a direct one (`core.direct`)."""
+    {"user": {...}}. `on` is the change's transaction: an ORM session, or a direct one
+    (`core.direct`). `user_id`, when the publisher has it at hand, is the id (primary key) of the
+    users row the event is about, in this tenant: subscribers then find the row by it rather
+    than by the partner_id of `data`."""
     assert event_type in EVENT_TYPES, event_type
     for subscriber in _subscribers:
-        await subscriber(on, tenant, event_type, data)
+        await subscriber(on, tenant, event_type, data, user_id=user_id)

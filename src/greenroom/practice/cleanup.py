@@ -14,6 +14,7 @@ done when the transaction ends:
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -58,7 +59,12 @@ class _Pending:
 
 def subscribe_recordings_cleanup(storage: Storage) -> None:
     async def on_event(
-        on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+        on: Executor,
+        tenant: Tenant,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        user_id: uuid.UUID | None = None,
     ) -> None:
         if event_type != "user.deleted":
             return

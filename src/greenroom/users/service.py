@@ -206,7 +206,9 @@ async def create_or_update(
     for _attempt in range(3):
         if not missing and await repository.insert_new(on, values):
             user = _detached_user(values)
-            await events.publish(on, tenant, "user.created", {"user": public_user(user)})
+            await events.publish(
+                on, tenant, "user.created", {"user": public_user(user)}, user_id=user.id
+            )
             token = await _token(on, tenant, user, secret)
             return UserWithToken(user=await _attached(on, user), created=True, token=token)
         found = await repository.read_any(on, tenant, partner_id)
@@ -225,7 +227,9 @@ async def create_or_update(
         changes["updated_at"] = now
         await repository.update(on, user.id, changes)
         user = _detached_user({**found, **changes})
-        await events.publish(on, tenant, "user.updated", {"user": public_user(user)})
+        await events.publish(
+            on, tenant, "user.updated", {"user": public_user(user)}, user_id=user.id
+        )
     token = await _token(on, tenant, user, secret)
     return UserWithToken(
         user=await _attached(on, user), created=False, token=token, changed=bool(changes)
@@ -270,7 +274,7 @@ async def create_anonymous(
     inserted = await repository.insert_new(on, values)
     assert inserted  # a fresh UUID
     user = _detached_user(values)
-    await events.publish(on, tenant, "user.created", {"user": public_user(user)})
+    await events.publish(on, tenant, "user.created", {"user": public_user(user)}, user_id=user.id)
     token = await _token(on, tenant, user, secret)
     return UserWithToken(user=user, created=True, token=token)
 

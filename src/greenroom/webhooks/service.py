@@ -504,7 +504,12 @@ def _json_default(value: object) -> object:
 
 
 async def record_event(
-    on: Executor, tenant: Tenant, event_type: str, data: Mapping[str, Any]
+    on: Executor,
+    tenant: Tenant,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    user_id: uuid.UUID | None = None,
 ) -> None:
     """The events subscriber: queue the event for every enabled endpoint that wants it.
 
