@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url
 
+from greenroom.admin_area import repository as admin
 from greenroom.core import clock
 from greenroom.core.direct import Statement
 from greenroom.practice import repository as practice
@@ -94,6 +95,16 @@ SEEKS_TO_THE_CURSOR = {
 }
 
 
+def _sqlite_plan(url: str, sql: str, arguments: list[Any]) -> list[str]:
+    path = make_url(url).database
+    assert path is not None
+    conn = sqlite3.connect(path)
+    try:
+        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", arguments)]
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize(("name", "statement", "values"), CASES, ids=[c[0] for c in CASES])
 async def test_the_query_uses_an_index(
     app: FastAPI, name: str, statement: Statement, values: dict[str, Any]
@@ -102,13 +113,7 @@ async def test_the_query_uses_an_index(
     compiled = statement.compiled(database.engine.dialect, values)
     arguments = compiled.arguments(values)
     if database.is_sqlite:
-        path = make_url(database.url).database
-        assert path is not None
-        conn = sqlite3.connect(path)
-        try:
-            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", arguments)]
-        finally:
-            conn.close()
+        plan = _sqlite_plan(database.url, compiled.sql, arguments)
         scans = [
             line
             for line in plan
@@ -145,8 +150,6 @@ async def test_a_user_events_read_model_write_finds_the_user_by_primary_key(app:
     # partner_id) instead, PostgreSQL's generic plan on a database without statistics yet (a new
     # deployment) used another (org_id, environment, ...) index and read every user of the org
     # on each create (docs/decisions.md, "Every create is a create").
-    from greenroom.admin_area import repository as admin
-
     database = app.state.database
     statement = admin._UPSERTS_BY_USER_ID[database.engine.dialect.name]
     values = {"of_user": uuid.uuid4(), "name_key": "doe jane", "text": "jane doe"}
@@ -154,13 +157,7 @@ async def test_a_user_events_read_model_write_finds_the_user_by_primary_key(app:
     compiled = statement.compiled(database.engine.dialect, values)
     arguments = compiled.arguments(values)
     if database.is_sqlite:
-        path = make_url(database.url).database
-        assert path is not None
-        conn = sqlite3.connect(path)
-        try:
-            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", arguments)]
-        finally:
-            conn.close()
+        plan = _sqlite_plan(database.url, compiled.sql, arguments)
         assert [line for line in plan if "users" in line] == [
             "SEARCH users USING INDEX sqlite_autoindex_users_1 (id=?)"
         ], plan
