@@ -43,7 +43,9 @@ async def add_users(
         session.add_all(made)
         await session.flush()
         for user in made:
-            await events.publish(session, tenant, "user.created", {"user": public_user(user)})
+            await events.publish(
+                session, tenant, "user.created", {"user": public_user(user)}, user_id=user.id
+            )
 
 
 async def test_search_by_partner_id_or_email_and_filter_anonymous(app, area) -> None:
@@ -126,7 +128,9 @@ async def test_export_neutralises_spreadsheet_formulas(app, area) -> None:
         )
         session.add(user)
         await session.flush()
-        await events.publish(session, tenant, "user.created", {"user": public_user(user)})
+        await events.publish(
+            session, tenant, "user.created", {"user": public_user(user)}, user_id=user.id
+        )
     rows = list(
         csv.DictReader(io.StringIO((await area.browser.get("/admin/users/export.csv")).text))
     )

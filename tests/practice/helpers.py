@@ -53,7 +53,9 @@ async def make_user(
         )
         session.add(user)
         await session.flush()
-        await events.publish(session, tenant, "user.created", {"user": public_user(user)})
+        await events.publish(
+            session, tenant, "user.created", {"user": public_user(user)}, user_id=user.id
+        )
     return user
 
 
