@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.admin_area.models import ActivityWeek, ImportJob, Student
 from greenroom.core.db import table_of
-from greenroom.core.direct import Executor, Row, Statement, dialect_of, execute
+from greenroom.core.direct import Executor, Row, Statement, dialect_of, execute, execute_later
 from greenroom.core.pagination import after_position
 from greenroom.core.tenant import of_org_environment
 from greenroom.practice.models import Interview
@@ -217,7 +217,7 @@ async def upsert_student_of_partner_id(
 ) -> None:
     """The same as `upsert_student` in one statement on the write path (the users row is read
     inside it); nothing when the tenant has no user `partner_id`."""
-    await execute(
+    await execute_later(
         on,
         _UPSERTS_BY_PARTNER_ID[dialect_of(on)],
         {
@@ -236,7 +236,7 @@ async def upsert_student_of_user(
     """`upsert_student_of_partner_id` for the users row `user_id`: an id that the change which
     published the event found or made in its tenant (never one a request sent), so the student
     row gets that row's own org and environment."""
-    await execute(
+    await execute_later(
         on,
         _UPSERTS_BY_USER_ID[dialect_of(on)],
         {"of_user": user_id, **index, **_FROM_THE_USERS_ROW},

@@ -11,7 +11,15 @@ from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, delete, fu
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core.db import DIALECT_INSERTS, table_of
-from greenroom.core.direct import Direct, Executor, Row, Statement, dialect_of, execute
+from greenroom.core.direct import (
+    Direct,
+    Executor,
+    Row,
+    Statement,
+    dialect_of,
+    execute,
+    execute_later,
+)
 from greenroom.core.pagination import after_position
 from greenroom.core.tenant import of_tenant
 from greenroom.tenancy.context import Tenant
@@ -168,8 +176,9 @@ async def read_any(on: Executor, tenant: Tenant, partner_id: str) -> Row | None:
 
 
 async def insert_sign_in_token(on: Executor, values: dict[str, Any]) -> None:
-    """Store a sign-in token's row (values by column name; its HMAC, never the token)."""
-    await execute(on, _INSERT_SIGN_IN_TOKEN, values)
+    """Store a sign-in token's row (values by column name; its HMAC, never the token), with the
+    transaction's other inserts whose outcome nothing reads (`execute_later`)."""
+    await execute_later(on, _INSERT_SIGN_IN_TOKEN, values)
 
 
 async def update(on: Executor, user_id: uuid.UUID, changes: dict[str, Any]) -> None:

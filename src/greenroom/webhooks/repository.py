@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from greenroom.core.db import table_of
-from greenroom.core.direct import Executor, Statement, execute, execute_many
+from greenroom.core.direct import Executor, Statement, execute, execute_later, execute_many
 from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
@@ -87,17 +87,19 @@ _ENABLED_ENDPOINTS = Statement(
 
 
 async def insert_message(on: Executor, values: dict[str, Any]) -> None:
-    """Write one outbox message (a Core insert: nothing reads it back)."""
-    await execute(on, _INSERT_MESSAGE, values)
+    """Write one outbox message (a Core insert: nothing reads it back; with the transaction's
+    other such inserts, `execute_later`)."""
+    await execute_later(on, _INSERT_MESSAGE, values)
 
 
 async def insert_deliveries(
     on: Executor, rows: Sequence[dict[str, Any]], *, ordering_key: str | None
 ) -> None:
     """Write a message's deliveries, one per endpoint; with an `ordering_key` (the event's
-    user), each at the tail of its endpoint's queue for that key."""
+    user), each at the tail of its endpoint's queue for that key. One (one endpoint: the usual
+    case) goes with the transaction's other inserts (`execute_later`)."""
     if ordering_key is None:
-        await execute_many(on, _INSERT_DELIVERY, rows)
+        await _insert(on, _INSERT_DELIVERY, rows)
         return
     queued = [
         {
@@ -108,7 +110,14 @@ async def insert_deliveries(
         }
         for row in rows
     ]
-    await execute_many(on, _INSERT_QUEUED_DELIVERY, queued)
+    await _insert(on, _INSERT_QUEUED_DELIVERY, queued)
+
+
+async def _insert(on: Executor, statement: Statement, rows: Sequence[dict[str, Any]]) -> None:
+    if len(rows) == 1:
+        await execute_later(on, statement, rows[0])
+    else:
+        await execute_many(on, statement, rows)
 
 
 _INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))

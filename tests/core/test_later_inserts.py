@@ -1,0 +1,156 @@
+"""Inserts whose outcome nothing reads (`core.direct.execute_later`): on PostgreSQL they go to
+the server together, as one statement, before the transaction's next statement or its commit.
+
+What must hold on both databases: the transaction's next statement sees them, an insert that
+reads a table an earlier queued one writes sees its rows, and one that fails fails the whole
+transaction and leaves nothing. On PostgreSQL, which statement wrote a row shows in its `cmin`
+(the number of the statement within its transaction that inserted it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import bindparam, insert, select, text
+
+from greenroom.admin_area import repository as students
+from greenroom.core import clock
+from greenroom.core.db import table_of
+from greenroom.core.direct import Direct, Statement, execute_later
+from greenroom.tenancy.models import Organization
+from greenroom.users.models import User
+from tests.conftest import Partner
+
+JANE = {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
+PUBLIC_URL = "https://93.184.215.14/hooks"
+
+_INSERT_USER = Statement(insert(table_of(User)))
+_USER = Statement(select(User.id).where(User.id == bindparam("id")))
+_ORG = Statement(select(Organization.id).where(Organization.id == bindparam("id")))
+
+
+def _direct(app: FastAPI) -> Direct:
+    direct = app.state.database.direct
+    assert isinstance(direct, Direct)
+    return direct
+
+
+def _user(org: Any, partner_id: str) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "id": uuid.uuid4(),
+        "org_id": org.id,
+        "environment": "production",
+        "partner_id": partner_id,
+        "anonymous": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _statement_numbers(app: FastAPI, sql: str, **params: Any) -> list[int]:
+    async with app.state.sessionmaker() as session:
+        return [int(n) for n in (await session.execute(text(sql), params)).scalars()]
+
+
+async def test_a_create_sends_its_token_outbox_and_read_model_rows_in_one_statement(
+    app: FastAPI, partner: Partner
+) -> None:
+    hooked = await partner.api.post("/api/webhooks", json={"url": PUBLIC_URL})
+    assert hooked.status_code == 201, hooked.text
+    created = await partner.api.post("/api/users/one-trip", json=JANE)
+    assert created.status_code == 201, created.text
+    assert created.json()["user"]["partner_id"] == "one-trip"
+
+    async with app.state.sessionmaker() as session:
+        user_id = (
+            await session.execute(select(User.id).where(User.partner_id == "one-trip"))
+        ).scalar_one()
+    # Every row the create queued is there, with the values it was given.
+    where = {"user": user_id.hex if app.state.database.is_sqlite else user_id}
+    counts = [
+        await _statement_numbers(
+            app, f"SELECT count(*) FROM {table} WHERE user_id = :user", **where
+        )
+        for table in ("sso_tokens", "admin_students")
+    ]
+    assert counts == [[1], [1]]
+
+    if app.state.database.is_sqlite:
+        return  # statements have no round trip there: each ran at once
+    user = await _statement_numbers(app, "SELECT cmin FROM users WHERE id = :user", **where)
+    queued = [
+        *await _statement_numbers(
+            app, "SELECT cmin FROM sso_tokens WHERE user_id = :user", **where
+        ),
+        *await _statement_numbers(
+            app, "SELECT cmin FROM admin_students WHERE user_id = :user", **where
+        ),
+        *await _statement_numbers(
+            app,
+            "SELECT m.cmin FROM webhook_messages m WHERE m.body LIKE '%\"one-trip\"%'",
+        ),
+        *await _statement_numbers(
+            app,
+            "SELECT d.cmin FROM webhook_deliveries d JOIN webhook_messages m"
+            " ON m.id = d.message_id WHERE m.body LIKE '%\"one-trip\"%'",
+        ),
+    ]
+    # Four rows in four tables, written by one statement after the user's own.
+    assert len(queued) == 4 and len(set(queued)) == 1, queued
+    assert queued[0] > user[0]
+
+
+async def test_the_next_statement_sees_what_was_queued(app: FastAPI, partner: Partner) -> None:
+    values = _user(partner.org, "queued-then-read")
+    async with _direct(app).transaction() as transaction:
+        await execute_later(transaction, _INSERT_USER, values)
+        seen = await transaction.execute(_USER, {"id": values["id"]})
+    assert [row["id"] for row in seen.rows] == [values["id"]]
+    assert (await partner.api.get("/api/users/queued-then-read")).status_code == 200
+
+
+async def test_an_insert_that_reads_a_queued_insert_s_table_sees_its_rows(
+    app: FastAPI, partner: Partner
+) -> None:
+    # The read model's row is written by INSERT ... SELECT from the users row: sent in one
+    # statement with the user's insert, it would find no user and silently write nothing.
+    values = _user(partner.org, "queued-twice")
+    async with _direct(app).transaction() as transaction:
+        await execute_later(transaction, _INSERT_USER, values)
+        await students.upsert_student_of_user(
+            transaction, values["id"], {"name_key": "x", "text": "x"}
+        )
+    where = {"user": values["id"].hex if app.state.database.is_sqlite else values["id"]}
+    assert await _statement_numbers(
+        app, "SELECT count(*) FROM admin_students WHERE user_id = :user", **where
+    ) == [1]
+    if not app.state.database.is_sqlite:
+        user = await _statement_numbers(app, "SELECT cmin FROM users WHERE id = :user", **where)
+        student = await _statement_numbers(
+            app, "SELECT cmin FROM admin_students WHERE user_id = :user", **where
+        )
+        assert student[0] > user[0]
+
+
+async def test_a_queued_insert_that_fails_fails_its_transaction_and_leaves_nothing(
+    app: FastAPI, partner: Partner
+) -> None:
+    values = _user(partner.org, "never-stored")
+    no_such_org = {**_user(partner.org, "in-no-org"), "org_id": uuid.uuid4()}
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
+        async with _direct(app).transaction() as transaction:
+            await transaction.execute(_INSERT_USER, values)
+            # Its foreign key fails: on SQLite here, on PostgreSQL when the queue is sent, as
+            # the block ends.
+            await execute_later(transaction, _INSERT_USER, no_such_org)
+    assert (await partner.api.get("/api/users/never-stored")).status_code == 404
+    # The connection it used is usable again.
+    async with _direct(app).transaction() as transaction:
+        found = await transaction.execute(_ORG, {"id": partner.org.id})
+    assert len(found.rows) == 1
