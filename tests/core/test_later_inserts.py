@@ -9,6 +9,7 @@ transaction and leaves nothing. On PostgreSQL, which statement wrote a row shows
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from typing import Any
@@ -28,6 +29,7 @@ from tests.conftest import Partner
 
 JANE = {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
 PUBLIC_URL = "https://93.184.215.14/hooks"
+GUARD = 20  # seconds: only a connection never given back takes this long
 
 _INSERT_USER = Statement(insert(table_of(User)))
 _USER = Statement(select(User.id).where(User.id == bindparam("id")))
@@ -141,16 +143,25 @@ async def test_an_insert_that_reads_a_queued_insert_s_table_sees_its_rows(
 async def test_a_queued_insert_that_fails_fails_its_transaction_and_leaves_nothing(
     app: FastAPI, partner: Partner
 ) -> None:
-    values = _user(partner.org, "never-stored")
-    no_such_org = {**_user(partner.org, "in-no-org"), "org_id": uuid.uuid4()}
-    with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
-        async with _direct(app).transaction() as transaction:
+    direct = _direct(app)
+
+    async def failing(number: int) -> None:
+        values = _user(partner.org, f"never-stored-{number}")
+        no_such_org = {**_user(partner.org, f"in-no-org-{number}"), "org_id": uuid.uuid4()}
+        async with direct.transaction() as transaction:
             await transaction.execute(_INSERT_USER, values)
             # Its foreign key fails: on SQLite here, on PostgreSQL when the queue is sent, as
             # the block ends.
             await execute_later(transaction, _INSERT_USER, no_such_org)
-    assert (await partner.api.get("/api/users/never-stored")).status_code == 404
-    # The connection it used is usable again.
-    async with _direct(app).transaction() as transaction:
-        found = await transaction.execute(_ORG, {"id": partner.org.id})
+
+    # More failures than the PostgreSQL pool has connections: each gives its connection back.
+    for number in range(12):
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
+            await asyncio.wait_for(failing(number), GUARD)
+        assert (await partner.api.get(f"/api/users/never-stored-{number}")).status_code == 404
+        if not direct.is_sqlite:
+            pool = await direct.pg_pool()
+            assert pool.get_idle_size() == pool.get_size()
+    async with direct.transaction() as transaction:
+        found = await asyncio.wait_for(transaction.execute(_ORG, {"id": partner.org.id}), GUARD)
     assert len(found.rows) == 1
