@@ -37,7 +37,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import TableClause, visitors
 
-from greenroom.core import sqlite
+from greenroom.core import pgpool, sqlite
+
+# The asyncpg connections a process's request path may hold at once (`core.pgpool`).
+PG_POOL_SIZE = 8
 
 Processor = Callable[[Any], Any] | None
 Row = dict[str, Any]
@@ -255,9 +258,15 @@ class Transaction:
 
     async def _pg_connection(self) -> Any:
         if self._pg is None:
-            self._pg = await (await self._direct.pg_pool()).acquire()
-            self._pg_transaction = self._pg.transaction()
-            await self._pg_transaction.start()
+            pool = await self._direct.pg_pool()
+            connection = await pool.take()
+            try:
+                transaction = connection.transaction()
+                await transaction.start()
+            except BaseException:
+                pool.give_back(connection, reusable=False)
+                raise
+            self._pg, self._pg_transaction = connection, transaction
             self.began = True
         return self._pg
 
@@ -273,6 +282,7 @@ class Transaction:
     async def _end(self, *, commit: bool) -> None:
         self._later.clear()
         self._later_writes.clear()
+        ended = False  # PostgreSQL: the COMMIT or ROLLBACK went through
         try:
             if self._sqlite is not None:
                 if commit:
@@ -284,13 +294,14 @@ class Transaction:
                     await self._pg_transaction.commit()
                 else:
                     await self._pg_transaction.rollback()
+                ended = True
         finally:
             if self._sqlite is not None:
                 await self._sqlite.close()  # back to the writer pool
                 self._sqlite = None
             if self._pg is not None:
-                await (await self._direct.pg_pool()).release(self._pg)
-                self._pg = None
+                (await self._direct.pg_pool()).give_back(self._pg, reusable=ended)
+                self._pg = self._pg_transaction = None
 
 
 _IN_SHARED: ContextVar[bool] = ContextVar("in_shared_transaction", default=False)
@@ -430,7 +441,7 @@ class Direct:
         self.is_sqlite = sqlite_path is not None
         self._sqlite_path = sqlite_path
         self._sqlite: sqlite.InlineConnection | None = None
-        self._pool: Any = None  # asyncpg.Pool, made at the first use
+        self._pool: pgpool.Pool | None = None  # made at the first use
         self._opening = asyncio.Lock()
         self._shared: _SharedCommit | None = None  # SQLite: the transaction writers join
 
@@ -514,7 +525,7 @@ class Direct:
                     self._sqlite = await sqlite.connect(self._sqlite_path, read_only=True)
         return self._sqlite
 
-    async def pg_pool(self) -> Any:
+    async def pg_pool(self) -> pgpool.Pool:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -576,26 +587,26 @@ def fields(source: object) -> Callable[[str], Any]:
     return partial(getattr, source)
 
 
-async def _asyncpg_pool(url: str) -> Any:
+async def _asyncpg_pool(url: str) -> pgpool.Pool:
     import asyncpg  # only PostgreSQL deployments need it (greenroom[postgres])
     from sqlalchemy import make_url
 
     parsed = make_url(url)
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    async def setup(connection: Any) -> None:
-        # JSON as SQLAlchemy's asyncpg dialect has it: its bind processor serializes, the codec
-        # passes the text on; the codec decodes, and its result processor has nothing to do.
-        for kind in ("json", "jsonb"):
-            await connection.set_type_codec(
-                kind, encoder=str, decoder=orjson.loads, schema="pg_catalog"
-            )
+    async def connect() -> Any:
+        connection = await asyncpg.connect(dsn)
+        try:
+            # JSON as SQLAlchemy's asyncpg dialect has it: its bind processor serializes, the
+            # codec passes the text on; the codec decodes, and its result processor has nothing
+            # to do.
+            for kind in ("json", "jsonb"):
+                await connection.set_type_codec(
+                    kind, encoder=str, decoder=orjson.loads, schema="pg_catalog"
+                )
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
-    async def keep(connection: Any) -> None:
-        # asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-        # RESET ALL;` on every release: a round trip per read. This pool's statements change no
-        # session state (no LISTEN, advisory lock, SET or cursor), and asyncpg still rolls back
-        # a transaction left open before it calls this.
-        return None
-
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=8, init=setup, reset=keep)
+    return pgpool.Pool(connect, size=PG_POOL_SIZE)
