@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql
 
 from greenroom.admin_area import repository as students
 from greenroom.core import clock
@@ -25,6 +26,7 @@ from greenroom.core.db import table_of
 from greenroom.core.direct import Direct, Statement, execute_later
 from greenroom.tenancy.models import Organization
 from greenroom.users.models import User
+from greenroom.webhooks import repository as webhooks
 from tests.conftest import Partner
 
 JANE = {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
@@ -164,3 +166,40 @@ async def test_a_queued_insert_that_fails_fails_its_transaction_and_leaves_nothi
     async with direct.transaction() as transaction:
         found = await asyncio.wait_for(transaction.execute(_ORG, {"id": partner.org.id}), GUARD)
     assert len(found.rows) == 1
+
+
+def test_only_inserts_that_can_be_parts_of_one_statement_are_queued() -> None:
+    # Renumbering parameters is safe only for $1..$n of SQLAlchemy's own; a statement's WITH
+    # cannot follow the parts'; SQL text may read tables the queue cannot see.
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+    users = table_of(User)
+    values = _user(type("Org", (), {"id": uuid.uuid4()})(), "x")
+    assert _INSERT_USER.compiled(dialect, values).combinable
+    recent = select(users.c.id).limit(1).cte("recent")
+    with_cte = Statement(insert(users).add_cte(recent))
+    assert not with_cte.compiled(dialect, values).combinable
+    with_text = Statement(insert(users).values(partner_id=text("'a$1'")))
+    assert not with_text.compiled(dialect, values).combinable
+
+
+async def test_an_insert_that_cannot_be_a_part_runs_at_once_and_intact(
+    app: FastAPI, partner: Partner
+) -> None:
+    values = _user(partner.org, "unused")
+    literal = Statement(insert(table_of(User)).values(partner_id=text("'a$1'")))
+    message = {
+        "id": uuid.uuid4(),
+        "org_id": partner.org.id,
+        "environment": "production",
+        "event_type": "user.created",
+        "body": "{}",
+        "created_at": clock.now(),
+    }
+    async with _direct(app).transaction() as transaction:
+        await execute_later(transaction, webhooks._INSERT_MESSAGE, message)
+        await execute_later(transaction, literal, values)
+    async with app.state.sessionmaker() as session:
+        stored = (
+            await session.execute(select(User.partner_id).where(User.id == values["id"]))
+        ).scalar_one()
+    assert stored == "a$1"  # not renumbered as if it were a parameter

@@ -12,8 +12,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import make_url
+from fastapi import FastAPI
+from sqlalchemy import Float, bindparam, func, make_url, select
 
+from greenroom.core.direct import Direct, Statement
 from greenroom.core.pgpool import Pool
 
 GUARD = 20  # seconds: only a lost connection or a deadlock takes this long
@@ -109,3 +111,81 @@ async def test_a_transaction_left_open_is_not_lent_again(pool: Pool) -> None:
     await connection.execute("BEGIN")
     pool.give_back(connection, reusable=True)  # a caller's bug: still in its transaction
     assert await _backend(pool) != first
+
+
+async def test_a_connection_idle_too_long_is_closed_not_lent(dsn: str) -> None:
+    async def connect() -> Any:
+        return await asyncpg.connect(dsn)
+
+    pool = Pool(connect, size=2, idle_seconds=0.2)
+    try:
+        connection = await pool.take()
+        first = int(await connection.fetchval("SELECT pg_backend_pid()"))
+        pool.give_back(connection, reusable=True)
+        await asyncio.sleep(0.3)
+        assert await _backend(pool) != first
+        assert connection.is_closed()
+    finally:
+        await pool.close()
+
+
+async def test_a_closed_pool_lends_nothing_and_closes_what_comes_back(pool: Pool) -> None:
+    lent = await pool.take()
+    await pool.close()
+    with pytest.raises(RuntimeError):
+        await pool.take()
+    pool.give_back(lent, reusable=True)
+    assert lent.is_closed()
+    assert pool.lent == 0
+
+
+# How `core.direct` uses the pool: a transaction gives its connection back to the pool it came
+# from, and not for reuse when a statement of it was cut off midway.
+
+_BACKEND = Statement(select(func.pg_backend_pid().label("pid")))
+_SLEEP = Statement(select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept")))
+
+
+async def test_a_transaction_cancelled_midway_does_not_lend_its_connection_again(
+    app: FastAPI, dsn: str
+) -> None:
+    database = app.state.database
+    direct = Direct(database.url, database.engine.dialect, database.engine, None)
+    started = asyncio.Event()
+    pids: list[int] = []
+
+    async def sleeper() -> None:
+        async with direct.transaction() as transaction:
+            pids.append((await transaction.execute(_BACKEND)).rows[0]["pid"])
+            started.set()
+            await transaction.execute(_SLEEP, {"seconds": 30})
+
+    try:
+        task = asyncio.create_task(sleeper())
+        await asyncio.wait_for(started.wait(), GUARD)
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        pool = await direct.pg_pool()
+        assert pool.lent == 0
+        # The last connection given back is the next one lent: not the cut-off one.
+        again = await asyncio.wait_for(direct.one(_BACKEND), GUARD)
+        assert again is not None and again["pid"] != pids[0]
+    finally:
+        await direct.close()
+
+
+async def test_a_transaction_open_when_the_database_closes_gives_back_to_its_own_pool(
+    app: FastAPI, dsn: str
+) -> None:
+    database = app.state.database
+    direct = Direct(database.url, database.engine.dialect, database.engine, None)
+    pool = await direct.pg_pool()
+    async with direct.transaction() as transaction:
+        await transaction.execute(_BACKEND)
+        assert pool.lent == 1
+        await direct.close()
+    assert pool.lent == 0  # back to the pool it came from, which closed it
+    with pytest.raises(RuntimeError):
+        await direct.pg_pool()  # no new pool behind the closed one

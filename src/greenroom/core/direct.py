@@ -35,12 +35,13 @@ import orjson
 from sqlalchemy import Delete, Insert, Select, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql import TableClause, visitors
+from sqlalchemy.sql import TableClause, TextClause, visitors
 
 from greenroom.core import pgpool, sqlite
 
 # The asyncpg connections a process's request path may hold at once (`core.pgpool`).
 PG_POOL_SIZE = 8
+_PARAMETER = re.compile(r"\$(\d+)")  # a parameter in PostgreSQL's numbered style
 
 Processor = Callable[[Any], Any] | None
 Row = dict[str, Any]
@@ -51,7 +52,16 @@ Sql = Select[*tuple[Any, ...]] | Insert | Update | Delete
 class _Compiled:
     """One statement for one dialect and one set of given values."""
 
-    __slots__ = ("defaults", "names", "params", "processors", "sql", "tables", "writes")
+    __slots__ = (
+        "combinable",
+        "defaults",
+        "names",
+        "params",
+        "processors",
+        "sql",
+        "tables",
+        "writes",
+    )
 
     def __init__(self, statement: Sql, dialect: Dialect, keys: frozenset[str]) -> None:
         # For INSERT and UPDATE the given keys are the columns written; columns with a Python
@@ -89,6 +99,15 @@ class _Compiled:
         )
         written = statement.table if isinstance(statement, Insert | Update | Delete) else None
         self.writes = written.name if isinstance(written, TableClause) else None
+        # Whether it can be a `WITH` part of a statement `_together` builds: its parameters are
+        # exactly $1..$n (so that renumbering them is safe), it has no WITH of its own, and no
+        # SQL text whose tables `tables` cannot know.
+        self.combinable = (
+            {int(number) for number in _PARAMETER.findall(self.sql)}
+            == set(range(1, len(self.params) + 1))
+            and not self.sql.lstrip().upper().startswith("WITH")
+            and not any(isinstance(node, TextClause) for node in visitors.iterate(statement))
+        )
         returned = list(statement.exported_columns) if _returns_rows(statement) else []
         self.names = [str(column.key) for column in returned]
         self.processors: list[Processor] = [
@@ -159,6 +178,8 @@ class Transaction:
         self._direct = direct
         self._sqlite: Any = None  # an AsyncConnection of the writer pool, for the transaction
         self._pg: Any = None  # an asyncpg connection of `Direct`'s pool
+        self._pg_pool: pgpool.Pool | None = None  # the pool it came from, to go back to
+        self._pg_ready = True  # no statement on it was cut off midway (`pgpool.leaves_it_ready`)
         self._pg_transaction: Any = None
         self._driver: Any = None
         self.began = False
@@ -184,10 +205,10 @@ class Transaction:
             if self._later:
                 await self._send_later(connection)
             if compiled.names:
-                raws = await connection.fetch(compiled.sql, *arguments)
+                raws = await self._on_pg(connection.fetch(compiled.sql, *arguments))
                 rowcount = len(raws)
             else:
-                status = await connection.execute(compiled.sql, *arguments)
+                status = await self._on_pg(connection.execute(compiled.sql, *arguments))
                 raws, rowcount = [], _pg_rowcount(status)
         return Result([compiled.row(raw) for raw in raws], rowcount)
 
@@ -207,7 +228,7 @@ class Transaction:
             connection = await self._pg_connection()
             if self._later:
                 await self._send_later(connection)
-            await connection.executemany(compiled.sql, arguments)
+            await self._on_pg(connection.executemany(compiled.sql, arguments))
 
     async def execute_later(self, statement: Statement, values: Values | None = None) -> None:
         """An INSERT whose outcome nothing reads before the transaction ends: it returns nothing,
@@ -220,7 +241,9 @@ class Transaction:
         CPU, and PostgreSQL's per statement). The parts of one statement all see the database as
         it was before it, not each other's rows, so an insert that names a table an insert queued
         before it writes is sent after those, never with them. On SQLite, whose statements have
-        no round trip, it runs now."""
+        no round trip, it runs now; so does one that cannot be a part (`_Compiled.combinable`).
+        PostgreSQL runs the parts of one statement in no promised order (the last first, as it
+        happens): nothing queued may depend on the order of the others."""
         if self._direct.is_sqlite:
             await self.execute(statement, values)
             return
@@ -230,6 +253,9 @@ class Transaction:
         compiled = statement.compiled(self._direct.dialect, values)
         if compiled.names:
             raise TypeError("execute_later takes statements that return no rows")
+        if not compiled.combinable:
+            await self.execute(statement, values)
+            return
         if compiled.tables & self._later_writes:
             await self._send_later(await self._pg_connection())
         self._later.append((compiled, compiled.arguments(values)))
@@ -239,7 +265,18 @@ class Transaction:
         later, self._later = self._later, []
         self._later_writes.clear()
         sql = _together(tuple(compiled for compiled, _ in later))
-        await connection.execute(sql, *[value for _, arguments in later for value in arguments])
+        values = [value for _, arguments in later for value in arguments]
+        await self._on_pg(connection.execute(sql, *values))
+
+    async def _on_pg(self, statement: Awaitable[Any]) -> Any:
+        """Await a statement on the transaction's connection, noting whether an error left the
+        connection unfit to be lent again (see `_end`)."""
+        try:
+            return await statement
+        except BaseException as error:
+            if not pgpool.leaves_it_ready(error):
+                self._pg_ready = False
+            raise
 
     async def begin_sqlite(self) -> sqlite.InlineConnection:
         """Take the writer connection and the write lock now (a `_SharedCommit`)."""
@@ -266,7 +303,7 @@ class Transaction:
             except BaseException:
                 pool.give_back(connection, reusable=False)
                 raise
-            self._pg, self._pg_transaction = connection, transaction
+            self._pg, self._pg_transaction, self._pg_pool = connection, transaction, pool
             self.began = True
         return self._pg
 
@@ -299,9 +336,10 @@ class Transaction:
             if self._sqlite is not None:
                 await self._sqlite.close()  # back to the writer pool
                 self._sqlite = None
-            if self._pg is not None:
-                (await self._direct.pg_pool()).give_back(self._pg, reusable=ended)
-                self._pg = self._pg_transaction = None
+            if self._pg is not None and self._pg_pool is not None:
+                # Lent again only when the transaction ended and no statement was cut off.
+                self._pg_pool.give_back(self._pg, reusable=ended and self._pg_ready)
+                self._pg = self._pg_transaction = self._pg_pool = None
 
 
 _IN_SHARED: ContextVar[bool] = ContextVar("in_shared_transaction", default=False)
@@ -401,9 +439,6 @@ class _SharedCommit:
         self._direct._close_shared(self)
 
 
-_PARAMETER = re.compile(r"\$(\d+)")
-
-
 @lru_cache(maxsize=256)
 def _together(parts: tuple[_Compiled, ...]) -> str:
     """PostgreSQL: one statement that runs `parts` (writes returning nothing, their parameters
@@ -444,6 +479,7 @@ class Direct:
         self._pool: pgpool.Pool | None = None  # made at the first use
         self._opening = asyncio.Lock()
         self._shared: _SharedCommit | None = None  # SQLite: the transaction writers join
+        self._closed = False
 
     async def one(self, statement: Statement, **values: Any) -> Row | None:
         """The first row of a read, in autocommit mode, or None."""
@@ -526,6 +562,8 @@ class Direct:
         return self._sqlite
 
     async def pg_pool(self) -> pgpool.Pool:
+        if self._closed:
+            raise RuntimeError("the database is closed")
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -533,6 +571,7 @@ class Direct:
         return self._pool
 
     async def close(self) -> None:
+        self._closed = True
         if self._sqlite is not None:
             await self._sqlite.close()
             self._sqlite = None
