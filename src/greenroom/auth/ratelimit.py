@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar, Union
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, Union
 
 from greenroom.core.errors import RateLimited
 from greenroom.core.settings import Settings
@@ -164,10 +164,10 @@ async def close_storage(storage: Storage) -> None:
         await storage.close()
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
+class Budget(NamedTuple):
     """What is left of the tighter of the key's and the org's budgets, for the RateLimit-*
-    headers of every Partner API response."""
+    headers of every Partner API response (made on every request: a NamedTuple, built faster
+    than a frozen dataclass)."""
 
     limit: int
     remaining: int
@@ -183,9 +183,9 @@ class Budget:
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(self.remaining).encode()),
-            (b"ratelimit-reset", str(max(1, math.ceil(self.reset))).encode()),
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % max(1, math.ceil(self.reset))),
         ]
 
 

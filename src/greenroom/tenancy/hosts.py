@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from greenroom.core.tenant import Environment as Environment  # re-exported for the features
@@ -34,10 +35,13 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def parse_host(host: str | None, base_domain: str) -> HostMatch | None:
     """`{org}.{domain}` is production, `{org}.sandbox.{domain}` is sandbox; anything else None.
 
-    Case is ignored, a port and one trailing dot are dropped.
+    Case is ignored, a port and one trailing dot are dropped. Every request asks this of its
+    Host, so the answers are kept (a bounded cache: hosts a client makes up only push out
+    others, never grow it); a HostMatch is immutable.
     """
     if not host or len(host) > 300:
         return None
