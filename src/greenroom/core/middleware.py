@@ -110,11 +110,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status, status_sent = message["status"], True
                 headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in extra_headers if h[0] not in present)
-                headers.extend(
-                    h for h in scope.get(EXTRA_RESPONSE_HEADERS, ()) if h[0] not in present
-                )
+                # ASGI header names are lowercase: the response's own win over ours.
+                present = {name for name, _ in headers}
+                for header in (*extra_headers, *scope.get(EXTRA_RESPONSE_HEADERS, ())):
+                    if header[0] not in present:
+                        headers.append(header)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -138,10 +138,10 @@ class RequestContextMiddleware:
             access_log.write(scope["method"], scope["path"], status, round(elapsed * 1000, 2))
             if self.on_response:
                 self.on_response(scope["method"], status, elapsed)
-            for var, token in zip(
-                (request_id_var, org_var, environment_var, key_id_var), tokens, strict=True
-            ):
-                var.reset(token)
+            request_id_var.reset(tokens[0])
+            org_var.reset(tokens[1])
+            environment_var.reset(tokens[2])
+            key_id_var.reset(tokens[3])
 
 
 def _utf8_charset(params: bytes) -> bool:
