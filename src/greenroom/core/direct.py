@@ -94,9 +94,8 @@ class _Compiled:
         ]
         # The tables it names, read or written (aliases by their table), and the one it writes:
         # what `Transaction.execute_later` needs to know to send it together with others.
-        self.tables = frozenset(
-            node.name for node in visitors.iterate(statement) if isinstance(node, TableClause)
-        )
+        nodes = list(visitors.iterate(statement))
+        self.tables = frozenset(node.name for node in nodes if isinstance(node, TableClause))
         written = statement.table if isinstance(statement, Insert | Update | Delete) else None
         self.writes = written.name if isinstance(written, TableClause) else None
         # Whether it can be a `WITH` part of a statement `_together` builds: its parameters are
@@ -106,7 +105,7 @@ class _Compiled:
             {int(number) for number in _PARAMETER.findall(self.sql)}
             == set(range(1, len(self.params) + 1))
             and not self.sql.lstrip().upper().startswith("WITH")
-            and not any(isinstance(node, TextClause) for node in visitors.iterate(statement))
+            and not any(isinstance(node, TextClause) for node in nodes)
         )
         returned = list(statement.exported_columns) if _returns_rows(statement) else []
         self.names = [str(column.key) for column in returned]
@@ -602,6 +601,15 @@ async def execute_later(on: Executor, statement: Statement, values: Values | Non
         await on.execute_later(statement, values)
     else:
         await execute(on, statement, values)
+
+
+async def execute_many_later(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:
+    """`execute_many` for inserts nothing reads: one row (the usual case) is queued with
+    `execute_later`; several go at once, as one `executemany`."""
+    if len(rows) == 1:
+        await execute_later(on, statement, rows[0])
+    else:
+        await execute_many(on, statement, rows)
 
 
 async def execute_many(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:

@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from greenroom.core.db import table_of
-from greenroom.core.direct import Executor, Statement, execute, execute_later, execute_many
+from greenroom.core.direct import (
+    Executor,
+    Statement,
+    execute,
+    execute_later,
+    execute_many_later,
+)
 from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.models import Organization
@@ -99,7 +105,7 @@ async def insert_deliveries(
     user), each at the tail of its endpoint's queue for that key. One (one endpoint: the usual
     case) goes with the transaction's other inserts (`execute_later`)."""
     if ordering_key is None:
-        await _insert(on, _INSERT_DELIVERY, rows)
+        await execute_many_later(on, _INSERT_DELIVERY, rows)
         return
     queued = [
         {
@@ -110,14 +116,7 @@ async def insert_deliveries(
         }
         for row in rows
     ]
-    await _insert(on, _INSERT_QUEUED_DELIVERY, queued)
-
-
-async def _insert(on: Executor, statement: Statement, rows: Sequence[dict[str, Any]]) -> None:
-    if len(rows) == 1:
-        await execute_later(on, statement, rows[0])
-    else:
-        await execute_many(on, statement, rows)
+    await execute_many_later(on, _INSERT_QUEUED_DELIVERY, queued)
 
 
 _INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
