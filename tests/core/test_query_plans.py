@@ -76,11 +76,33 @@ CASES: list[tuple[str, Statement, dict[str, Any]]] = [
         )
         for after in (False, True)
     ),
-    ("webhook endpoints of a tenant", webhooks._ENABLED_ENDPOINTS, TENANT),
     (
-        "a delivery's place in its user's queue",
-        webhooks._NEXT_IN_QUEUE,
-        {"queue_endpoint_id": uuid.uuid4(), "queue_key": "user:abc123def"},
+        "an outbox message, if an endpoint wants it",
+        webhooks._INSERT_MESSAGE,
+        {
+            **TENANT,
+            "id": uuid.uuid4(),
+            "event_type": "user.created",
+            "body": "{}",
+            "created_at": NOW,
+        },
+    ),
+    *(
+        (
+            f"the deliveries of a message, {kind}",
+            statement,
+            {
+                **TENANT,
+                "message_id": uuid.uuid4(),
+                "event_type": "user.created",
+                "created_at": NOW,
+                "ordering_key": "user:abc123def",
+            },
+        )
+        for kind, statement in (
+            ("in no order", webhooks._INSERT_DELIVERIES),
+            ("each at the tail of its user's queue", webhooks._INSERT_QUEUED_DELIVERIES),
+        )
     ),
 ]
 

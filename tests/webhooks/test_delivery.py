@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from greenroom.core import clock, events
-from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint
+from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from tests.conftest import Partner
 from tests.factories import make_org
 from tests.webhooks.conftest import Receiver, make_worker, publish, tenant_of, user_data
@@ -35,6 +35,8 @@ async def deliveries(client: httpx.AsyncClient, webhook_id: str) -> list[dict[st
     found: list[dict[str, Any]] = response.json()["deliveries"]
     return found
 
+
+JANE = {"first_name": "Jane", "last_name": "Doe", "email": "jane.doe@xyz.example.com"}
 
 # Times in the API are cut to the millisecond: wait one more to be past the stored instant.
 MILLISECOND = timedelta(milliseconds=1)
@@ -81,6 +83,57 @@ async def test_only_subscribed_event_types_are_queued(app, api_for, receiver) ->
     await publish(app, org, "progress.updated", {"progress": {"partner_id": "abc123def"}})
     await make_worker(app, org).run_until_idle()
     assert [r.body.count(b"progress.updated") for r in receiver.at("/progress")] == [1]
+
+
+async def test_a_create_queues_one_delivery_per_endpoint_that_wants_it(
+    app, api_for, receiver, db
+) -> None:
+    # The deliveries are written by one INSERT ... SELECT from the endpoints, their ids made by
+    # the database (webhooks.repository.insert_event): each wanting endpoint gets its own row.
+    org = await make_org(app)
+    client = await api_for(org)
+    wanted = {}
+    for path, events_wanted in (("/all", None), ("/created", ["user.created"])):
+        body = {"url": receiver.url(path), **({"events": events_wanted} if events_wanted else {})}
+        wanted[path] = (await client.post("/api/webhooks", json=body)).json()["webhook"]["id"]
+    await client.post(
+        "/api/webhooks", json={"url": receiver.url("/progress"), "events": ["progress.updated"]}
+    )
+    off = (await client.post("/api/webhooks", json={"url": receiver.url("/off")})).json()
+    await client.post(f"/api/webhooks/{off['webhook']['id']}", json={"enabled": False})
+
+    assert (await client.post("/api/users/fan-out", json=JANE)).status_code == 201
+
+    rows = (
+        await db.execute(
+            select(
+                WebhookDelivery.endpoint_id, WebhookDelivery.id, WebhookDelivery.ordering_seq
+            ).where(WebhookDelivery.org_id == org.id)
+        )
+    ).all()
+    assert sorted(str(row.endpoint_id) for row in rows) == sorted(wanted.values())
+    ids = [row.id for row in rows]
+    assert (
+        len(set(ids)) == 2
+        and {i.version for i in ids} == {7}
+        and {i.variant for i in ids} == {uuid.RFC_4122}
+    )
+    assert [row.ordering_seq for row in rows] == [1, 1]  # the head of each endpoint's queue
+    messages = await db.scalar(
+        select(func.count()).select_from(WebhookMessage).where(WebhookMessage.org_id == org.id)
+    )
+    assert messages == 1
+
+
+async def test_no_message_is_written_when_no_endpoint_wants_the_event(app, api_for, db) -> None:
+    org = await make_org(app)
+    client = await api_for(org)
+    assert (await client.post("/api/users/unheard", json=JANE)).status_code == 201
+    for model in (WebhookMessage, WebhookDelivery):
+        count = await db.scalar(
+            select(func.count()).select_from(model).where(model.org_id == org.id)
+        )
+        assert count == 0, model
 
 
 async def test_events_of_a_rolled_back_change_are_never_queued(

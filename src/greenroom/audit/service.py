@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from greenroom.audit import repository
 from greenroom.audit.models import AuditEvent
 from greenroom.core import clock
+from greenroom.core.db import new_id
 from greenroom.core.logging import request_id_var
 from greenroom.core.pagination import decode_position, next_page
 
@@ -95,7 +96,7 @@ def later(
     events no change commits with, such as a failed log-in: a burst of them must not take the
     database's write lock once each)."""
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "org_id": org_id,
         "environment": environment,
         "event": str(event),

@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock
-from greenroom.core.db import dialect_insert
+from greenroom.core.db import dialect_insert, new_id
 from greenroom.jobs.leases import lease
 from greenroom.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
@@ -55,7 +55,7 @@ async def enqueue(
     """Queue a job in the caller's transaction; its id. It runs once that transaction commits
     (a runner wakes within `jobs_poll_seconds`, or at once when woken: `Runner.run_now`)."""
     now = clock.now()
-    job_id = uuid.uuid4()
+    job_id = new_id()
     await session.execute(
         dialect_insert(session)(Job).values(
             id=job_id,
@@ -82,7 +82,7 @@ async def ensure_periodic(session: AsyncSession, kind: str, every: timedelta) ->
     await session.execute(
         dialect_insert(session)(Job)
         .values(
-            id=uuid.uuid4(),
+            id=new_id(),
             kind=kind,
             payload={},
             state=QUEUED,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers, instrumentation
 
 from greenroom.core import clock, events
+from greenroom.core.db import new_id
 from greenroom.core.direct import Direct, Executor, fields
 from greenroom.core.errors import FeatureNotEnabled, NotFound, RateLimited, ValidationFailed
 from greenroom.core.pagination import decode_position, next_page, since_or_after
@@ -186,7 +187,7 @@ async def create_or_update(
     now = clock.now()
     missing = [f for f in REQUIRED_ON_CREATE if getattr(data, f) is None]
     values = {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "org_id": tenant.org_id,
         "environment": tenant.environment.value,
         "partner_id": partner_id,
@@ -258,7 +259,7 @@ async def create_anonymous(
             headers={"Retry-After": str(retry)},
         )
     values = {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "org_id": tenant.org_id,
         "environment": tenant.environment.value,
         "partner_id": str(uuid.uuid4()),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from greenroom.core import clock
+from greenroom.core.db import new_id
 from greenroom.core.direct import Executor
 from greenroom.core.errors import ValidationFailed
 from greenroom.core.redirects import safe_path
@@ -81,7 +82,7 @@ async def issue_token(
     await repository.insert_sign_in_token(
         on,
         {
-            "id": uuid.uuid4(),
+            "id": new_id(),
             "org_id": tenant.org_id,
             "environment": tenant.environment.value,
             "user_id": user_id,

@@ -8,17 +8,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 
-from greenroom.core.db import table_of
+from greenroom.core.db import id_prefix, ids_after, table_of
 from greenroom.core.direct import (
     Executor,
     Statement,
-    execute,
     execute_later,
-    execute_many_later,
 )
 from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
@@ -68,71 +85,123 @@ async def list_endpoints(
     return (await session.execute(query)).scalars().all()
 
 
-async def enabled_endpoints(on: Executor, tenant: Tenant) -> list[tuple[uuid.UUID, list[str]]]:
-    """(id, events) of the tenant's enabled endpoints: what the outbox needs, on every event."""
-    result = await execute(
-        on,
-        _ENABLED_ENDPOINTS,
-        {"org_id": tenant.org_id, "environment": tenant.environment.value},
-    )
-    return [(row["id"], row["events"]) for row in result.rows]
+# An endpoint's `events`: the event types it wants, or this one for every event.
+ALL_EVENTS = "*"
 
 
-# Kept from deletion until the transaction ends (PostgreSQL; SQLite's writers take turns
-# anyway): the deliveries written next refer to them, and an endpoint deleted in between would
-# fail the change that published the event.
-_ENABLED_ENDPOINTS = Statement(
-    select(WebhookEndpoint.id, WebhookEndpoint.events)
-    .where(
-        WebhookEndpoint.org_id == bindparam("org_id"),
-        WebhookEndpoint.environment == bindparam("environment"),
-        WebhookEndpoint.enabled.is_(True),
-    )
-    .with_for_update(read=True, key_share=True)
+class wants_event(FunctionElement[bool]):
+    """SQL for "the endpoint's `events` (a JSON list) holds `ALL_EVENTS` or this event type"."""
+
+    type = Boolean()
+    name = "wants_event"
+    inherit_cache = True
+
+    def __init__(self, events: ColumnElement[Any], event_type: ColumnElement[str]) -> None:
+        super().__init__(events, literal(ALL_EVENTS), event_type)
+
+
+@compiles(wants_event, "sqlite")
+def _wants_event_sqlite(element: wants_event, compiler: SQLCompiler, **kw: Any) -> str:
+    events, every, event_type = (compiler.process(clause, **kw) for clause in element.clauses)
+    # The parts are the compiler's: a column's name and two bind parameters.
+    return f"EXISTS (SELECT 1 FROM json_each({events}) WHERE value IN ({every}, {event_type}))"  # noqa: S608
+
+
+@compiles(wants_event, "postgresql")
+def _wants_event_postgresql(element: wants_event, compiler: SQLCompiler, **kw: Any) -> str:
+    events, every, event_type = (compiler.process(clause, **kw) for clause in element.clauses)
+    wanted = f"ARRAY[CAST({every} AS TEXT), CAST({event_type} AS TEXT)]"
+    return f"(CAST({events} AS JSONB) ?| {wanted})"
+
+
+async def insert_event(on: Executor, message: dict[str, Any], *, ordering_key: str | None) -> None:
+    """Write the outbox message (values by column name) and its deliveries, one per enabled
+    endpoint of the tenant that wants its event type (with an `ordering_key`, the event's user:
+    each at the tail of its endpoint's queue for that key), or nothing when no endpoint wants it.
+
+    Two INSERT ... SELECT from the endpoints, so that which endpoints those are is decided by the
+    database in the statements that write the rows: nothing is read first, and on PostgreSQL both
+    go with the transaction's other inserts (`execute_later`) in one round trip. The endpoints
+    are kept from deletion until the transaction ends (on PostgreSQL; SQLite's writers take turns
+    anyway): a delivery refers to its endpoint."""
+    await execute_later(on, _INSERT_MESSAGE, message)
+    values = {
+        "message_id": message["id"],
+        "org_id": message["org_id"],
+        "environment": message["environment"],
+        "event_type": message["event_type"],
+        "created_at": message["created_at"],
+        "ordering_key": ordering_key,
+        "id_prefix": id_prefix(),
+    }
+    queued = _INSERT_DELIVERIES if ordering_key is None else _INSERT_QUEUED_DELIVERIES
+    await execute_later(on, queued, values)
+
+
+_endpoints = table_of(WebhookEndpoint)
+_messages = table_of(WebhookMessage)
+_deliveries = table_of(WebhookDelivery)
+
+
+def _param(table: Table, column: str) -> BindParameter[Any]:
+    return bindparam(column, type_=table.c[column].type)
+
+
+# The tenant's enabled endpoints that want the event.
+_WANTING = and_(
+    _endpoints.c.org_id == _param(_messages, "org_id"),
+    _endpoints.c.environment == _param(_messages, "environment"),
+    _endpoints.c.enabled.is_(True),
+    wants_event(_endpoints.c.events, _param(_messages, "event_type")),
 )
-
-
-async def insert_message(on: Executor, values: dict[str, Any]) -> None:
-    """Write one outbox message (a Core insert: nothing reads it back; with the transaction's
-    other such inserts, `execute_later`)."""
-    await execute_later(on, _INSERT_MESSAGE, values)
-
-
-async def insert_deliveries(
-    on: Executor, rows: Sequence[dict[str, Any]], *, ordering_key: str | None
-) -> None:
-    """Write a message's deliveries, one per endpoint; with an `ordering_key` (the event's
-    user), each at the tail of its endpoint's queue for that key. One (one endpoint: the usual
-    case) goes with the transaction's other inserts (`execute_later`)."""
-    if ordering_key is None:
-        await execute_many_later(on, _INSERT_DELIVERY, rows)
-        return
-    queued = [
-        {
-            **row,
-            "ordering_key": ordering_key,
-            "queue_endpoint_id": row["endpoint_id"],
-            "queue_key": ordering_key,
-        }
-        for row in rows
-    ]
-    await execute_many_later(on, _INSERT_QUEUED_DELIVERY, queued)
-
-
-_INSERT_MESSAGE = Statement(insert(table_of(WebhookMessage)))
-_INSERT_DELIVERY = Statement(insert(table_of(WebhookDelivery)))
-# A delivery in its user's queue: one place after the queue's last pending delivery (the queue is
-# empty, or its pending deliveries are all later ones, once the earlier have succeeded or failed).
-_queued = table_of(WebhookDelivery).alias("queued")
+_MESSAGE_COLUMNS = ("id", "org_id", "environment", "event_type", "body", "created_at")
+_INSERT_MESSAGE = Statement(
+    insert(_messages).from_select(
+        _MESSAGE_COLUMNS,
+        select(*(_param(_messages, column) for column in _MESSAGE_COLUMNS)).where(
+            exists().where(_WANTING)
+        ),
+        include_defaults=False,
+    )
+)
+# A delivery's place in its user's queue: one after the queue's last pending delivery (the queue
+# is empty, or its pending deliveries are all later ones, once the earlier have succeeded or
+# failed).
+_queued = _deliveries.alias("queued")
 _QUEUE_TAIL = select(func.coalesce(func.max(_queued.c.ordering_seq), 0) + 1).where(
-    _queued.c.endpoint_id == bindparam("queue_endpoint_id"),
-    _queued.c.ordering_key == bindparam("queue_key"),
+    _queued.c.endpoint_id == _endpoints.c.id,
+    _queued.c.ordering_key == bindparam("ordering_key"),
     _queued.c.status == "pending",
 )
-_NEXT_IN_QUEUE = Statement(_QUEUE_TAIL)  # on its own: for tests/core/test_query_plans.py
-_INSERT_QUEUED_DELIVERY = Statement(
-    insert(table_of(WebhookDelivery)).values(ordering_seq=_QUEUE_TAIL.scalar_subquery())
-)
+
+
+def _insert_deliveries(ordering_seq: ColumnElement[Any]) -> Statement:
+    columns = {
+        "id": ids_after(bindparam("id_prefix", type_=String())),
+        "org_id": _endpoints.c.org_id,
+        "environment": _endpoints.c.environment,
+        "endpoint_id": _endpoints.c.id,
+        "message_id": _param(_deliveries, "message_id"),
+        "event_type": _param(_deliveries, "event_type"),
+        "status": literal("pending"),
+        "attempts": literal(0),
+        "created_at": _param(_deliveries, "created_at"),
+        "next_attempt_at": _param(_deliveries, "created_at"),
+        "ordering_key": _param(_deliveries, "ordering_key"),
+        "ordering_seq": ordering_seq,
+    }
+    return Statement(
+        insert(_deliveries).from_select(
+            list(columns),
+            select(*columns.values()).where(_WANTING).with_for_update(read=True, key_share=True),
+            include_defaults=False,
+        )
+    )
+
+
+# Events about no user have no order (no key, no place); the others queue per user.
+_INSERT_DELIVERIES = _insert_deliveries(null())
+_INSERT_QUEUED_DELIVERIES = _insert_deliveries(_QUEUE_TAIL.scalar_subquery())
 
 
 async def get_delivery(

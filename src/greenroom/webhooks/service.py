@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
+from greenroom.core.db import new_id
 from greenroom.core.direct import Executor
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
 from greenroom.core.pagination import decode_cursor, encode_cursor
@@ -39,7 +40,7 @@ from greenroom.webhooks.models import (
     WebhookVerificationKey,
 )
 
-ALL_EVENTS = "*"
+ALL_EVENTS = repository.ALL_EVENTS
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 MAX_DESCRIPTION = 500
 
@@ -189,7 +190,7 @@ async def create_endpoint(
             ],
         )
     endpoint = WebhookEndpoint(
-        id=uuid.uuid4(),
+        id=new_id(),
         org_id=tenant.org_id,
         environment=tenant.environment.value,
         url=url,
@@ -475,7 +476,7 @@ async def resend(
     if original.ordering_key is not None:
         seq = await repository.next_in_queue(session, endpoint.id, original.ordering_key)
     delivery = WebhookDelivery(
-        id=uuid.uuid4(),
+        id=new_id(),
         org_id=original.org_id,
         environment=original.environment,
         endpoint_id=original.endpoint_id,
@@ -520,46 +521,21 @@ async def record_event(
         # Users are erased through ORM sessions (users.service.erase).
         assert isinstance(on, AsyncSession), "user.deleted published outside an ORM session"
         await repository.forget_user_history(on, tenant.org_id, tenant.environment.value, key)
-    endpoints = [
-        endpoint_id
-        for endpoint_id, events_wanted in await repository.enabled_endpoints(on, tenant)
-        if ALL_EVENTS in events_wanted or event_type in events_wanted
-    ]
-    if not endpoints:
-        return
     now = clock.now()
     body = json.dumps(
         {"type": event_type, "timestamp": iso(now), "data": data},
         default=_json_default,
         separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
     )
-    message_id = uuid.uuid4()
-    # Core inserts: the rows are for the worker, nothing here reads them back.
-    await repository.insert_message(
-        on,
-        {
-            "id": message_id,
-            "org_id": tenant.org_id,
-            "environment": tenant.environment.value,
-            "event_type": event_type,
-            "body": body,
-            "created_at": now,
-        },
-    )
-    rows: list[dict[str, Any]] = [
-        {
-            "id": uuid.uuid4(),
-            "org_id": tenant.org_id,
-            "environment": tenant.environment.value,
-            "endpoint_id": endpoint_id,
-            "message_id": message_id,
-            "event_type": event_type,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
-        for endpoint_id in endpoints
-    ]
-    await repository.insert_deliveries(on, rows, ordering_key=key)
+    message = {
+        "id": new_id(),
+        "org_id": tenant.org_id,
+        "environment": tenant.environment.value,
+        "event_type": event_type,
+        "body": body,
+        "created_at": now,
+    }
+    await repository.insert_event(on, message, ordering_key=key)
 
 
 def _cursor_time(value: object) -> datetime:
