@@ -195,10 +195,8 @@ class Transaction:
         compiled = statement.compiled(self._direct.dialect, values)
         arguments = compiled.arguments(values)
         if self._direct.is_sqlite:
-            cursor = await (await self._sqlite_connection()).execute(compiled.sql, arguments)
-            raws = await cursor.fetchall() if compiled.names else []
-            rowcount = cursor.rowcount
-            await cursor.close()
+            driver = await self._sqlite_connection()
+            raws, rowcount = await driver.run(compiled.sql, arguments, bool(compiled.names))
         else:
             connection = await self._pg_connection()
             if self._later:
@@ -491,9 +489,7 @@ class Direct:
         compiled = statement.compiled(self.dialect, values)
         arguments = compiled.arguments(values)
         if self._sqlite_path is not None:
-            cursor = await (await self._sqlite_reader()).execute(compiled.sql, arguments)
-            raws = await cursor.fetchall()
-            await cursor.close()
+            raws, _ = await (await self._sqlite_reader()).run(compiled.sql, arguments, True)
         else:
             raws = await (await self.pg_pool()).fetch(compiled.sql, *arguments)
         return [compiled.row(raw) for raw in raws]

@@ -151,6 +151,24 @@ class InlineConnection:
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
         return await self.cursor().execute(sql, parameters)
 
+    async def run(self, sql: str, parameters: Sequence[Any], fetch: bool) -> tuple[list[Any], int]:
+        """The statement's rows (when `fetch`) and row count, in one call: what `core.direct`
+        runs each statement with (`execute`, `fetchall` and `close` are a coroutine each)."""
+        try:
+            return self._run(sql, parameters, fetch)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+        result: tuple[list[Any], int] = await _retry_busy(self._run, sql, parameters, fetch)
+        return result
+
+    def _run(self, sql: str, parameters: Sequence[Any], fetch: bool) -> tuple[list[Any], int]:
+        cursor = self._conn.execute(sql, parameters)
+        try:
+            return (cursor.fetchall() if fetch else []), cursor.rowcount
+        finally:
+            cursor.close()
+
     async def commit(self) -> None:
         # Inline too, although it waits for the disk (it writes the transaction to the WAL; the
         # fsyncs are the checkpoints', off the request path): handing it to a thread cost more
