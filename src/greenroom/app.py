@@ -24,7 +24,7 @@ from greenroom.core.db import Database
 from greenroom.core.errors import install_error_handlers
 from greenroom.core.forms import FormLists
 from greenroom.core.headers import security_headers
-from greenroom.core.logging import configure_logging
+from greenroom.core.logging import access_log, configure_logging
 from greenroom.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from greenroom.core.problems import install_problem_docs
 from greenroom.core.routing import add_routes
@@ -127,7 +127,8 @@ def _add_state(app: FastAPI, settings: Settings) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """WAL checkpoints (SQLite) and, with `run_worker`, the background jobs; on the way out,
-    the jobs' work in flight is finished and the written-behind bookkeeping flushed."""
+    the jobs' work in flight is finished and the written-behind bookkeeping (and access lines)
+    flushed."""
     settings: Settings = app.state.settings
     database: Database = app.state.database
     log.info("greenroom started", extra={"version": __version__})
@@ -164,6 +165,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.authenticator.close()
         await app.state.websessions_seen.flush()
         await database.dispose()
+        access_log.flush()
 
 
 def _add_routes(app: FastAPI) -> None:

@@ -3,13 +3,14 @@ request's context and never its query string or credentials."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from greenroom.core.logging import configure_logging
+from greenroom.core.logging import ACCESS_FLUSH_SECONDS, PIPE_BUF, access_log, configure_logging
 from tests.factories import make_key, make_org
 
 
@@ -29,6 +30,7 @@ def served_logs() -> Iterator[io.StringIO]:
     try:
         yield stream
     finally:
+        access_log.flush()
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
 
@@ -76,3 +78,38 @@ async def test_access_line_follows_the_access_loggers_level(app, client_for) -> 
     finally:
         access.setLevel(logging.NOTSET)
     assert '"greenroom.access"' not in stream.getvalue()
+
+
+class _Writes(io.StringIO):
+    """A stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+async def test_access_lines_go_out_together_in_whole_lines_soon_after(app, client_for) -> None:
+    org = await make_org(app)
+    key = await make_key(app, org)
+    client = client_for(org.slug)
+    with served_logs():
+        handler = logging.getLogger().handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        stream = handler.stream = _Writes()
+        # A path long enough that its lines fill more than one write.
+        path = "/api/auth/check/" + "x" * 400
+        for _ in range(30):
+            await client.get(path, headers={"Authorization": key})
+        waiting = len(stream.writes)
+        await asyncio.sleep(ACCESS_FLUSH_SECONDS * 4)  # no flush called: the timer writes them
+        writes = stream.writes[:]
+    lines = [line for text in writes for line in text.splitlines()]
+    assert len([line for line in lines if '"greenroom.access"' in line]) == 30
+    assert waiting < 30  # lines waited rather than going out one by one
+    assert 2 <= len(writes) < 30
+    for text in writes:
+        assert text.endswith("\n") and len(text.encode()) <= PIPE_BUF

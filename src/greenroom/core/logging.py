@@ -6,6 +6,8 @@ token or password can slip into the logs.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextlib
 import logging
 import sys
@@ -53,7 +55,8 @@ class _Timestamps:
 
     def format(self, created: float) -> str:
         second = int(created)
-        if second != self._second:  # callers hold the handler's lock
+        # Callers hold the handler's lock (`JsonFormatter`) or are the loop's thread (`AccessLog`).
+        if second != self._second:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
         return f"{self._stamp}.{int((created - second) * 1000):03d}+00:00"
@@ -83,9 +86,16 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+# Access lines wait this long at most before they are written, together (`AccessLog`).
+ACCESS_FLUSH_SECONDS = 0.05
+# POSIX writes at most this many bytes to a pipe in one piece: the lines of two processes that
+# share one stderr (`--workers 2`, a log collector's pipe) never interleave within a line.
+PIPE_BUF = 4096
+
+
 class AccessLog:
     """The one line per request, in the shape `JsonFormatter` gives every other line, written
-    straight to the log's stream.
+    straight to the log's stream, several at a time.
 
     Through the logging module the line costs about 13 us per request in process (a record, the
     record factory, filters, the handler's lock and the formatter): more than a tenth of an
@@ -93,11 +103,21 @@ class AccessLog:
     `disabled`) of the `greenroom.access` logger. When our JSON handler is not the root logger's
     only handler (plain-text logs, logging configured by someone else, pytest's capture), the line
     goes through the logging module instead, so that every handler gets it.
+
+    A write of its own per line (stderr is line-buffered) was one system call per request, 6% of
+    `GET /api/auth/check` under load. So lines wait, for `ACCESS_FLUSH_SECONDS` at most, and go
+    out together, whole lines in writes of at most `PIPE_BUF` bytes (a line longer than that
+    alone). `flush` writes them now: the app's shutdown and the interpreter's exit call it, so
+    only a process killed outright loses the last 50 ms of access lines.
     """
 
     def __init__(self) -> None:
         self.logger = logging.getLogger("greenroom.access")
         self._times = _Timestamps()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._pending_for: logging.StreamHandler[Any] | None = None
+        self._flush_later: asyncio.TimerHandle | None = None
 
     def write(self, method: str, path: str, status: int, duration_ms: float) -> None:
         root_handlers = logging.root.handlers
@@ -117,7 +137,7 @@ class AccessLog:
             return
         created = time.time()
         entry: dict[str, object] = {
-            "time": "",
+            "time": self._times.format(created),
             "level": "info",
             "logger": "greenroom.access",
             "message": "request",
@@ -130,13 +150,36 @@ class AccessLog:
         entry["path"] = path
         entry["status"] = status
         entry["duration_ms"] = duration_ms
+        line = orjson.dumps(entry, default=str) + b"\n"
+        if handler is not self._pending_for or self._pending_bytes + len(line) > PIPE_BUF:
+            self.flush()
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        self._pending_for = handler
+        if self._flush_later is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop to come back: now
+                self.flush()
+                return
+            self._flush_later = loop.call_later(ACCESS_FLUSH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        """Write the lines that wait, now."""
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
+        handler, lines = self._pending_for, self._pending
+        self._pending, self._pending_bytes, self._pending_for = [], 0, None
+        if handler is None or not lines:
+            return
         with handler.lock or contextlib.nullcontext():
-            entry["time"] = self._times.format(created)
-            handler.stream.write(orjson.dumps(entry, default=str).decode() + "\n")
+            handler.stream.write(b"".join(lines).decode())
             handler.stream.flush()
 
 
 access_log = AccessLog()
+atexit.register(access_log.flush)
 _json_handler: logging.StreamHandler[Any] | None = None
 
 
