@@ -74,21 +74,7 @@ def start_server(
     target: str, env: dict[str, str], factory: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    cmd = [sys.executable, str(ROOT / "bench" / "serve.py"), target, str(port)]
     if factory:
         cmd.append("--factory")
     proc = subprocess.Popen(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.cli.common import run_in_session, settings
 from greenroom.core.migrate import upgrade
+from greenroom.core.serving import HttpProtocol
 from greenroom.core.settings import Settings
 from greenroom.demo import DemoInfo, seed_demo
 
@@ -62,6 +63,7 @@ def serve(
         proxy_headers=cfg.trust_proxy,
         forwarded_allow_ips="*" if cfg.trust_proxy else None,
         server_header=False,
+        http=HttpProtocol,  # a response's head and body in one write (core/serving.py)
     )
 
 
