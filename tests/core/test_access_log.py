@@ -113,3 +113,30 @@ async def test_access_lines_go_out_together_in_whole_lines_soon_after(app, clien
     assert 2 <= len(writes) < 30
     for text in writes:
         assert text.endswith("\n") and len(text.encode()) <= PIPE_BUF
+
+
+async def test_lines_left_by_a_loop_that_ended_go_out_with_the_next_line(app, client_for) -> None:
+    org = await make_org(app)
+    key = await make_key(app, org)
+    client = client_for(org.slug)
+
+    async def on_another_loop() -> None:  # its timer never fires: the loop ends first
+        access_log.write("GET", "/from-a-loop-that-ended", 200, 1.0)
+
+    with served_logs() as stream:
+        await asyncio.to_thread(asyncio.run, on_another_loop())
+        await client.get("/api/auth/check", headers={"Authorization": key})
+        await asyncio.sleep(ACCESS_FLUSH_SECONDS * 4)
+        text = stream.getvalue()
+    paths = [json.loads(line)["path"] for line in text.splitlines() if "greenroom.access" in line]
+    assert paths == ["/from-a-loop-that-ended", "/api/auth/check"]
+
+
+async def test_access_lines_that_wait_go_out_before_any_other_line(app, client_for) -> None:
+    org = await make_org(app)
+    key = await make_key(app, org)
+    with served_logs() as stream:
+        await client_for(org.slug).get("/api/auth/check", headers={"Authorization": key})
+        logging.getLogger("greenroom").warning("after the request")
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines][-2:] == ["request", "after the request"]

@@ -23,6 +23,7 @@ from greenroom.practice import repository as practice
 from greenroom.progress import repository as progress
 from greenroom.users import repository as users
 from greenroom.webhooks import repository as webhooks
+from tests.factories import make_org
 
 BIG_TABLES = (
     "users",
@@ -186,6 +187,19 @@ async def test_a_user_events_read_model_write_finds_the_user_by_primary_key(app:
     else:
         pool = await database.direct.pg_pool()
         async with pool.acquire() as conn, conn.transaction():
+            # The statistics autovacuum keeps of this test database's few users change at
+            # moments of its own during the suite, and with a handful of rows any plan costs
+            # the same (it chose a sequential scan, or another index that holds `id`, in runs
+            # where it had just analyzed the table). So the table gets an org's worth of users
+            # and fresh statistics here, undone with the transaction.
+            org = await make_org(app)
+            await conn.execute(
+                "INSERT INTO users (id, org_id, environment, partner_id, anonymous, created_at,"
+                " updated_at) SELECT gen_random_uuid(), $1, 'production', 'plan-' || n, false,"
+                " now(), now() FROM generate_series(1, 2000) AS n",
+                org.id,
+            )
+            await conn.execute("ANALYZE users")
             # The plan a prepared statement settles on after its first executions.
             await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             await conn.execute(f"PREPARE upsert AS {compiled.sql}")

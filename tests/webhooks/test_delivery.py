@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from greenroom.core import clock, events
@@ -123,6 +123,35 @@ async def test_a_create_queues_one_delivery_per_endpoint_that_wants_it(
         select(func.count()).select_from(WebhookMessage).where(WebhookMessage.org_id == org.id)
     )
     assert messages == 1
+
+
+async def test_an_event_s_message_and_deliveries_are_one_statement_in_an_orm_session(
+    app, partner, webhook_id, db
+) -> None:
+    # Services that change data through an ORM session publish there too. Were the message and
+    # its deliveries two statements, an endpoint made or changed between them on PostgreSQL
+    # would get a delivery of a message that was never written: a foreign-key error that undoes
+    # the change. One statement sees the endpoints as one; its rows share their `cmin`.
+    await publish(app, partner.org, "user.created", user_data("one-statement"))
+    [delivery] = (
+        await db.execute(
+            select(WebhookDelivery.id, WebhookDelivery.message_id).where(
+                WebhookDelivery.org_id == partner.org.id
+            )
+        )
+    ).all()
+    if app.state.database.is_sqlite:
+        return  # SQLite's writers take turns: nothing changes between its statements
+    statements = (
+        await db.execute(
+            text(
+                "SELECT m.cmin, d.cmin FROM webhook_messages m, webhook_deliveries d"
+                " WHERE m.id = :message AND d.id = :delivery"
+            ),
+            {"message": delivery.message_id, "delivery": delivery.id},
+        )
+    ).one()
+    assert statements[0] == statements[1]
 
 
 async def test_no_message_is_written_when_no_endpoint_wants_the_event(app, api_for, db) -> None:

@@ -258,6 +258,24 @@ class Transaction:
         self._later.append((compiled, compiled.arguments(values)))
         self._later_writes.add(str(compiled.writes))
 
+    async def execute_together(self, statements: Sequence[tuple[Statement, Values]]) -> None:
+        """INSERTs that must see the database as one statement does (none may need another's
+        rows): queued like `execute_later`, all in the same statement. On SQLite, whose writers
+        take turns, they run now, one after the other."""
+        if self._direct.is_sqlite:
+            for statement, values in statements:
+                await self.execute(statement, values)
+            return
+        parts = [
+            (_combinable(statement, self._direct.dialect, values), values)
+            for statement, values in statements
+        ]
+        if any(compiled.tables & self._later_writes for compiled, _ in parts):
+            await self._send_later(await self._pg_connection())
+        for compiled, values in parts:
+            self._later.append((compiled, compiled.arguments(values)))
+            self._later_writes.add(str(compiled.writes))
+
     async def _send_later(self, connection: Any) -> None:
         later, self._later = self._later, []
         self._later_writes.clear()
@@ -597,6 +615,33 @@ async def execute_later(on: Executor, statement: Statement, values: Values | Non
         await on.execute_later(statement, values)
     else:
         await execute(on, statement, values)
+
+
+async def execute_together(on: Executor, statements: Sequence[tuple[Statement, Values]]) -> None:
+    """INSERTs whose outcome nothing reads and that must see the database as one statement
+    does (none may need another's rows): in a direct transaction,
+    `Transaction.execute_together`; in an ORM session on PostgreSQL, one statement now (after
+    the session's pending changes); on SQLite, one after the other."""
+    if isinstance(on, Transaction):
+        await on.execute_together(statements)
+        return
+    if dialect_of(on) == "sqlite":
+        for statement, values in statements:
+            await execute(on, statement, values)
+        return
+    await on.flush()
+    dialect = on.get_bind().dialect
+    parts = [(_combinable(statement, dialect, values), values) for statement, values in statements]
+    arguments = [value for compiled, values in parts for value in compiled.arguments(values)]
+    connection = await on.connection()  # the session's transaction, begun if it was not
+    await connection.exec_driver_sql(_together(tuple(c for c, _ in parts)), tuple(arguments))
+
+
+def _combinable(statement: Statement, dialect: Dialect, values: Values) -> _Compiled:
+    compiled = statement.compiled(dialect, values)
+    if not isinstance(statement.statement, Insert) or compiled.names or not compiled.combinable:
+        raise TypeError("only INSERTs that return nothing and can be WITH parts go together")
+    return compiled
 
 
 async def execute_many_later(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:

@@ -107,8 +107,9 @@ class AccessLog:
     A write of its own per line (stderr is line-buffered) was one system call per request, 6% of
     `GET /api/auth/check` under load. So lines wait, for `ACCESS_FLUSH_SECONDS` at most, and go
     out together, whole lines in writes of at most `PIPE_BUF` bytes (a line longer than that
-    alone). `flush` writes them now: the app's shutdown and the interpreter's exit call it, so
-    only a process killed outright loses the last 50 ms of access lines.
+    alone); any other log line writes them first (`_JsonHandler`). `flush` writes them now: the
+    app's shutdown and the interpreter's exit call it, so only a process killed outright loses
+    the last 50 ms of access lines. Lines are written from the event loop's thread.
     """
 
     def __init__(self) -> None:
@@ -118,6 +119,7 @@ class AccessLog:
         self._pending_bytes = 0
         self._pending_for: logging.StreamHandler[Any] | None = None
         self._flush_later: asyncio.TimerHandle | None = None
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
 
     def write(self, method: str, path: str, status: int, duration_ms: float) -> None:
         root_handlers = logging.root.handlers
@@ -151,24 +153,31 @@ class AccessLog:
         entry["status"] = status
         entry["duration_ms"] = duration_ms
         line = orjson.dumps(entry, default=str) + b"\n"
-        if handler is not self._pending_for or self._pending_bytes + len(line) > PIPE_BUF:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if (
+            handler is not self._pending_for
+            or self._pending_bytes + len(line) > PIPE_BUF
+            # Lines that wait for the timer of a loop that ended (or another loop's).
+            or (self._flush_later is not None and self._flush_loop is not loop)
+        ):
             self.flush()
         self._pending.append(line)
         self._pending_bytes += len(line)
         self._pending_for = handler
-        if self._flush_later is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no event loop to come back: now
-                self.flush()
-                return
+        if loop is None:  # no event loop to come back: now
+            self.flush()
+        elif self._flush_later is None:
             self._flush_later = loop.call_later(ACCESS_FLUSH_SECONDS, self.flush)
+            self._flush_loop = loop
 
     def flush(self) -> None:
         """Write the lines that wait, now."""
         if self._flush_later is not None:
             self._flush_later.cancel()
-            self._flush_later = None
+            self._flush_later = self._flush_loop = None
         handler, lines = self._pending_for, self._pending
         self._pending, self._pending_bytes, self._pending_for = [], 0, None
         if handler is None or not lines:
@@ -179,6 +188,17 @@ class AccessLog:
 
 
 access_log = AccessLog()
+
+
+class _JsonHandler(logging.StreamHandler[Any]):
+    """The process's log handler: the access lines that wait go out before any other line, so
+    the log stays in the order things happened."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        access_log.flush()
+        super().emit(record)
+
+
 atexit.register(access_log.flush)
 _json_handler: logging.StreamHandler[Any] | None = None
 
@@ -191,7 +211,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     global _json_handler
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _JsonHandler(sys.stderr)
     if json_output:
         handler.setFormatter(JsonFormatter())
     else:

@@ -35,7 +35,7 @@ from greenroom.core.db import id_prefix, ids_after, table_of
 from greenroom.core.direct import (
     Executor,
     Statement,
-    execute_later,
+    execute_together,
 )
 from greenroom.jobs.leases import lease
 from greenroom.tenancy.context import Tenant
@@ -121,10 +121,11 @@ async def insert_event(on: Executor, message: dict[str, Any], *, ordering_key: s
 
     Two INSERT ... SELECT from the endpoints, so that which endpoints those are is decided by the
     database in the statements that write the rows: nothing is read first, and on PostgreSQL both
-    go with the transaction's other inserts (`execute_later`) in one round trip. The endpoints
+    are parts of one statement (`execute_together`; in a direct transaction, with its other
+    queued inserts), which sees the endpoints as one: a delivery is never written for a message
+    that is not, whatever happens to the endpoints meanwhile. The endpoints
     are kept from deletion until the transaction ends (on PostgreSQL; SQLite's writers take turns
     anyway): a delivery refers to its endpoint."""
-    await execute_later(on, _INSERT_MESSAGE, message)
     values = {
         "message_id": message["id"],
         "org_id": message["org_id"],
@@ -135,7 +136,7 @@ async def insert_event(on: Executor, message: dict[str, Any], *, ordering_key: s
         "id_prefix": id_prefix(),
     }
     queued = _INSERT_DELIVERIES if ordering_key is None else _INSERT_QUEUED_DELIVERIES
-    await execute_later(on, queued, values)
+    await execute_together(on, [(_INSERT_MESSAGE, message), (queued, values)])
 
 
 _endpoints = table_of(WebhookEndpoint)
