@@ -1,5 +1,5 @@
 """One uvicorn server process for a benchmark, run as `greenroom serve` runs it: 1 worker, no
-access log of uvicorn's own, and Greenroom's HTTP protocol (`greenroom.core.serving`: a
+access log of uvicorn's own, no proxy headers or Server header, and Greenroom's HTTP protocol (`greenroom.core.serving`: a
 response's head and body in one write). The bare app and Greenroom both run through here, so that
 their figures differ by the app alone.
 
@@ -30,6 +30,10 @@ def main() -> None:
         log_level="warning",
         factory="--factory" in sys.argv[3:],
         http=HttpProtocol,
+        # As `greenroom serve` without GREENROOM_TRUST_PROXY: no X-Forwarded-* rewriting, no
+        # Server header.
+        proxy_headers=False,
+        server_header=False,
     )
 
 
