@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 
 from greenroom.app import create_app
+from greenroom.core.serving import HttpProtocol
 from greenroom.core.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -111,8 +112,17 @@ def live_server(settings: Settings, migrated: str) -> Iterator[LiveServer]:
     port = _free_port()
     live_settings = settings.model_copy(update={"public_port": port})
     app = create_app(live_settings, configure_logs=False)
+    # With the HTTP protocol `greenroom serve` runs (core/serving.py): the pages, their assets
+    # and uploads go through it to a real browser.
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            http=HttpProtocol,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
