@@ -20,6 +20,15 @@ from tests.conftest import TEST_SECRETS
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# uvicorn with the HTTP protocol `greenroom serve` runs (core/serving.py), which its command
+# line cannot name.
+_SERVE = (
+    "import sys, uvicorn; from greenroom.core.serving import HttpProtocol; "
+    "uvicorn.run('tests.probe:create_probe_app', factory=True, host='127.0.0.1', "
+    "port=int(sys.argv[1]), log_level='warning', http=HttpProtocol)"
+)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,19 +65,7 @@ def server_processes(
     logs = [(log_dir / f"{port}.log").open("w") for port in ports]
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests.probe:create_probe_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-c", _SERVE, str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
