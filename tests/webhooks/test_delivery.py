@@ -46,6 +46,12 @@ def when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+async def _rows_of(db, model, org) -> int:
+    """How many rows of `model` the org has."""
+    found = await db.scalar(select(func.count()).select_from(model).where(model.org_id == org.id))
+    return int(found)
+
+
 async def test_an_event_is_delivered_signed_and_logged(app, partner, webhook_id, receiver) -> None:
     org, client = partner.org, partner.api
     await publish(app, org, "user.created", user_data())
@@ -119,10 +125,7 @@ async def test_a_create_queues_one_delivery_per_endpoint_that_wants_it(
         and {i.variant for i in ids} == {uuid.RFC_4122}
     )
     assert [row.ordering_seq for row in rows] == [1, 1]  # the head of each endpoint's queue
-    messages = await db.scalar(
-        select(func.count()).select_from(WebhookMessage).where(WebhookMessage.org_id == org.id)
-    )
-    assert messages == 1
+    assert await _rows_of(db, WebhookMessage, org) == 1
 
 
 async def test_an_event_s_message_and_deliveries_are_one_statement_in_an_orm_session(
@@ -159,10 +162,7 @@ async def test_no_message_is_written_when_no_endpoint_wants_the_event(app, api_f
     client = await api_for(org)
     assert (await client.post("/api/users/unheard", json=JANE)).status_code == 201
     for model in (WebhookMessage, WebhookDelivery):
-        count = await db.scalar(
-            select(func.count()).select_from(model).where(model.org_id == org.id)
-        )
-        assert count == 0, model
+        assert await _rows_of(db, model, org) == 0, model
 
 
 async def test_events_of_a_rolled_back_change_are_never_queued(
@@ -173,10 +173,7 @@ async def test_events_of_a_rolled_back_change_are_never_queued(
         await session.begin()
         await events.publish(session, tenant_of(org), "user.created", user_data())
         await session.rollback()
-    count = await db.scalar(
-        select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.org_id == org.id)
-    )
-    assert count == 0
+    assert await _rows_of(db, WebhookDelivery, org) == 0
 
 
 async def test_a_500_is_retried_with_backoff_and_the_same_webhook_id(

@@ -68,7 +68,8 @@ class _Compiled:
         # default (or onupdate) the caller left out get it here, as the ORM would.
         self.defaults: list[tuple[str, Callable[[], Any]]] = []
         column_keys = None
-        if isinstance(statement, Insert | Update):
+        # (An INSERT ... SELECT names its columns itself: no keys, no defaults to fill.)
+        if isinstance(statement, Insert | Update) and getattr(statement, "select", None) is None:
             column_keys = sorted(keys)
             for column in statement.table.columns:
                 default = column.default if isinstance(statement, Insert) else column.onupdate
@@ -213,7 +214,7 @@ class Transaction:
         """One statement for many rows of values (all with the same keys)."""
         if not rows:
             return
-        if len(rows) == 1:  # the usual case (one webhook endpoint): a plain execute is cheaper
+        if len(rows) == 1:  # a plain execute is cheaper
             await self.execute(statement, rows[0])
             return
         compiled = statement.compiled(self._direct.dialect, rows[0])
@@ -253,10 +254,7 @@ class Transaction:
         if not compiled.combinable:
             await self.execute(statement, values)
             return
-        if compiled.tables & self._later_writes:
-            await self._send_later(await self._pg_connection())
-        self._later.append((compiled, compiled.arguments(values)))
-        self._later_writes.add(str(compiled.writes))
+        await self._queue([(compiled, values)])
 
     async def execute_together(self, statements: Sequence[tuple[Statement, Values]]) -> None:
         """INSERTs that must see the database as one statement does (none may need another's
@@ -266,10 +264,16 @@ class Transaction:
             for statement, values in statements:
                 await self.execute(statement, values)
             return
-        parts = [
-            (_combinable(statement, self._direct.dialect, values), values)
-            for statement, values in statements
-        ]
+        await self._queue(
+            [
+                (_combinable(statement, self._direct.dialect, values), values)
+                for statement, values in statements
+            ]
+        )
+
+    async def _queue(self, parts: Sequence[tuple[_Compiled, Values]]) -> None:
+        """Queue `parts` to go in one statement; first send what is queued if any part names a
+        table a queued insert writes (it would not see those rows)."""
         if any(compiled.tables & self._later_writes for compiled, _ in parts):
             await self._send_later(await self._pg_connection())
         for compiled, values in parts:
@@ -642,22 +646,6 @@ def _combinable(statement: Statement, dialect: Dialect, values: Values) -> _Comp
     if not isinstance(statement.statement, Insert) or compiled.names or not compiled.combinable:
         raise TypeError("only INSERTs that return nothing and can be WITH parts go together")
     return compiled
-
-
-async def execute_many_later(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:
-    """`execute_many` for inserts nothing reads: one row (the usual case) is queued with
-    `execute_later`; several go at once, as one `executemany`."""
-    if len(rows) == 1:
-        await execute_later(on, statement, rows[0])
-    else:
-        await execute_many(on, statement, rows)
-
-
-async def execute_many(on: Executor, statement: Statement, rows: Sequence[Values]) -> None:
-    if isinstance(on, Transaction):
-        await on.execute_many(statement, rows)
-    elif rows:
-        await on.execute(statement.statement, [dict(values) for values in rows])
 
 
 def dialect_of(on: Executor) -> str:
