@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from sqlalchemy import update
+
+from greenroom.users.models import User
 from tests.users.helpers import JANE
 
 
@@ -44,3 +48,54 @@ async def test_lone_surrogates_are_refused_not_a_server_error(api, raw: bytes) -
         "/api/users/abc123def", content=raw, headers={"Content-Type": "application/json"}
     )
     assert response.status_code in (400, 422), response.text
+
+
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        (b"NaN", "finite"),
+        (b"-Infinity", "finite"),
+        (b"1e400", "finite"),  # read as infinity
+        (b"9223372036854775808", "64 bits"),  # 2**63
+        (b"-9223372036854775809", "64 bits"),
+        (b'[1, {"deep": 123456789012345678901234567890}]', "64 bits"),
+    ],
+)
+async def test_metadata_numbers_that_cannot_come_back_as_sent_are_422(
+    api, number: bytes, problem: str
+) -> None:
+    # Python's JSON reading takes these. Before, on SQLite an integer over 64 bits was stored and
+    # every answer about the user was a 500 after, and on PostgreSQL NaN was a 500.
+    raw = b'{"first_name": "Jane", "last_name": "Doe", "email": "j@xyz.example.com", '
+    response = await api.post(
+        "/api/users/abc123def",
+        content=raw + b'"metadata": {"n": ' + number + b"}}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "metadata" and problem in error["message"], error
+    assert (await api.get("/api/users/abc123def")).status_code == 404  # nothing written
+
+
+async def test_metadata_numbers_at_the_edges_come_back_as_sent(api) -> None:
+    metadata = {"max": 2**63 - 1, "min": -(2**63), "small": 5e-324, "big": 1.7976931348623157e308}
+    response = await api.post("/api/users/abc123def", json={**JANE, "metadata": metadata})
+    assert response.status_code == 201, response.text
+    assert response.json()["user"]["metadata"] == metadata
+    assert (await api.get("/api/users/abc123def")).json()["user"]["metadata"] == metadata
+
+
+async def test_a_user_stored_with_a_huge_integer_before_the_check_still_reads(api, db) -> None:
+    # Before the metadata check, SQLite kept such a number and every answer about the user was
+    # a 500 (the response writer refused it). PostgreSQL's JSON reading makes it a float.
+    assert (await api.post("/api/users/abc123def", json=JANE)).status_code == 201
+    await db.execute(
+        update(User).where(User.partner_id == "abc123def").values(metadata_={"n": 2**100})
+    )
+    await db.commit()
+    for path in ("/api/users/abc123def", "/api/users"):
+        response = await api.get(path)
+        assert response.status_code == 200, response.text
+        [number] = re.findall(r'"n":([0-9.e+]+)', response.text)
+        assert float(number) == pytest.approx(2**100)

@@ -7,6 +7,7 @@ keep `response_model` for the OpenAPI document and return `json_response(...)`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, overload
@@ -51,6 +52,10 @@ Timestamp = Annotated[
 def json_response(
     content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return Response(
-        orjson.dumps(content), status_code, headers=headers, media_type="application/json"
-    )
+    """`content` as JSON. What orjson refuses goes through `json`: integers over 64 bits, which
+    metadata stored before the API refused them may hold (docs/users.md)."""
+    try:
+        body = orjson.dumps(content)
+    except TypeError:  # orjson.JSONEncodeError is one
+        body = json.dumps(content, separators=(",", ":")).encode()
+    return Response(body, status_code, headers=headers, media_type="application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 from pydantic import (
@@ -56,14 +57,26 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _has_nul(value: Any) -> bool:
+# The integers metadata may hold: those every part of the way stores and writes back as they
+# were (a JSON number of PostgreSQL, the API's and the webhooks' JSON), signed 64-bit.
+METADATA_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _metadata_problem(value: Any) -> str | None:
+    """Why `value` (part of the metadata as the JSON was read) cannot be kept and given back as
+    it was sent, or None. NUL: PostgreSQL refuses it in text. NaN and infinities
+    (`NaN`, `1e400`): not JSON; PostgreSQL refuses them, and JSON writers turn them into null.
+    Integers beyond 64 bits: the API's JSON writer refuses them."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        return "may not contain NUL characters" if "\x00" in value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if value in METADATA_INT_RANGE else "integers must fit in 64 bits"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "numbers must be finite (no NaN or Infinity)"
+    parts = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+    return next((found for part in parts if (found := _metadata_problem(part))), None)
 
 
 class UserWrite(BaseModel):
@@ -97,7 +110,9 @@ class UserWrite(BaseModel):
         description="Required when the user is created. On update, null or empty leaves it as it is.",
     )
     metadata: dict[str, Any] | None = Field(
-        default=None, description="Your own data about the user: a JSON object of at most 4 KB."
+        default=None,
+        description="Your own data about the user: a JSON object of at most 4 KB, given back as "
+        "sent (finite numbers, integers within signed 64 bits, no NUL characters).",
     )
 
     @model_validator(mode="before")
@@ -114,8 +129,9 @@ class UserWrite(BaseModel):
     @classmethod
     def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            if _has_nul(value):
-                raise ValueError("metadata may not contain NUL characters")
+            problem = _metadata_problem(value)
+            if problem is not None:
+                raise ValueError(f"metadata {problem}")
             size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
             if size > METADATA_MAX_BYTES:
                 raise ValueError(f"metadata is {size} bytes; at most {METADATA_MAX_BYTES}")
