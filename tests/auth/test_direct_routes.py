@@ -146,6 +146,24 @@ async def test_direct_writes_read_their_body_as_fastapi_would(
         (user, {"json": {"first_name": 5, "last_name": None}}),
         (user, {"json": {"nickname": "JD"}}),
         (user, {"json": {"metadata": "not an object"}}),
+        # Where pydantic's one-pass JSON check (`_json_body`'s `whole_body`) could part from
+        # json.loads and FastAPI's check: repeated keys, numbers Python's json takes, escapes,
+        # a byte-order mark, blanks and nesting.
+        (user, {"content": b'{"first_name": "A", "first_name": "Jane"}', "headers": json_type}),
+        (
+            user,
+            {
+                "content": b'{"metadata": {"n": NaN, "i": -Infinity, "f": 1e400, '
+                b'"big": 123456789012345678901234567890, "e": "\\u00e9\\n"}}',
+                "headers": json_type,
+            },
+        ),
+        (user, {"content": b'{"first_name": "\\ud800"}', "headers": json_type}),
+        (user, {"content": b'{"metadata": {"x": "\\udc00"}}', "headers": json_type}),
+        (user, {"content": b'\xef\xbb\xbf{"first_name": "Jane"}', "headers": json_type}),
+        (user, {"content": '{"last_name": "Zo\u00eb"}'.encode("utf-16"), "headers": json_type}),
+        (user, {"json": {"first_name": "Zo\u00eb", "last_name": "", "email": None}}),
+        (user, {"json": {"metadata": {"a": [1, {"b": None}], "c": True}}}),
         (user, {"data": {"first_name": "Janet"}}),  # form-encoded
         (user, {"content": b"first_name=Jane", "headers": {"Content-Type": "text/plain"}}),
         (user, {"content": b'{"a": 1}', "headers": {"Content-Type": "application/x+json"}}),

@@ -15,6 +15,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from greenroom.core import clock, events
 from greenroom.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from greenroom.webhooks.service import _event_body
 from tests.conftest import Partner
 from tests.factories import make_org
 from tests.webhooks.conftest import Receiver, make_worker, publish, tenant_of, user_data
@@ -77,6 +78,36 @@ async def test_an_event_is_delivered_signed_and_logged(app, partner, webhook_id,
     assert one.json()["delivery"]["id"] == delivery["id"]
     # Nothing is sent twice.
     assert await make_worker(app, org).run_until_idle() == 0
+
+
+async def test_the_event_carries_the_user_as_the_api_answers_it(
+    app, partner, webhook_id, receiver
+) -> None:
+    # The outbox body is written by orjson (UTF-8 as it is, where `json` escaped to ASCII).
+    metadata = {"cohort": "automne \u00e9t\u00e9 \u2603", "max": 2**63 - 1, "nested": [1.5, None]}
+    body = {"first_name": "Zo\u00eb", "last_name": "\u738b", "email": "zoe@xyz.example.com"}
+    for partner_id, extra in (("plain", {}), ("wide", {"metadata": metadata})):
+        created = await partner.api.post(f"/api/users/{partner_id}", json={**body, **extra})
+        assert created.status_code == 201
+        user = created.json()["user"]
+        del user["token"]
+        await make_worker(app, partner.org).run_until_idle()
+        got = receiver.at("/hook")[-1]
+        assert got.verify_error is None
+        assert got.payload["data"] == {"user": user}
+        assert (await partner.api.get(f"/api/users/{partner_id}")).json()["user"] == user
+
+
+def test_an_event_body_orjson_refuses_is_written_by_json() -> None:
+    # No API input reaches this (metadata is checked first), but an event's data is whatever
+    # its publisher built: the outbox must never fail a change for its JSON.
+    event = {"type": "user.updated", "data": {"n": 2**70, "s": "\ud800", 5: "five"}}
+    body = _event_body(event)
+    assert body.isascii()
+    assert json.loads(body) == {
+        "type": "user.updated",
+        "data": {"n": 2**70, "s": "\ud800", "5": "five"},
+    }
 
 
 async def test_only_subscribed_event_types_are_queued(app, api_for, receiver) -> None:

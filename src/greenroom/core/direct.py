@@ -116,12 +116,14 @@ class _Compiled:
 
     def arguments(self, values: Values) -> list[Any]:
         if self.defaults:
-            values = {**values, **{key: make() for key, make in self.defaults}}
-        out = []
-        for name, default, process in self.params:
-            value = values[name] if name in values else default
-            out.append(process(value) if process is not None else value)
-        return out
+            values = dict(values)
+            for key, make in self.defaults:
+                values[key] = make()
+        get = values.get
+        return [
+            get(name, default) if process is None else process(get(name, default))
+            for name, default, process in self.params
+        ]
 
     def row(self, raw: Sequence[Any]) -> Row:
         return {
@@ -421,14 +423,14 @@ class _SharedCommit:
         async with self._turn:
             self._savepoints += 1
             name = f"member{self._savepoints}"
-            await driver.execute(f"SAVEPOINT {name}")
+            await driver.run(f"SAVEPOINT {name}", (), False)
             try:
                 yield
             except BaseException:
-                await driver.execute(f"ROLLBACK TO {name}")
-                await driver.execute(f"RELEASE {name}")
+                await driver.run(f"ROLLBACK TO {name}", (), False)
+                await driver.run(f"RELEASE {name}", (), False)
                 raise
-            await driver.execute(f"RELEASE {name}")
+            await driver.run(f"RELEASE {name}", (), False)
 
     async def leave(self) -> None:
         """A member is done (its block ended, or it never got in): the last one commits, after

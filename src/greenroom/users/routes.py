@@ -48,7 +48,7 @@ def _created_response(result: service.UserWithToken) -> Response:
     token = result.token
     body = {
         "user": {
-            **service.public_user(result.user),
+            **result.public,
             "token": {"token": token.token, "expires_at": iso(token.expires_at)} if token else None,
         }
     }

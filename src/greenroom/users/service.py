@@ -52,6 +52,8 @@ class UserWithToken:
     user: User
     created: bool
     token: sso.IssuedToken | None
+    # `public_user(user)`, made once for the event and the answer.
+    public: dict[str, Any]
     # False when the call wrote nothing: an update whose values the user already had (the
     # import reports such rows as "unchanged").
     changed: bool = True
@@ -207,11 +209,12 @@ async def create_or_update(
     for _attempt in range(3):
         if not missing and await repository.insert_new(on, values):
             user = _detached_user(values)
-            await events.publish(
-                on, tenant, "user.created", {"user": public_user(user)}, user_id=user.id
-            )
+            public = public_user(user)
+            await events.publish(on, tenant, "user.created", {"user": public}, user_id=user.id)
             token = await _token(on, tenant, user, secret)
-            return UserWithToken(user=await _attached(on, user), created=True, token=token)
+            return UserWithToken(
+                user=await _attached(on, user), created=True, token=token, public=public
+            )
         found = await repository.read_any(on, tenant, partner_id)
         if found is not None or missing:
             break
@@ -228,12 +231,16 @@ async def create_or_update(
         changes["updated_at"] = now
         await repository.update(on, user.id, changes)
         user = _detached_user({**found, **changes})
-        await events.publish(
-            on, tenant, "user.updated", {"user": public_user(user)}, user_id=user.id
-        )
+    public = public_user(user)
+    if changes:
+        await events.publish(on, tenant, "user.updated", {"user": public}, user_id=user.id)
     token = await _token(on, tenant, user, secret)
     return UserWithToken(
-        user=await _attached(on, user), created=False, token=token, changed=bool(changes)
+        user=await _attached(on, user),
+        created=False,
+        token=token,
+        public=public,
+        changed=bool(changes),
     )
 
 
@@ -275,9 +282,10 @@ async def create_anonymous(
     inserted = await repository.insert_new(on, values)
     assert inserted  # a fresh UUID
     user = _detached_user(values)
-    await events.publish(on, tenant, "user.created", {"user": public_user(user)}, user_id=user.id)
+    public = public_user(user)
+    await events.publish(on, tenant, "user.created", {"user": public}, user_id=user.id)
     token = await _token(on, tenant, user, secret)
-    return UserWithToken(user=user, created=True, token=token)
+    return UserWithToken(user=user, created=True, token=token, public=public)
 
 
 async def read_users(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from greenroom.core import clock, events
@@ -504,6 +505,19 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _event_body(event: Mapping[str, Any]) -> str:
+    """The message's JSON, compact. orjson writes it in ~2 us where `json` takes ~10 (every
+    change writes one); what orjson refuses (a lone surrogate, an integer over 64 bits, a key
+    that is not a string) goes through `json`, escaped to ASCII so that the insert cannot fail
+    on it. orjson writes NaN and infinities as null, as the API's own responses do."""
+    try:
+        return orjson.dumps(
+            event, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME
+        ).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(event, default=_json_default, separators=(",", ":"))
+
+
 async def record_event(
     on: Executor,
     tenant: Tenant,
@@ -522,11 +536,7 @@ async def record_event(
         assert isinstance(on, AsyncSession), "user.deleted published outside an ORM session"
         await repository.forget_user_history(on, tenant.org_id, tenant.environment.value, key)
     now = clock.now()
-    body = json.dumps(
-        {"type": event_type, "timestamp": iso(now), "data": data},
-        default=_json_default,
-        separators=(",", ":"),  # ASCII: a lone surrogate in the data cannot break the insert
-    )
+    body = _event_body({"type": event_type, "timestamp": iso(now), "data": data})
     message = {
         "id": new_id(),
         "org_id": tenant.org_id,
