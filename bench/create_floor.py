@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from bench import bare  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
 
 from greenroom.admin_area import repository as students_sql  # noqa: E402
@@ -149,13 +150,8 @@ def _iso(at: datetime) -> str:
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await bare.app(scope, receive, send)  # nothing to start or stop
+        return
     conn = FLOOR.open()
     if scope["method"] != "POST":  # the readiness probe
         await send({"type": "http.response.start", "status": 200, "headers": []})
