@@ -348,9 +348,11 @@ async def _json_body(
                 if whole_body is not None:
                     name, adapter = whole_body
                     try:
-                        return {name: adapter.validate_json(received)}
+                        value = adapter.validate_json(received)
                     except ValidationError:
-                        pass  # the usual path gives FastAPI's errors
+                        value = None  # the usual path gives FastAPI's errors
+                    if value is not None:  # (FastAPI gives a JSON null the default)
+                        return {name: value}
                 body = json.loads(received)
             else:
                 body = received  # as FastAPI does: checked against the model as bytes
