@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from greenroom.core import clock
+from greenroom.idempotency.models import IdempotencyRecord
 from greenroom.users.models import User
 from tests.factories import make_org
 from tests.users.helpers import JANE
@@ -151,3 +152,53 @@ async def test_stored_responses_do_not_hold_the_token_in_the_clear(anonymous_par
     assert record.status == 201
     assert record.body is not None
     assert token.encode() not in record.body and b"abc123def" not in record.body
+
+
+async def _records_of(db, org) -> int:
+    return int(
+        await db.scalar(
+            select(func.count(IdempotencyRecord.id)).where(IdempotencyRecord.org_id == org.id)
+        )
+    )
+
+
+# JSON nested deeper than Python's reader goes (a RecursionError, not a ValueError).
+TOO_DEEP = b"[" * 50_000 + b"]" * 50_000
+
+
+async def test_credentials_are_checked_before_the_body_or_the_key(
+    anonymous_partner, client_for, db
+) -> None:
+    # As on every route (docs/authentication.md): no body is read and nothing is written for
+    # a caller without valid credentials, whatever its body and its Idempotency-Key.
+    org = anonymous_partner.org
+    stranger = client_for(org.slug, headers={"Authorization": "0" * 32})
+    nobody = client_for(org.slug)
+    json_type = {"Content-Type": "application/json"}
+    for client in (stranger, nobody):
+        for key, body in (("k-deep", TOO_DEEP), ("bad key", b"{}"), ("k-ok", b"{}")):
+            response = await client.post(
+                "/api/users/abc123def", content=body, headers={**json_type, "Idempotency-Key": key}
+            )
+            assert response.status_code == 401, (key, response.text)
+    assert await _records_of(db, org) == 0
+
+
+async def test_a_body_too_deep_to_read_is_the_routes_400_with_a_key_too(anonymous_partner) -> None:
+    api = anonymous_partner.api
+    headers = {"Content-Type": "application/json"}
+    plain = await api.post("/api/users/abc123def", content=TOO_DEEP, headers=headers)
+    keyed = await api.post(
+        "/api/users/abc123def", content=TOO_DEEP, headers={**headers, "Idempotency-Key": "k-d"}
+    )
+    assert plain.status_code == keyed.status_code == 400, keyed.text
+    assert keyed.json()["code"] == plain.json()["code"]
+
+
+async def test_a_request_with_a_key_counts_once_against_the_rate_limit(anonymous_partner) -> None:
+    api = anonymous_partner.api
+    first = await api.post("/api/users/anonymous", headers={"Idempotency-Key": "k-count-1"})
+    second = await api.post("/api/users/anonymous", headers={"Idempotency-Key": "k-count-2"})
+    third = await api.post("/api/users/anonymous")
+    remaining = [int(r.headers["ratelimit-remaining"]) for r in (first, second, third)]
+    assert remaining[0] - remaining[1] == remaining[1] - remaining[2] == 1, remaining

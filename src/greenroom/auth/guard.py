@@ -100,8 +100,15 @@ def parse_credentials(request: Request) -> tuple[str, str | None]:
     return api_key, bearer
 
 
-async def authenticate(request: Request) -> Principal:
-    """The caller, or the right 400/401/429; kept in the request's scope for `principal_of`."""
+async def authenticate(request: Request, *, again: bool = False) -> Principal:
+    """The caller, or the right 400/401/429; kept in the request's scope for `principal_of`.
+
+    Once per request: a later call (the route, after the idempotency middleware checked the
+    caller before reading the body) gets the same principal, and the request counts against
+    the rate limits once. `again` checks the credentials anew (a replay after a wait)."""
+    known = request.scope.get(_PRINCIPAL)
+    if isinstance(known, Principal) and not again:
+        return known
     principal = await _authenticate(request)
     request.scope[_PRINCIPAL] = principal
     return principal
@@ -150,10 +157,10 @@ async def _authenticate(request: Request) -> Principal:
     )
 
 
-async def authorize(request: Request, scope: Scope | None) -> Principal:
+async def authorize(request: Request, scope: Scope | None, *, again: bool = False) -> Principal:
     """`authenticate`, then the 403 when the caller lacks `scope`: all that an `ApiRoute` checks
-    before its endpoint (the idempotency middleware checks the same before a replay)."""
-    principal = await authenticate(request)
+    before its endpoint (the idempotency middleware checks the same before it reads the body)."""
+    principal = await authenticate(request, again=again)
     if scope is not None and scope not in principal.scopes:
         raise InsufficientScope(scope.value)
     return principal

@@ -59,7 +59,7 @@ class IdempotencyInProgress(Conflict):
 def _fingerprint(scope: Scope, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
         canonical = body
     digest = hashlib.sha256()
     for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b"")):
@@ -103,6 +103,15 @@ class IdempotencyMiddleware:
         if not keys or not isinstance(tenant, Tenant):
             await self.app(scope, receive, send)
             return
+        # The caller first, as every route checks it (docs/authentication.md): a request
+        # without valid credentials gets its 401 (403 without the route's scope) before its
+        # body or its key is looked at, and writes nothing. The route then finds the caller
+        # checked (`authenticate` runs once per request).
+        try:
+            await authorize(Request(scope), _required_scope(scope))
+        except AppError as refused:
+            await problem_response(refused)(scope, receive, send)
+            return
         key = keys[0].decode("latin-1")
         if len(keys) > 1 or not _KEY_RE.fullmatch(key):
             await problem_response(InvalidIdempotencyKey())(scope, receive, send)
@@ -128,19 +137,20 @@ class IdempotencyMiddleware:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_SECONDS
         delay = 0.02
+        waited = False
         while True:
             claim = await repository.claim(self.sessions, record_scope, fingerprint)
             if claim.outcome != "busy" or loop.time() >= deadline:
                 break
+            waited = True
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-        if claim.outcome != "run":
-            # Answered here, so the route (which authenticates) never runs: check the caller
-            # now, after any wait, as the route would. Like any request, this counts against
-            # the rate limits.
+        if claim.outcome != "run" and waited:
+            # Answered here after a wait for the first request: the key may have been revoked
+            # meanwhile, so the caller is checked again, as a fresh request would be.
             try:
-                await authorize(Request(scope), _required_scope(scope))
+                await authorize(Request(scope), _required_scope(scope), again=True)
             except AppError as refused:
                 await problem_response(refused)(scope, receive, send)
                 return
