@@ -50,6 +50,13 @@ async def test_date_filter_takes_whole_utc_days(app, area) -> None:
     assert "No events match." in (await area.browser.get(PAGE, params={"until": "2001-01-01"})).text
 
 
+async def test_the_last_day_python_knows_is_a_filter_like_any_other(area) -> None:
+    # The end of 9999-12-31 was one day past Python's last date: a 500.
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}):
+        response = await area.browser.get(PAGE, params=params)
+        assert response.status_code == 200 and "<td>admin.login_succeeded</td>" in response.text
+
+
 async def test_other_orgs_events_never_show(app, area) -> None:
     other = await make_org(app)
     await make_key(app, other, name="Their key")

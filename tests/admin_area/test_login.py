@@ -36,6 +36,14 @@ async def test_wrong_password_and_unknown_email_get_the_same_message(app, browse
     assert "gr_admin=" not in wrong.headers.get("set-cookie", "")
 
 
+async def test_an_email_with_a_nul_is_a_wrong_log_in_not_an_error(app, browser_for) -> None:
+    # PostgreSQL refuses NUL in text: the look-up was a 500 there.
+    org = await make_org(app)
+    admin = await make_admin(app, org)
+    response = await browser_for(org.slug).log_in(admin.email + "\x00", "not the password at all")
+    assert response.status_code == 401 and "Wrong email or password." in response.text
+
+
 async def test_admin_of_another_org_cannot_log_in_here(app, browser_for) -> None:
     org, other = await make_org(app), await make_org(app)
     stranger = await make_admin(app, other)

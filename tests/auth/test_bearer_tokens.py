@@ -73,6 +73,18 @@ async def test_wrong_password_is_401_and_audited(app, partner, admin) -> None:
     assert (await events_of(app, org))[1:] == ["admin.login_succeeded", "token.issued"]
 
 
+async def test_an_email_with_a_nul_is_401_like_any_wrong_one(partner, admin) -> None:
+    # PostgreSQL refuses NUL in text: the look-up was a 500 there.
+    for email in (admin.email + "\x00", "\x00"):
+        response = await partner.bare.post(
+            "/api/auth/token",
+            headers={"X-API-Key": partner.key},
+            json={"email": email, "password": ADMIN_PASSWORD},
+        )
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "invalid_credentials"
+
+
 async def test_admin_of_another_org_cannot_get_a_token(app, partner, admin) -> None:
     key, api = partner.key, partner.bare
     other = await make_org(app)

@@ -36,6 +36,12 @@ async def _log_out_lands_on(app, client_for, org, user, given: str) -> str | Non
         ("//evil.example/x", False),
         ("https://evil.example\\@good.example/", False),
         ("ftp://files.partner.example/", False),
+        # Ports Python cannot read: they were a 500 at sign-in (the token kept, unused).
+        ("https://lms.partner.example:99999/", False),
+        ("https://lms.partner.example:65536/", False),
+        ("https://lms.partner.example:abc/", False),
+        ("https://lms.partner.example:-1/", False),
+        ("https://lms.partner.example:8080:80/", False),
     ],
 )
 async def test_by_default_any_https_url_and_local_http_are_honoured(

@@ -99,3 +99,30 @@ async def test_a_user_stored_with_a_huge_integer_before_the_check_still_reads(ap
         assert response.status_code == 200, response.text
         [number] = re.findall(r'"n":([0-9.e+]+)', response.text)
         assert float(number) == pytest.approx(2**100)
+
+
+@pytest.mark.parametrize("depth", [33, 600, 990])
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+async def test_metadata_nested_too_deep_is_422(api, depth: int, shape: str) -> None:
+    # 600 and 990 levels (about 2 KB, under the 4 KB) were a 500: the check recursed.
+    opening, closing = ('{"a":', "}") if shape == "objects" else ("[", "]")
+    nested = opening * (depth - 1) + "1" + closing * (depth - 1)
+    raw = '{"first_name": "Jane", "last_name": "Doe", "email": "j@xyz.example.com", '
+    response = await api.post(
+        "/api/users/abc123def",
+        content=(raw + '"metadata": {"n": ' + nested + "}}").encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["errors"][0]["field"] == "metadata"
+    assert (await api.get("/api/users/abc123def")).status_code == 404
+
+
+async def test_metadata_32_levels_deep_comes_back_as_sent(api) -> None:
+    nested: object = "deepest"
+    for _ in range(31):
+        nested = {"a": [nested]} if isinstance(nested, str) else {"a": nested}
+    response = await api.post("/api/users/abc123def", json={**JANE, "metadata": nested})
+    assert response.status_code == 201, response.text
+    assert (await api.get("/api/users/abc123def")).json()["user"]["metadata"] == nested

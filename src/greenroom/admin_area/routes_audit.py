@@ -64,7 +64,10 @@ async def audit_page(
         admin_id=admin_id,
         # Whole days in UTC: from the start of `since` to the end of `until`.
         since=datetime.combine(start, time(), tzinfo=UTC) if start else None,
-        until=datetime.combine(end, time(), tzinfo=UTC) + timedelta(days=1) if end else None,
+        # (The end of 9999-12-31 is no bound: Python's times stop there.)
+        until=datetime.combine(end, time(), tzinfo=UTC) + timedelta(days=1)
+        if end and end < date.max
+        else None,
         limit=50,
         cursor=cursor,
     )

@@ -13,7 +13,11 @@ from greenroom.admins.models import Admin, AdminRole
 
 
 async def by_email(session: AsyncSession, org_id: uuid.UUID, email: str) -> Admin | None:
-    """The org's admin with this (normalised) email."""
+    """The org's admin with this (normalised) email. No admin's email holds a NUL (addresses are
+    checked when admins are added), and PostgreSQL refuses one in text: such an email, typed at
+    a log-in, finds nobody rather than failing the request."""
+    if "\x00" in email:
+        return None
     result = await session.execute(
         select(Admin).where(Admin.org_id == org_id, Admin.email == email)
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from pydantic import AfterValidator
 from sqlalchemy import BindParameter, ColumnElement, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -53,18 +54,43 @@ def encode_position(at: datetime, row_id: uuid.UUID) -> str:
     return encode_cursor([at.astimezone(UTC).isoformat(), str(row_id)])
 
 
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a time without a zone is taken as UTC. ValueError for a time that has no
+    UTC equivalent Python can hold (year 1 with a positive offset, year 9999 with a negative
+    one): the one place such a time would otherwise fail is the database's bind, as a 500."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+# A time a client sends in a query (`updated_since`): any ISO 8601 form pydantic reads, in UTC,
+# and 422 when it cannot be.
+UtcTime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def decode_time(value: object) -> datetime:
+    """A cursor's time (ours are ISO 8601 with a zone) in UTC; 400 `invalid_cursor` for
+    anything else, a time without a zone included: we never write one."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise InvalidCursor()
+        return as_utc(parsed)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+
+
 def decode_position(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The (timestamp, id) of `encode_position`; 400 `invalid_cursor` for anything else (a
-    timestamp without a zone included: we never write one)."""
+    """The (timestamp, id) of `encode_position`; 400 `invalid_cursor` for anything else."""
     at, row_id = decode_cursor(cursor, 2)
     try:
-        parsed_at = datetime.fromisoformat(str(at))
         parsed_id = uuid.UUID(str(row_id))
     except ValueError as exc:
         raise InvalidCursor() from exc
-    if parsed_at.tzinfo is None:
-        raise InvalidCursor()
-    return parsed_at, parsed_id
+    return decode_time(at), parsed_id
 
 
 def after_position(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from greenroom.auth.guard import principal_of, requires
 from greenroom.content.deps import PackDep
-from greenroom.core.pagination import PageDep
+from greenroom.core.pagination import PageDep, UtcTime
 from greenroom.core.responses import json_response
 from greenroom.keys.scopes import Scope
 from greenroom.progress import schemas, service
@@ -53,8 +52,11 @@ async def list_progress(
     pack: PackDep,
     page: PageDep,
     updated_since: Annotated[
-        datetime | None,
-        Query(description="Only users whose progress changed at or after this ISO 8601 time."),
+        UtcTime | None,
+        Query(
+            description="Only users whose progress changed at or after this ISO 8601 time "
+            "(UTC if no zone)."
+        ),
     ] = None,
 ) -> Response:
     """Progress of many users at once, for keeping your system in sync (scope `progress:read`).
@@ -69,11 +71,12 @@ async def list_progress(
     ```
     """
     principal = principal_of(request)
-    since = updated_since
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     items, cursor = await service.read_page(
-        request.app.state.database.direct, principal.tenant, pack, updated_since=since, page=page
+        request.app.state.database.direct,
+        principal.tenant,
+        pack,
+        updated_since=updated_since,
+        page=page,
     )
     return json_response({"progress": items, "next_cursor": cursor})
 

@@ -112,5 +112,9 @@ def _origin(url: str) -> str | None:
         return None
     if any(ord(c) < 0x21 for c in url) or "\\" in url:
         return None
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        number = parts.port
+    except ValueError:  # a port out of range or not a number: no origin at all
+        return None
+    port = f":{number}" if number else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"

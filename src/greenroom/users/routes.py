@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from greenroom.auth.guard import principal_of, requires
 from greenroom.auth.principal import Principal
 from greenroom.core.db import SessionDep
-from greenroom.core.pagination import PageDep
+from greenroom.core.pagination import PageDep, UtcTime
 from greenroom.core.problems import problem_responses
 from greenroom.core.responses import iso, json_response
 from greenroom.core.settings import ServerSecret, Settings
@@ -154,7 +153,7 @@ async def list_users(
         ),
     ] = None,
     updated_since: Annotated[
-        datetime | None,
+        UtcTime | None,
         Query(description="Only users changed at or after this ISO 8601 time (UTC if no zone)."),
     ] = None,
     anonymous: Annotated[

@@ -60,23 +60,36 @@ def _is_blank(value: Any) -> bool:
 # The integers metadata may hold: those every part of the way stores and writes back as they
 # were (a JSON number of PostgreSQL, the API's and the webhooks' JSON), signed 64-bit.
 METADATA_INT_RANGE = range(-(2**63), 2**63)
+# How deep metadata may nest (objects and arrays in one another). Partners' metadata is a level
+# or two; a limit keeps every reader and writer of it (ours, the databases', JSON libraries with
+# limits of their own, such as orjson's 255) far from where they give up.
+METADATA_MAX_DEPTH = 32
 
 
-def _metadata_problem(value: Any) -> str | None:
-    """Why `value` (part of the metadata as the JSON was read) cannot be kept and given back as
-    it was sent, or None. NUL: PostgreSQL refuses it in text. NaN and infinities
-    (`NaN`, `1e400`): not JSON; PostgreSQL refuses them, and JSON writers turn them into null.
-    Integers beyond 64 bits: the API's JSON writer refuses them."""
-    if isinstance(value, str):
-        return "may not contain NUL characters" if "\x00" in value else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return None if value in METADATA_INT_RANGE else "integers must fit in 64 bits"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else "numbers must be finite (no NaN or Infinity)"
-    parts = [*value.keys(), *value.values()] if isinstance(value, dict) else value
-    return next((found for part in parts if (found := _metadata_problem(part))), None)
+def _metadata_problem(metadata: dict[str, Any]) -> str | None:
+    """Why `metadata` (as the JSON was read) cannot be kept and given back as it was sent, or
+    None. NUL: PostgreSQL refuses it in text. NaN and infinities (`NaN`, `1e400`): not JSON;
+    PostgreSQL refuses them, and JSON writers turn them into null. Integers beyond 64 bits: the
+    API's JSON writer refuses them. Walked without recursion, so no depth breaks the check."""
+    pending: list[tuple[Any, int]] = [(metadata, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > METADATA_MAX_DEPTH:
+                return f"may nest at most {METADATA_MAX_DEPTH} levels deep"
+            parts = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((part, depth + 1) for part in parts)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "may not contain NUL characters"
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if value not in METADATA_INT_RANGE:
+                return "integers must fit in 64 bits"
+        elif isinstance(value, float) and not math.isfinite(value):
+            return "numbers must be finite (no NaN or Infinity)"
+    return None
 
 
 class UserWrite(BaseModel):
@@ -112,7 +125,8 @@ class UserWrite(BaseModel):
     metadata: dict[str, Any] | None = Field(
         default=None,
         description="Your own data about the user: a JSON object of at most 4 KB, given back as "
-        "sent (finite numbers, integers within signed 64 bits, no NUL characters).",
+        "sent (finite numbers, integers within signed 64 bits, no NUL characters, nested at most "
+        "32 levels).",
     )
 
     @model_validator(mode="before")

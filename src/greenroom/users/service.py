@@ -300,8 +300,6 @@ async def read_users(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of public user objects, least recently changed first, and the next cursor."""
     after = decode_position(cursor) if cursor is not None else None
-    if updated_since is not None and updated_since.tzinfo is None:
-        updated_since = updated_since.replace(tzinfo=UTC)
     updated_since, after = since_or_after(updated_since, after)
     rows = await repository.read_page(
         direct,

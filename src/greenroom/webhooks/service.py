@@ -27,7 +27,7 @@ from greenroom.core import clock, events
 from greenroom.core.db import new_id
 from greenroom.core.direct import Executor
 from greenroom.core.errors import Conflict, NotFound, ValidationFailed
-from greenroom.core.pagination import decode_cursor, encode_cursor
+from greenroom.core.pagination import decode_cursor, decode_time, encode_cursor
 from greenroom.core.responses import iso
 from greenroom.core.settings import Settings
 from greenroom.core.text import BIDI_MESSAGE, has_bidi_controls
@@ -238,7 +238,7 @@ async def list_endpoints(
     after = None
     if cursor:
         created, last_id = decode_cursor(cursor, 2)
-        after = (_cursor_time(created), _cursor_uuid(last_id))
+        after = (decode_time(created), _cursor_uuid(last_id))
     rows = await repository.list_endpoints(session, tenant, limit=limit + 1, after=after)
     page = rows[:limit]
     next_cursor = (
@@ -421,7 +421,7 @@ async def list_deliveries(
     before = None
     if cursor:
         created, last_id = decode_cursor(cursor, 2)
-        before = (_cursor_time(created), _cursor_uuid(last_id))
+        before = (decode_time(created), _cursor_uuid(last_id))
     rows = await repository.list_deliveries(
         session, tenant, endpoint.id, limit=limit + 1, before=before, status=status
     )
@@ -546,18 +546,6 @@ async def record_event(
         "created_at": now,
     }
     await repository.insert_event(on, message, ordering_key=key)
-
-
-def _cursor_time(value: object) -> datetime:
-    from greenroom.core.pagination import InvalidCursor
-
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidCursor() from None
-    if parsed.tzinfo is None:
-        raise InvalidCursor()
-    return parsed
 
 
 def _cursor_uuid(value: object) -> uuid.UUID:
