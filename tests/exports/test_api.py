@@ -3,14 +3,18 @@ and recordings, ready in the background, downloadable for 24 hours by the org's 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from greenroom import jobs
 from greenroom.core import clock
-from greenroom.exports import service
+from greenroom.exports import archive, service
 from greenroom.jobs import Stopping
 from greenroom.keys.scopes import ALL_SCOPES, Scope
+from greenroom.practice.storage import user_folder
 from tests.admin_area.conftest import Area
 from tests.exports.helpers import check_contents, export_row, practised, runner, sweeper
 from tests.factories import make_key, make_org
@@ -203,3 +207,77 @@ async def test_erasing_the_user_deletes_their_export_files(app, area: Area, clie
     assert path.exists()
     assert (await api.delete(f"/api/users/{student.partner_id}")).status_code == 204
     assert not path.exists() and not path.parent.exists()
+
+
+async def test_a_user_erased_while_their_export_is_built_leaves_no_folder(
+    app, area: Area, client_for
+) -> None:
+    # The user is deleted at the job's first pause, between reading the user's data and writing
+    # the ZIP: the file is written, not kept, and the folder it made for it goes too.
+    student = await practised(app, client_for, area)
+    api = await _api(app, client_for, area.org)
+    folder = app.state.exports.root / user_folder(area.org.id, "production", student.partner_id)
+    erased: list[int] = []
+
+    async def erase_once(_ctx) -> None:
+        if not erased:
+            erased.append((await api.delete(f"/api/users/{student.partner_id}")).status_code)
+
+    app.state.jobs.on_pause = erase_once
+    try:
+        started = await api.post(f"/api/users/{student.partner_id}/export")
+        assert started.status_code == 202
+        await runner(app, area.org).run_until_idle()
+    finally:
+        app.state.jobs.on_pause = None
+    assert erased == [204]
+    assert (await api.get(started.headers["location"])).status_code == 404
+    assert not folder.exists()
+
+
+async def test_a_user_erased_while_the_zip_is_written_ends_the_job_quietly(
+    app, area: Area, client_for, monkeypatch, caplog
+) -> None:
+    # The user is deleted while the ZIP is being written (here: when the archive asks for its
+    # documents, after the recordings): their folder goes, and the file cannot be put in place.
+    # The job ends there, without a failure logged or a retry.
+    student = await practised(app, client_for, area)
+    api = await _api(app, client_for, area.org)
+    loop = asyncio.get_running_loop()
+    write_zip = archive.write_zip
+    erased: list[int] = []
+
+    def write_while_erased(target, media, documents, storage, *, when):
+        def erase_then(missing):
+            delete = api.delete(f"/api/users/{student.partner_id}")
+            erased.append(asyncio.run_coroutine_threadsafe(delete, loop).result().status_code)
+            return documents(missing)
+
+        return write_zip(target, media, erase_then, storage, when=when)
+
+    monkeypatch.setattr(archive, "write_zip", write_while_erased)
+    app.state.jobs.on_pause = _stop_once()
+    try:
+        started = await api.post(f"/api/users/{student.partner_id}/export")
+    finally:
+        app.state.jobs.on_pause = None
+    caplog.clear()
+    assert (await runner(app, area.org).run_until_idle())["jobs"] == 1
+    assert erased == [204]
+    assert (await api.get(started.headers["location"])).status_code == 404
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    folder = app.state.exports.root / user_folder(area.org.id, "production", student.partner_id)
+    assert not folder.exists()
+
+
+def _stop_once() -> Callable[[Any], Awaitable[None]]:
+    """An `on_pause` hook that stops the job at its first pause (the request that started it
+    answers; the test's runner then runs it)."""
+    stopped: list[bool] = []
+
+    async def stop(_ctx: Any) -> None:
+        if not stopped:
+            stopped.append(True)
+            raise Stopping("the process is stopping")
+
+    return stop

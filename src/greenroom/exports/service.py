@@ -270,6 +270,11 @@ async def plan(session: AsyncSession, export_id: uuid.UUID, pack: Pack) -> Plan 
     return Plan(key=f"{folder}/{export.id.hex}.zip", media=media, document=document)
 
 
+async def gone(session: AsyncSession, export_id: uuid.UUID) -> bool:
+    """Whether the export no longer exists (its user was erased, and it with them)."""
+    return await repository.by_id(session, export_id) is None
+
+
 async def finish(session: AsyncSession, export_id: uuid.UUID, key: str, size: int) -> bool:
     """Record the export as ready (24 hours from now) and publish `user.exported`; False when
     the export (or its user) went meanwhile, or is no longer running: the caller deletes the

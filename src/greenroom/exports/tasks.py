@@ -17,6 +17,7 @@ that took the request (`Runner.run_now`); any runner resumes it should that proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -68,16 +69,28 @@ async def build(ctx: JobContext, *, recordings: Storage, exports: Storage, pack:
         return
     await ctx.pause()
     target = exports.path(plan.key)
-    size = await asyncio.to_thread(
-        archive.write_zip, target, plan.media, plan.documents, recordings, when=clock.now()
-    )
+    try:
+        size = await asyncio.to_thread(
+            archive.write_zip, target, plan.media, plan.documents, recordings, when=clock.now()
+        )
+    except FileNotFoundError:
+        # The user's folder went while the file was written: the user was erased, and the
+        # export with them, so there is nothing to finish. Anything else fails the attempt.
+        async with ctx.sessions() as session:
+            if await service.gone(session, export_id):
+                return
+        raise
     await ctx.pause()
     async with ctx.sessions() as session, session.begin():
         if not await ctx.hold(session):
             return  # another runner has the job: it writes the same file again
         kept = await service.finish(session, export_id, plan.key, size)
     if not kept:
-        exports.delete(plan.key)  # the user (or the export) went meanwhile
+        # The user (or the export) went meanwhile: the file goes, and the user's folder that
+        # writing it made again, when nothing else is in it.
+        exports.delete(plan.key)
+        with contextlib.suppress(OSError):
+            target.parent.rmdir()
 
 
 async def expire(ctx: JobContext, exports: Storage) -> None:
