@@ -202,3 +202,14 @@ async def test_a_request_with_a_key_counts_once_against_the_rate_limit(anonymous
     third = await api.post("/api/users/anonymous")
     remaining = [int(r.headers["ratelimit-remaining"]) for r in (first, second, third)]
     assert remaining[0] - remaining[1] == remaining[1] - remaining[2] == 1, remaining
+
+
+async def test_a_path_no_route_takes_answers_as_it_does_without_a_key(
+    anonymous_partner, client_for
+) -> None:
+    stranger = client_for(anonymous_partner.org.slug)
+    for client in (anonymous_partner.api, stranger):
+        for path, status in (("/api/no-such-thing", 404), ("/api/auth/check", 405)):
+            plain = await client.post(path)
+            keyed = await client.post(path, headers={"Idempotency-Key": "k-none"})
+            assert plain.status_code == keyed.status_code == status, (path, keyed.text)

@@ -68,14 +68,15 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _required_scope(scope: Scope) -> ApiScope | None:
-    """The scope declared by the route that the router will pick (its first full match). None
-    for a route that needs only a valid key, and for anything that is not an `ApiRoute`: a
-    valid key is still required there, as on every Partner API route."""
+def _required_scope(scope: Scope) -> tuple[bool, ApiScope | None]:
+    """Whether a route takes the request (else the router answers 404 or 405, with or without
+    credentials), and the scope it declares (the router's first full match). None for a route
+    that needs only a valid key, and for anything that is not an `ApiRoute`: a valid key is
+    still required there, as on every Partner API route."""
     for route in scope["app"].router.routes:
         if route.matches(scope)[0] == Match.FULL:
-            return route.required_scope if isinstance(route, ApiRoute) else None
-    return None
+            return True, route.required_scope if isinstance(route, ApiRoute) else None
+    return False, None
 
 
 class IdempotencyMiddleware:
@@ -107,8 +108,12 @@ class IdempotencyMiddleware:
         # without valid credentials gets its 401 (403 without the route's scope) before its
         # body or its key is looked at, and writes nothing. The route then finds the caller
         # checked (`authenticate` runs once per request).
+        routed, required = _required_scope(scope)
+        if not routed:
+            await self.app(scope, receive, send)  # nothing there to run twice
+            return
         try:
-            await authorize(Request(scope), _required_scope(scope))
+            await authorize(Request(scope), required)
         except AppError as refused:
             await problem_response(refused)(scope, receive, send)
             return
@@ -150,7 +155,7 @@ class IdempotencyMiddleware:
             # Answered here after a wait for the first request: the key may have been revoked
             # meanwhile, so the caller is checked again, as a fresh request would be.
             try:
-                await authorize(Request(scope), _required_scope(scope), again=True)
+                await authorize(Request(scope), required, again=True)
             except AppError as refused:
                 await problem_response(refused)(scope, receive, send)
                 return
