@@ -38,10 +38,20 @@ async def test_wrong_password_and_unknown_email_get_the_same_message(app, browse
 
 async def test_an_email_with_a_nul_is_a_wrong_log_in_not_an_error(app, browser_for) -> None:
     # PostgreSQL refuses NUL in text: the look-up was a 500 there.
+    from greenroom.audit import service as audit
+
     org = await make_org(app)
     admin = await make_admin(app, org)
     response = await browser_for(org.slug).log_in(admin.email + "\x00", "not the password at all")
     assert response.status_code == 401 and "Wrong email or password." in response.text
+    # Audited, the NUL shown as U+FFFD: as it was, the entry failed its whole write-behind batch
+    # on PostgreSQL, and the failed log-ins of others with it.
+    await app.state.authenticator.drain()
+    async with app.state.sessionmaker() as session:
+        page = await audit.list_events(session, org.id)
+    assert [(e.event, e.actor) for e in page.events] == [
+        ("admin.login_failed", f"admin:{admin.email}\ufffd")
+    ]
 
 
 async def test_admin_of_another_org_cannot_log_in_here(app, browser_for) -> None:
