@@ -67,6 +67,20 @@ async def test_bad_rows_are_listed_by_line_and_nothing_is_imported(area) -> None
     assert ">0 users<" in (await area.browser.get("/admin/users")).text
 
 
+async def test_a_cell_too_long_for_csv_is_a_bad_line_not_an_error(area) -> None:
+    # Python's csv module stops at 128 KB a cell (the upload may be 50 MB): it was a 500.
+    huge = b"A" * 131_073
+    for content, line in (
+        (GOOD + b"big," + huge + b",X,Y\n", "4"),
+        (GOOD + b'quoted,"' + huge + b'",X,Y\n', "4"),
+        (b"partner_id," + huge + b"\nabc,x\n", "1"),
+    ):
+        response = await upload(area.browser, content)
+        assert response.status_code == 422, response.text[:300]
+        assert f"<td>{line}</td>" in response.text and "cannot be read as CSV" in response.text
+    assert ">0 users<" in (await area.browser.get("/admin/users")).text
+
+
 async def test_rows_the_service_refuses_are_reported_and_the_rest_applied(area) -> None:
     content = GOOD + b"new1,n@xyz.example.com,Nina,\n"  # a new user without a last name
     result = await job_result(area.browser, await upload(area.browser, content))

@@ -28,7 +28,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +86,11 @@ def parse(data: bytes) -> Parsed:
         out.error(1, "The file is not UTF-8 text.")
         return out
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:  # a cell over the csv module's limit (128 KB)
+        out.error(1, f"The header cannot be read as CSV ({exc}).")
+        return out
     if "partner_id" not in header:
         out.error(1, "The first line must be a header with at least a partner_id column.")
         return out
@@ -97,7 +101,7 @@ def parse(data: bytes) -> Parsed:
     reader.fieldnames = header
     seen: dict[str, int] = {}
     line = 1
-    for record in reader:
+    for record in _records(reader, out):
         line = reader.line_num
         if len(out.rows) >= MAX_ROWS:
             out.error(line, f"At most {MAX_ROWS} rows per file.")
@@ -110,6 +114,20 @@ def parse(data: bytes) -> Parsed:
     if not out.rows and not out.errors:
         out.error(max(line, 1), "The file has no rows.")
     return out
+
+
+def _records(reader: csv.DictReader[str], out: Parsed) -> Iterator[dict[str | Any, Any]]:
+    """The reader's rows, until one cannot be read as CSV (a cell over the csv module's limit,
+    128 KB): that is an error on its line, and the rows after it are not read."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # (raised before the reader counts the line it was reading)
+            out.error(reader.line_num + 1, f"This line cannot be read as CSV ({exc}).")
+            return
+        yield record
 
 
 def _check_row(out: Parsed, line: int, row: dict[str, str], seen: dict[str, int]) -> None:

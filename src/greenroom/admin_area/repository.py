@@ -42,6 +42,7 @@ from greenroom.practice.models import Interview
 from greenroom.tenancy.context import Tenant
 from greenroom.tenancy.hosts import Environment
 from greenroom.users.models import User
+from greenroom.users.service import PARTNER_ID_RE
 
 # --- the read model's writes (the events subscriber, `students.record`) -------------------------
 # Plain statements with every value given (`core.direct` runs them on the API's direct
@@ -373,7 +374,10 @@ async def users_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[
 async def user_by_partner_id(
     session: AsyncSession, org_id: uuid.UUID, environment: Environment, partner_id: str
 ) -> User | None:
-    """The user of the org's environment, expired or not."""
+    """The user of the org's environment, expired or not. None for a text no partner_id can be
+    (a NUL in a page's path reached PostgreSQL, which refuses it in text: a 500)."""
+    if not PARTNER_ID_RE.fullmatch(partner_id):
+        return None
     result = await session.execute(
         select(User).where(
             of_org_environment(User, org_id, environment),

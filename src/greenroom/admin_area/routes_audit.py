@@ -46,7 +46,7 @@ async def audit_page(
     request: Request,
     session: SessionDep,
     ctx: AdminDep,
-    event: Annotated[str, Query(max_length=64)] = "",
+    event: Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
     admin: Annotated[str, Query(max_length=64)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",

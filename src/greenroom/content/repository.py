@@ -22,6 +22,8 @@ async def org_sets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Questio
 
 
 async def org_set(session: AsyncSession, org_id: uuid.UUID, slug: str) -> QuestionSetRow | None:
+    if "\x00" in slug:  # from a page's path; no slug holds one, and PostgreSQL refuses it
+        return None
     result = await session.execute(
         select(QuestionSetRow).where(QuestionSetRow.org_id == org_id, QuestionSetRow.slug == slug)
     )
@@ -81,6 +83,8 @@ async def category_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
 
 
 async def category(session: AsyncSession, org_id: uuid.UUID, name: str) -> QuestionCategory | None:
+    if "\x00" in name:  # from a page's path; no name holds one, and PostgreSQL refuses it
+        return None
     result = await session.execute(
         select(QuestionCategory).where(
             QuestionCategory.org_id == org_id, QuestionCategory.name == name

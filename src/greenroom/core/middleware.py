@@ -30,7 +30,7 @@ from greenroom.core.logging import (
     org_var,
     request_id_var,
 )
-from greenroom.core.outages import unavailable_response
+from greenroom.core.outages import refused_text_response, unavailable_response
 
 error_log = logging.getLogger("greenroom.errors")
 # Headers a layer below decided on for the response, whatever it turns out to be (the rate-limit
@@ -123,14 +123,15 @@ class RequestContextMiddleware:
         except Exception as exc:
             # Handled here rather than by Starlette's outermost handler so that the 500 still
             # carries the request id, in its header, its body and the log line. An unreachable
-            # database (in a middleware's query) is a 503, not a 500 (core/outages.py).
-            unavailable = unavailable_response(scope, exc)
-            if unavailable is None:
+            # database (in a middleware's query) is a 503, not a 500, and text PostgreSQL
+            # refuses (a NUL) a 400 (core/outages.py).
+            known = unavailable_response(scope, exc) or refused_text_response(scope, exc)
+            if known is None:
                 error_log.error("unhandled error", exc_info=exc)
             if status_sent:
                 raise
-            if unavailable is not None:
-                await unavailable(scope, receive, send_wrapper)
+            if known is not None:
+                await known(scope, receive, send_wrapper)
             else:
                 await send_wrapper_problem(send_wrapper)
         finally:

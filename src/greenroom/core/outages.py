@@ -30,7 +30,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
 
-from greenroom.core.errors import ServiceUnavailable, problem_response
+from greenroom.core.errors import BadRequest, ServiceUnavailable, problem_response
 
 log = logging.getLogger("greenroom.errors")
 RETRY_AFTER_SECONDS = 5
@@ -214,3 +214,42 @@ def unavailable_response(scope: Scope, exc: BaseException) -> Response | None:
     if _wants_html(scope):
         return HTMLResponse(PAGE, status_code=503, headers=headers)
     return problem_response(DatabaseUnavailable(headers=headers))
+
+
+# --- input the database refuses ---------------------------------------------------------------
+
+# PostgreSQL's "character not in repertoire": a NUL in text, which it never stores (SQLite does).
+NUL_IN_TEXT_SQLSTATE = "22021"
+
+
+class UnstorableText(BadRequest):
+    code = "unstorable_text"
+    default_detail = "The request holds a NUL character, which cannot be stored."
+
+
+UNSTORABLE_TEXT_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Bad request</title></head>
+<body>
+<h1>This could not be saved</h1>
+<p>What was sent holds a NUL character, which cannot be stored. Nothing was changed.</p>
+</body>
+</html>
+"""
+
+
+def refused_text_response(scope: Scope, exc: BaseException) -> Response | None:
+    """The 400 for a request whose text PostgreSQL refused (a NUL, from a form field, a path or a
+    filter that no check of its own caught); else None. The backstop for every surface: the
+    statement failed, so its transaction wrote nothing."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == NUL_IN_TEXT_SQLSTATE:
+            if str(scope.get("path", "")).startswith("/api/"):
+                return problem_response(UnstorableText())
+            return HTMLResponse(UNSTORABLE_TEXT_PAGE, status_code=400)  # a page's form
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None

@@ -28,7 +28,9 @@ from greenroom.practice import sealed
 from greenroom.practice.storage import Storage
 
 log = logging.getLogger("greenroom.practice.playback")
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.ASCII | re.IGNORECASE)
+# Positions of at most 18 digits (any file's size fits): a longer number is no range we read,
+# so the whole recording comes (Python refuses to read numbers of over 4,300 digits at all).
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d{0,18})\s*-\s*(\d{0,18})\s*$", re.ASCII | re.IGNORECASE)
 
 
 class RecordingUnreadable(AppError):
