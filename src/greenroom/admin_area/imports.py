@@ -26,7 +26,6 @@ import csv
 import io
 import json
 import logging
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ from greenroom.users import service as users
 from greenroom.users.schemas import UserWrite
 
 log = logging.getLogger("greenroom.admin_area.imports")
-PARTNER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 COLUMNS = ("partner_id", "email", "first_name", "last_name")
 MAX_ROWS = 100_000
 # What the import page offers to download: every column, a new user and an email change.
@@ -132,7 +130,7 @@ def _records(reader: csv.DictReader[str], out: Parsed) -> Iterator[dict[str | An
 
 def _check_row(out: Parsed, line: int, row: dict[str, str], seen: dict[str, int]) -> None:
     partner_id = row.get("partner_id", "")
-    if not PARTNER_ID_RE.fullmatch(partner_id) or partner_id == "anonymous":
+    if not users.PARTNER_ID_RE.fullmatch(partner_id) or partner_id in users.RESERVED_PARTNER_IDS:
         out.error(line, "partner_id must be 1 to 64 of A-Z a-z 0-9 _ -.", partner_id)
         return
     if partner_id in seen:
